@@ -1,0 +1,255 @@
+"""The statutory clocks of ``shared/DOMAIN.md``, implemented once.
+
+Every page, query and snapshot column that needs a deadline, a retention date or a clock status
+gets it from here (the snapshot materialises these dates through ``dashboard.calendar_tables``,
+which calls these same functions). Nothing here imports Streamlit, and nothing reads "today" on its
+own: callers pass ``as_of`` so results are reproducible and a user can look ahead.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from dashboard.policy import Policy, load_policy
+
+BERLIN = ZoneInfo("Europe/Berlin")
+UTC = dt.timezone.utc
+BREACH_NOTIFICATION_WINDOW = dt.timedelta(hours=72)  # Art. 33(1) GDPR
+OPEN_REQUEST_EXCLUDED = frozenset({"completed", "rejected", "withdrawn"})  # R1.8
+ANSWERED = frozenset({"completed", "rejected"})  # R1.9
+
+
+# --- calendar -------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Same day-number ``months`` later, clamped to the month's last day (Reg. 1182/71 Art. 3)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+@lru_cache(maxsize=8)
+def _holiday_calendar(extra: tuple[dt.date, ...]) -> holidays.HolidayBase:
+    # R1.5: public holidays of Rhineland-Palatinate only (§ 2 LFtG RP), plus configured one-offs.
+    cal = holidays.country_holidays("DE", subdiv="RP", categories=("public",))
+    cal.update({day: "Zusätzlicher Feiertag (Konfiguration)" for day in extra})
+    return cal
+
+
+def holiday_calendar(policy: Policy | None = None) -> holidays.HolidayBase:
+    policy = policy or load_policy()
+    return _holiday_calendar(policy.settings.extra_holidays)
+
+
+def non_working_reason(day: dt.date, policy: Policy | None = None) -> str | None:
+    """Why ``day`` is not a working day in RP ("Samstag", a holiday's name), or None."""
+    if day.weekday() == 5:
+        return "Samstag"
+    if day.weekday() == 6:
+        return "Sonntag"
+    return holiday_calendar(policy).get(day)
+
+
+def is_working_day(day: dt.date, policy: Policy | None = None) -> bool:
+    return non_working_reason(day, policy) is None
+
+
+def roll_to_working_day(day: dt.date, policy: Policy | None = None) -> dt.date:
+    """Art. 3(4) Reg. 1182/71: a period ending on a weekend or holiday ends on the next working day."""
+    while not is_working_day(day, policy):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def berlin_date(moment: dt.datetime) -> dt.date:
+    """The Europe/Berlin calendar date of an aware timestamp (R1.2)."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamp must be timezone-aware (stored in UTC); got a naive datetime")
+    return moment.astimezone(BERLIN).date()
+
+
+# --- data-subject requests (R1) ---------------------------------------------------------------
+
+
+def request_raw_due_date(received: dt.date) -> dt.date:
+    """R1.3: one month after receipt, clamped to month end, before rolling."""
+    return add_months(received, 1)
+
+
+def request_due_date(received: dt.date, policy: Policy | None = None) -> dt.date:
+    """R1.3-R1.5: statutory deadline (Art. 12(3) GDPR) for a request received on ``received``."""
+    return roll_to_working_day(request_raw_due_date(received), policy)
+
+
+def request_extended_due_date(received: dt.date, policy: Policy | None = None) -> dt.date:
+    """R1.6: two further months, chained from the *unrolled* one-month date (the safest reading)."""
+    return roll_to_working_day(add_months(request_raw_due_date(received), 2), policy)
+
+
+@dataclass(frozen=True)
+class DeadlineExplanation:
+    """How a deadline was reached, for the DPO's drill-down."""
+
+    raw: dt.date
+    due: dt.date
+    skipped: tuple[tuple[dt.date, str], ...]  # the non-working days rolled over, with the reason
+
+
+def explain_roll(raw: dt.date, policy: Policy | None = None) -> DeadlineExplanation:
+    skipped = []
+    day = raw
+    while (reason := non_working_reason(day, policy)) is not None:
+        skipped.append((day, reason))
+        day += dt.timedelta(days=1)
+    return DeadlineExplanation(raw=raw, due=day, skipped=tuple(skipped))
+
+
+@dataclass(frozen=True)
+class RequestDeadline:
+    due: dt.date
+    extended_due: dt.date
+    extension: str  # "none", "valid" or "invalid_late" (R1.6)
+    deadline: dt.date  # the one that binds: extended_due only if validly extended
+
+
+def request_deadline(
+    received: dt.date, extension_notified_on: dt.date | None, policy: Policy | None = None
+) -> RequestDeadline:
+    """R1.6: the binding deadline; an extension counts only if the subject was told by ``due``."""
+    due = request_due_date(received, policy)
+    extended = request_extended_due_date(received, policy)
+    if extension_notified_on is None:
+        return RequestDeadline(due, extended, "none", due)
+    if extension_notified_on <= due:
+        return RequestDeadline(due, extended, "valid", extended)
+    return RequestDeadline(due, extended, "invalid_late", due)
+
+
+def is_open_request(status: str) -> bool:
+    """R1.8: open while not completed, rejected or withdrawn."""
+    return status not in OPEN_REQUEST_EXCLUDED
+
+
+def request_status(deadline: dt.date, as_of: dt.date, due_soon_days: int) -> str:
+    """R1.8: ``overdue``, ``due_soon`` or ``on_track`` for an open request on ``as_of``."""
+    days_left = (deadline - as_of).days
+    if days_left < 0:
+        return "overdue"
+    if days_left <= due_soon_days:
+        return "due_soon"
+    return "on_track"
+
+
+def answered_on_time(status: str, closed_on: dt.date | None, deadline: dt.date) -> bool | None:
+    """R1.9: True/False for an answered (completed or rejected) request, None otherwise."""
+    if status not in ANSWERED or closed_on is None:
+        return None
+    return closed_on <= deadline
+
+
+# --- breaches (R2) ----------------------------------------------------------------------------
+
+NOTIFIABLE_RISKS = frozenset({"risk", "high", None, "unassessed"})  # R2.3: unassessed counts
+
+
+def breach_notification_deadline(aware_at: dt.datetime) -> dt.datetime:
+    """R2.2: exactly 72 hours after awareness, in UTC; weekends and holidays never extend it."""
+    if aware_at.tzinfo is None or aware_at.utcoffset() is None:
+        raise ValueError(
+            "aware_at must be timezone-aware (e.g. 2025-10-24 10:00+02:00); a naive datetime is ambiguous"
+        )
+    return aware_at.astimezone(UTC) + BREACH_NOTIFICATION_WINDOW
+
+
+def breach_notifiable(risk: str | None) -> bool:
+    """R2.3: notify on ``risk`` or ``high``; an unassessed risk counts as notifiable."""
+    return risk in NOTIFIABLE_RISKS
+
+
+@dataclass(frozen=True)
+class BreachClock:
+    status: str  # notified_on_time | notified_late | not_required | open | warning | overdue
+    deadline: dt.datetime
+    hours_left: float | None  # open/warning: hours to the deadline; overdue/late: negative
+    late_without_reason: bool
+
+
+def breach_clock(
+    aware_at: dt.datetime,
+    risk: str | None,
+    authority_notified_at: dt.datetime | None,
+    as_of: dt.datetime,
+    delay_reason: str | None = None,
+    warning_hours: int = 24,
+) -> BreachClock:
+    """R2.4: the 72-hour clock of a confirmed breach on ``as_of``."""
+    deadline = breach_notification_deadline(aware_at)
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    if not breach_notifiable(risk):
+        return BreachClock("not_required", deadline, None, False)
+    if authority_notified_at is not None:
+        late_by = (authority_notified_at - deadline).total_seconds() / 3600
+        if late_by <= 0:
+            return BreachClock("notified_on_time", deadline, None, False)
+        return BreachClock("notified_late", deadline, -late_by, not (delay_reason or "").strip())
+    hours_left = (deadline - as_of).total_seconds() / 3600
+    if hours_left < 0:
+        return BreachClock("overdue", deadline, hours_left, False)
+    return BreachClock("warning" if hours_left < warning_hours else "open", deadline, hours_left, False)
+
+
+# --- retention (R3) ---------------------------------------------------------------------------
+
+
+def retention_end(category: str, anchor: dt.date, policy: Policy | None = None) -> dt.date:
+    """R3.1/R3.2: the last day a record of ``category`` anchored at ``anchor`` may be kept."""
+    rule = (policy or load_policy()).rule(category)
+    start = dt.date(anchor.year, 12, 31) if rule.from_end_of_year else anchor
+    if rule.unit == "days":
+        return start + dt.timedelta(days=rule.period)
+    months = rule.period * (12 if rule.unit == "years" else 1)
+    return add_months(start, months)
+
+
+def retention_status(retained_until: dt.date, as_of: dt.date, held: bool, window_days: int) -> str:
+    """R3.4: ``held``, ``due`` (past retention), ``approaching`` (within the window) or ``retained``."""
+    if held:
+        return "held"
+    days_left = (retained_until - as_of).days
+    if days_left < 0:
+        return "due"
+    if days_left <= window_days:
+        return "approaching"
+    return "retained"
+
+
+def master_data_deletable_from(retained_until: list[dt.date]) -> dt.date | None:
+    """R3.5: a subject's master data may go once the last of their records may go."""
+    return max(retained_until) if retained_until else None
+
+
+# --- consent (R4) -----------------------------------------------------------------------------
+
+CONSENT_STATE_OF_ACTION = {"requested": "pending", "confirmed": "active", "granted": "active", "withdrawn": "withdrawn"}
+
+
+def consent_state(events: list[tuple[dt.datetime, str]]) -> str | None:
+    """R4.2: the state of a (subject, purpose) pair is given by its latest event.
+
+    Events may arrive out of order and duplicated; ties at the same instant resolve to the
+    later step of the lifecycle (withdrawn > confirmed/granted > requested), the safest reading.
+    """
+    if not events:
+        return None
+    order = {"requested": 0, "granted": 1, "confirmed": 1, "withdrawn": 2}
+    _, action = max(events, key=lambda e: (e[0], order[e[1]]))
+    return CONSENT_STATE_OF_ACTION[action]

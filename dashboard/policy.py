@@ -1,0 +1,149 @@
+"""The retention policy and rule settings, loaded and validated once from ``data/policy.toml``.
+
+A wrong policy must stop the dashboard loudly rather than compute wrong deadlines quietly, so every
+check names the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from dashboard.paths import DEFAULT_POLICY_FILE
+
+UNITS = ("days", "months", "years")
+REQUIRED_CATEGORIES = ("support_communication", "contract", "billing")
+
+
+class PolicyError(ValueError):
+    """The policy file is unreadable or holds a value the rules cannot use."""
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    category: str
+    records: str
+    anchor: str
+    period: int
+    unit: str
+    from_end_of_year: bool
+    legal_basis: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    due_soon_days: int
+    approaching_days: int
+    breach_warning_hours: int
+    pending_optin_max_days: int
+    current_notice_version: str
+    extra_holidays: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    path: str
+    version: str
+    effective_date: dt.date
+    source: str
+    settings: Settings
+    retention: dict[str, RetentionRule]
+
+    def rule(self, category: str) -> RetentionRule:
+        try:
+            return self.retention[category]
+        except KeyError:
+            known = ", ".join(sorted(self.retention))
+            raise ValueError(f"unknown retention category {category!r}; the policy knows: {known}") from None
+
+
+def _get(table: dict, key: str, kind: type | tuple[type, ...], where: str, expected: str):
+    if key not in table:
+        raise PolicyError(f"{where}.{key}: missing; expected {expected}")
+    value = table[key]
+    # bool is an int subclass: never accept true/false where a number is meant.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise PolicyError(f"{where}.{key}: got {value!r}; expected {expected}")
+    return value
+
+
+def _non_negative(table: dict, key: str, where: str) -> int:
+    value = _get(table, key, int, where, "a whole number >= 0")
+    if value < 0:
+        raise PolicyError(f"{where}.{key}: got {value}; expected a whole number >= 0")
+    return value
+
+
+def parse_policy(raw: dict, path: str) -> Policy:
+    """Validate a parsed policy document; errors name ``path`` and the key."""
+    top = path
+    settings_raw = raw.get("settings")
+    if not isinstance(settings_raw, dict):
+        raise PolicyError(f"{top}: [settings]: missing; expected a table of rule settings")
+    where = f"{top}: settings"
+    extra = _get(settings_raw, "extra_holidays", list, where, "a list of dates (YYYY-MM-DD)")
+    for item in extra:
+        if not isinstance(item, dt.date) or isinstance(item, dt.datetime):
+            raise PolicyError(f"{where}.extra_holidays: got {item!r}; expected dates like 2026-06-01")
+    settings = Settings(
+        due_soon_days=_non_negative(settings_raw, "due_soon_days", where),
+        approaching_days=_non_negative(settings_raw, "approaching_days", where),
+        breach_warning_hours=_non_negative(settings_raw, "breach_warning_hours", where),
+        pending_optin_max_days=_non_negative(settings_raw, "pending_optin_max_days", where),
+        current_notice_version=_get(settings_raw, "current_notice_version", str, where, "a version string"),
+        extra_holidays=tuple(sorted(extra)),
+    )
+    retention_raw = raw.get("retention")
+    if not isinstance(retention_raw, dict):
+        raise PolicyError(f"{top}: [retention]: missing; expected one table per category")
+    rules: dict[str, RetentionRule] = {}
+    for category, table in retention_raw.items():
+        where = f"{top}: retention.{category}"
+        if not isinstance(table, dict):
+            raise PolicyError(f"{where}: expected a table")
+        unit = _get(table, "unit", str, where, f"one of {', '.join(UNITS)}")
+        if unit not in UNITS:
+            raise PolicyError(f"{where}.unit: got {unit!r}; expected one of {', '.join(UNITS)}")
+        rules[category] = RetentionRule(
+            category=category,
+            records=_get(table, "records", str, where, "a description of the records"),
+            anchor=_get(table, "anchor", str, where, "the event the period starts from"),
+            period=_non_negative(table, "period", where),
+            unit=unit,
+            from_end_of_year=_get(table, "from_end_of_year", bool, where, "true or false")
+            if "from_end_of_year" in table
+            else False,
+            legal_basis=_get(table, "legal_basis", str, where, "the legal reference"),
+        )
+    for category in REQUIRED_CATEGORIES:
+        if category not in rules:
+            raise PolicyError(f"{top}: retention.{category}: missing; the privacy notice promises this category")
+    effective = _get(raw, "effective_date", dt.date, top, "a date (YYYY-MM-DD)")
+    return Policy(
+        path=path,
+        version=_get(raw, "version", str, top, "a version string"),
+        effective_date=effective,
+        source=_get(raw, "source", str, top, "where the policy comes from"),
+        settings=settings,
+        retention=rules,
+    )
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file (default: ``data/policy.toml``); cached per path."""
+    return _load(str(Path(path) if path else DEFAULT_POLICY_FILE))
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> Policy:
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    return parse_policy(raw, path)
