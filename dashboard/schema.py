@@ -1,0 +1,119 @@
+"""The canonical tables of a snapshot: columns, types, required fields, enums and keys.
+
+Every source, whatever its format, is mapped onto these tables; the snapshot builder validates each
+row against them and sets invalid rows aside with a reason. Only the columns listed here are copied,
+so ticket bodies and message texts never reach a snapshot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # a DuckDB type
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    system: str  # the operational store it comes from (shown to users)
+    key: str
+    columns: tuple[Column, ...]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: str = "VARCHAR", required: bool = False, enum: tuple[str, ...] | None = None) -> Column:
+    return Column(name, type_, required, enum)
+
+
+TS = "TIMESTAMPTZ"
+RIGHTS = ("access", "rectification", "erasure", "restriction", "portability", "objection")
+REQUEST_STATUSES = (
+    "received", "unverified", "in_progress", "paused", "completed", "rejected", "withdrawn", "duplicate",
+)
+INCIDENT_STATUSES = (
+    "detected", "triage", "not_personal_data", "confirmed", "risk_assessed", "notified", "contained", "closed",
+)
+
+TABLES: tuple[Table, ...] = (
+    Table("contacts", "helpdesk", "contact_id", (
+        _c("contact_id", required=True), _c("first_name", required=True), _c("last_name", required=True),
+        _c("email"), _c("phone"), _c("street"), _c("postal_code"), _c("city"),
+        _c("created_at", TS, required=True),
+    )),
+    Table("tickets", "helpdesk", "ticket_id", (
+        _c("ticket_id", required=True), _c("contact_id", required=True),
+        _c("opened_at", TS, required=True), _c("closed_at", TS),
+        _c("status", required=True, enum=("open", "pending", "closed")),
+        _c("category", required=True, enum=("hardware", "software", "network", "security", "account", "other")),
+        _c("message_count", "INTEGER"),
+    )),
+    Table("attachments", "helpdesk", "attachment_id", (
+        _c("attachment_id", required=True), _c("ticket_id", required=True),
+        _c("kind", required=True, enum=("log_file", "configuration", "screenshot")),
+        _c("size_bytes", "BIGINT", required=True),
+    )),
+    Table("contracts", "billing", "contract_id", (
+        _c("contract_id", required=True), _c("contact_id", required=True),
+        _c("start_date", "DATE", required=True), _c("end_date", "DATE"),
+        _c("status", required=True, enum=("active", "ended", "cancelled")),
+    )),
+    Table("invoices", "billing", "invoice_id", (
+        _c("invoice_id", required=True), _c("contract_id", required=True), _c("contact_id", required=True),
+        _c("invoice_date", "DATE", required=True), _c("amount_eur", "DECIMAL(12,2)", required=True),
+    )),
+    Table("consent_events", "newsletter", "event_id", (
+        _c("event_id", required=True), _c("contact_id", required=True),
+        _c("purpose", required=True, enum=("newsletter", "extended_analytics")),
+        _c("action", required=True, enum=("requested", "confirmed", "granted", "withdrawn")),
+        _c("occurred_at", TS, required=True), _c("notice_version"),
+        _c("channel", required=True, enum=("web", "email", "phone", "paper", "app")),
+    )),
+    Table("requests", "privacy_register", "request_id", (
+        _c("request_id", required=True), _c("contact_id"),
+        _c("right", required=True, enum=RIGHTS),
+        _c("channel", required=True, enum=("email", "web_form", "letter", "phone", "in_person")),
+        _c("received_at", TS, required=True), _c("identity_verified_at", TS),
+        _c("extension_notified_at", TS), _c("extension_reason"),
+        _c("status", required=True, enum=REQUEST_STATUSES),
+        _c("closed_at", TS), _c("outcome"), _c("assignee"),
+    )),
+    Table("request_pauses", "privacy_register", "pause_id", (
+        _c("pause_id", required=True), _c("request_id", required=True),
+        _c("start_date", "DATE", required=True), _c("end_date", "DATE"),
+        _c("reason", required=True, enum=("identity_proof", "clarification")),
+    )),
+    Table("request_events", "privacy_register", "event_id", (
+        _c("event_id", required=True), _c("request_id", required=True),
+        _c("occurred_at", TS, required=True), _c("event", required=True), _c("detail"),
+    )),
+    Table("incidents", "privacy_register", "incident_id", (
+        _c("incident_id", required=True), _c("title", required=True),
+        _c("type", required=True, enum=("confidentiality", "integrity", "availability")),
+        _c("detected_at", TS, required=True), _c("aware_at", TS),
+        _c("personal_data", "BOOLEAN"),
+        _c("risk", enum=("none", "risk", "high", "unassessed")),
+        _c("subjects_affected", "INTEGER"),
+        _c("authority_notified_at", TS), _c("delay_reason"),
+        _c("subjects_informed_at", TS), _c("art34_exemption", enum=("a", "b", "c")),
+        _c("status", required=True, enum=INCIDENT_STATUSES),
+        _c("contained_at", TS), _c("closed_at", TS),
+    )),
+    Table("holds", "privacy_register", "hold_id", (
+        _c("hold_id", required=True),
+        _c("record_type", required=True, enum=("ticket", "contract", "invoice", "subject")),
+        _c("record_id", required=True),
+        _c("kind", required=True, enum=("legal", "tax", "erasure_statutory", "other")),
+        _c("reason", required=True), _c("set_by", required=True),
+        _c("set_at", TS, required=True), _c("review_date", "DATE"), _c("released_at", TS),
+    )),
+)
+
+BY_NAME = {t.name: t for t in TABLES}

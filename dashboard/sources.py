@@ -1,0 +1,171 @@
+"""Reading the operational stores into DuckDB staging tables, whatever their format.
+
+``data/sources.toml`` says which store feeds each canonical table. A staging table has the canonical
+column names and only the columns the schema lists; its values are still unvalidated (text for CSV
+and JSON Lines, native types for Parquet and PostgreSQL). PostgreSQL is streamed through ADBC as
+Arrow record batches, so a table never has to fit in Python's memory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dashboard import paths
+from dashboard.schema import BY_NAME, TABLES, Table
+
+KINDS = ("csv", "jsonl", "parquet", "postgres")
+
+
+class SourceError(RuntimeError):
+    """A source could not be read; the message names the source and the cause."""
+
+
+@dataclass(frozen=True)
+class TableSource:
+    table: str
+    source: str
+    kind: str
+    location: str  # a file path, or the SQL query for postgres
+    dsn_env: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
+
+    def describe(self) -> str:
+        """Where the rows come from, without credentials."""
+        where = "query" if self.kind == "postgres" else self.location
+        return f"{self.source} ({self.kind}: {where})"
+
+
+def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict[str, TableSource]:
+    """Parse and check the sources config: every canonical table fed, every source known."""
+    path = Path(path or paths.sources_file())
+    base = Path(data_dir or paths.data_dir())
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"{path}: sources file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourceError(f"{path}: not valid TOML: {exc}") from None
+    sources = raw.get("sources", {})
+    for name, src in sources.items():
+        if src.get("kind") not in KINDS:
+            raise SourceError(f"{path}: sources.{name}.kind: got {src.get('kind')!r}; expected one of {KINDS}")
+    result = {}
+    for table in TABLES:
+        spec = raw.get("tables", {}).get(table.name)
+        if spec is None:
+            raise SourceError(f"{path}: tables.{table.name}: missing; every canonical table needs a source")
+        src_name = spec.get("source")
+        if src_name not in sources:
+            raise SourceError(f"{path}: tables.{table.name}.source: unknown source {src_name!r}")
+        src = sources[src_name]
+        if src["kind"] == "postgres":
+            if "query" not in spec or "dsn_env" not in src:
+                raise SourceError(f"{path}: tables.{table.name}: a postgres source needs `query` and `dsn_env`")
+            location = spec["query"]
+        else:
+            if "file" not in spec or "path" not in src:
+                raise SourceError(f"{path}: tables.{table.name}: a file source needs `path` and `file`")
+            folder = Path(src["path"])
+            location = str((folder if folder.is_absolute() else base / folder) / spec["file"])
+        unknown = set(spec.get("columns", {})) - {c.name for c in table.columns}
+        if unknown:
+            raise SourceError(f"{path}: tables.{table.name}.columns: unknown canonical columns {sorted(unknown)}")
+        result[table.name] = TableSource(
+            table=table.name, source=src_name, kind=src["kind"], location=location,
+            dsn_env=src.get("dsn_env"), columns=dict(spec.get("columns", {})),
+        )
+    return result
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _projection(table: Table, ts: TableSource, available: dict[str, str], expr) -> str:
+    """SELECT list that renames source columns to canonical ones; missing required columns fail."""
+    parts = []
+    for col in table.columns:
+        src_col = ts.columns.get(col.name, col.name)
+        if src_col not in available:
+            if col.required:
+                raise SourceError(f"{ts.describe()}: table {table.name}: required column {src_col!r} is missing")
+            parts.append(f"NULL::VARCHAR AS {_quote(col.name)}")
+            continue
+        parts.append(f"{expr(src_col, available[src_col])} AS {_quote(col.name)}")
+    return ", ".join(parts)
+
+
+def _text_or_native(column: str, type_: str) -> str:
+    # Empty text means "no value" in exported files; typed columns keep their native type.
+    quoted = _quote(column)
+    return f"NULLIF(trim({quoted}), '')" if type_ == "VARCHAR" else quoted
+
+
+def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
+    """Load one source table into staging table ``target``; returns the rows read."""
+    table = BY_NAME[ts.table]
+    try:
+        if ts.kind == "postgres":
+            _stage_postgres(con, ts, table, target)
+        else:
+            if not Path(ts.location).is_file():
+                raise SourceError(f"{ts.describe()}: file not found")
+            reader = {
+                "csv": "read_csv($path, all_varchar = true, header = true)",
+                "parquet": "read_parquet($path)",
+                "jsonl": "read_ndjson_objects($path)",
+            }[ts.kind]
+            params = {"path": ts.location}
+            if ts.kind == "jsonl":
+                keys = con.sql(
+                    f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM (SELECT json FROM {reader} LIMIT 10000)",
+                    params=params,
+                ).fetchall()
+                available = {k: "VARCHAR" for (k,) in keys}
+                select = _projection(
+                    table, ts, available,
+                    lambda c, _t: f"NULLIF(trim(json ->> '{c.replace(chr(39), chr(39) * 2)}'), '')",
+                )
+            else:
+                described = con.sql(f"DESCRIBE SELECT * FROM {reader}", params=params).fetchall()
+                available = {row[0]: row[1] for row in described}
+                select = _projection(table, ts, available, _text_or_native)
+            con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM {reader}", params)
+    except SourceError:
+        raise
+    except (duckdb.Error, OSError) as exc:
+        raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
+    return con.sql(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+
+
+def _stage_postgres(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target: str) -> None:
+    import adbc_driver_postgresql.dbapi as pg
+
+    dsn = os.environ.get(ts.dsn_env or "")
+    if not dsn:
+        raise SourceError(f"{ts.describe()}: environment variable {ts.dsn_env} is not set")
+    try:
+        with pg.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute(ts.location)
+            reader = cur.fetch_record_batch()
+            available = {f.name: "NATIVE" for f in reader.schema}
+            select = _projection(table, ts, available, lambda c, _t: _quote(c))
+            con.register("_pg_stream", reader)
+            try:
+                con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _pg_stream")
+            finally:
+                con.unregister("_pg_stream")
+    except SourceError:
+        raise
+    except Exception as exc:  # the driver raises its own DB-API error classes
+        raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
