@@ -30,3 +30,54 @@ CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, 
         WHEN deadline - as_of < to_hours(warning_hours) THEN 'warning'
         ELSE 'open'
     END;
+
+-- R3.3: holds in force on a date. Set and released timestamps count by their Europe/Berlin date.
+-- Besides recorded holds (legal, tax, erasure under statutory retention), an open data-subject
+-- request holds all records of its subject; an open restriction request (Art. 18) says so by name.
+CREATE OR REPLACE MACRO active_holds(as_of) AS TABLE
+    SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date
+    FROM holds
+    WHERE timezone('Europe/Berlin', set_at)::DATE <= as_of
+      AND (released_at IS NULL OR timezone('Europe/Berlin', released_at)::DATE > as_of)
+    UNION ALL
+    SELECT request_id, 'subject', contact_id,
+           CASE WHEN "right" = 'restriction' THEN 'restriction' ELSE 'open_request' END,
+           CASE WHEN "right" = 'restriction' THEN 'Einschränkung der Verarbeitung beantragt (Art. 18 DSGVO)'
+                ELSE 'Offene Betroffenenanfrage (' || "right" || ')' END,
+           assignee, deadline
+    FROM requests
+    WHERE is_open_request(status) AND status <> 'duplicate' AND contact_id IS NOT NULL
+      AND received_date <= as_of;
+
+-- R3.4: every governed record with its status on a date, and the hold that stops its deletion.
+CREATE OR REPLACE MACRO retention_on(as_of, window_days) AS TABLE
+    WITH h AS (
+        SELECT record_type, record_id,
+               arg_min(kind, hold_id) AS hold_kind, arg_min(reason, hold_id) AS hold_reason,
+               arg_min(set_by, hold_id) AS hold_set_by, min(review_date) AS hold_review_date
+        FROM active_holds(as_of) GROUP BY ALL
+    )
+    SELECT r.*,
+           coalesce(hr.hold_kind, hs.hold_kind) AS hold_kind,
+           coalesce(hr.hold_reason, hs.hold_reason) AS hold_reason,
+           coalesce(hr.hold_set_by, hs.hold_set_by) AS hold_set_by,
+           coalesce(hr.hold_review_date, hs.hold_review_date) AS hold_review_date,
+           retention_status(r.retained_until, as_of,
+                            hr.record_id IS NOT NULL OR hs.record_id IS NOT NULL, window_days) AS status,
+           as_of - r.retained_until AS days_overdue
+    FROM retention_records r
+    LEFT JOIN h hr ON hr.record_type = r.record_type AND hr.record_id = r.record_id
+    LEFT JOIN h hs ON hs.record_type = 'subject' AND hs.record_id = r.contact_id;
+
+-- R1.8: requests as the work queue sees them on a date.
+CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
+    SELECT r.*,
+           is_open_request(r.status) AND r.received_date <= as_of
+               AND (r.closed_date IS NULL OR r.closed_date > as_of) AS is_open,
+           r.status IN ('unverified', 'duplicate') AS is_hidden,
+           r.deadline - as_of AS days_left,
+           request_status(r.deadline, as_of, due_soon_days) AS clock,
+           coalesce((SELECT sum(coalesce(p.end_date, as_of) - p.start_date)
+                     FROM request_pauses p WHERE p.request_id = r.request_id AND p.start_date <= as_of), 0)
+               ::INTEGER AS paused_days
+    FROM requests r;

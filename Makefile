@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+export DASHBOARD_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test install install-test demo snapshot lint browser screenshots clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test browser
+
+# Debian's Chromium for the browser tests (never a Playwright browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+demo: install
+	$(PY) -m dashboard demo --scale small
+
+snapshot: install
+	$(PY) -m dashboard snapshot
+
+# Demo stores and a snapshot only if none exists, then the app on 127.0.0.1.
+run: install
+	@if [ ! -f "$(DASHBOARD_DATA_DIR)/demo/helpdesk/contacts.csv" ]; then $(PY) -m dashboard demo --scale small; fi
+	$(PY) -m dashboard snapshot --if-missing
+	DASHBOARD_AUTH=demo $(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
+
+test: install-test
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,58 @@
+"""The read side of a snapshot: named queries in, polars frames out, personal data masked.
+
+Plain Python (no Streamlit), so the CLI, export jobs and tests use exactly what the pages use.
+Masking happens here, before any frame reaches a view, so a new page cannot forget it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from dashboard import queries
+
+# Columns that identify or describe a person; shown only to roles allowed to see personal data.
+PERSONAL_COLUMNS = frozenset({
+    "contact_id", "first_name", "last_name", "email", "phone", "street", "postal_code", "city",
+    "record_key",
+})
+ROLES_WITH_PERSONAL_DATA = frozenset({"dpo", "auditor"})
+MASK = "•••"
+
+
+def connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to one snapshot version (callers key caches by the versioned path)."""
+    return duckdb.connect(str(path), read_only=True)
+
+
+def bound_params(name: str, params: dict) -> dict:
+    """The subset of ``params`` that query ``name`` uses (DuckDB rejects unused named parameters)."""
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", queries.sql(name)))
+    missing = used - params.keys()
+    if missing:
+        raise KeyError(f"query {name!r} needs parameters {sorted(missing)}")
+    return {k: v for k, v in params.items() if k in used}
+
+
+def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
+    """Run named query ``name`` with bound parameters on its own cursor (safe across threads)."""
+    cur = con.cursor()
+    try:
+        return cur.sql(queries.sql(name), params=bound_params(name, params)).pl()
+    finally:
+        cur.close()
+
+
+def may_see_personal_data(role: str) -> bool:
+    """The one decision whether a role sees names, emails and subject ids."""
+    return role in ROLES_WITH_PERSONAL_DATA
+
+
+def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
+    if may_see_personal_data(role):
+        return frame
+    hidden = [c for c in frame.columns if c in PERSONAL_COLUMNS]
+    return frame.with_columns(pl.lit(MASK).alias(c) for c in hidden) if hidden else frame

@@ -1,0 +1,32 @@
+"""Labels from the one catalogue (``dashboard/labels.toml``), German by default, English on request."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+CATALOGUE = Path(__file__).with_name("labels.toml")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    """Flat ``group.key -> {de, en}`` view of the catalogue."""
+    raw = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))
+    return {f"{group}.{key}": texts for group, entries in raw.items() for key, texts in entries.items()}
+
+
+def label(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
+    """The text for ``key``; a missing key raises, so a typo cannot ship as a blank label."""
+    texts = catalogue()[key]
+    return texts.get(lang, texts[DEFAULT_LANGUAGE]).format(**values)
+
+
+def label_or_value(group: str, value: str | None, lang: str) -> str:
+    """Display name of a coded value (a status, a category); unknown codes show as they are."""
+    if value is None:
+        return ""
+    texts = catalogue().get(f"{group}.{value}")
+    return texts.get(lang, texts[DEFAULT_LANGUAGE]) if texts else value

@@ -1,0 +1,147 @@
+"""Streamlit glue shared by the pages: labels, the live snapshot, cached queries, formatting.
+
+Connections are cached per *versioned* snapshot file and query results per (file, query,
+parameters), so publishing a new snapshot switches every session on its next rerun, with no
+restart and no stale results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data
+from dashboard.deadlines import BERLIN
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, label, label_or_value
+from dashboard.policy import Policy, load_policy
+from dashboard.snapshot import current_snapshot
+
+STALE_AFTER = dt.timedelta(hours=24)
+
+
+def lang() -> str:
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def t(key: str, **values: object) -> str:
+    return label(key, lang(), **values)
+
+
+def coded(group: str, value: str | None) -> str:
+    return label_or_value(group, value, lang())
+
+
+def role() -> str:
+    """The viewer's role; until sign-in lands, the demo role (default: the DPO)."""
+    return os.environ.get("DASHBOARD_DEMO_ROLE", "dpo")
+
+
+def policy() -> Policy:
+    return load_policy()
+
+
+def live_snapshot() -> Path | None:
+    return current_snapshot()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(path: str):
+    return data.connect(Path(path))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_query(path: str, name: str, params: tuple) -> pl.DataFrame:
+    return data.run(_connection(path), name, **dict(params))
+
+
+def query(name: str, **params) -> pl.DataFrame:
+    """Run a named query on the live snapshot, cached, masked for the viewer's role."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        raise RuntimeError("no snapshot published")
+    frame = _cached_query(str(snapshot), name, tuple(sorted(params.items())))
+    return data.mask_personal(frame, role())
+
+
+def today() -> dt.date:
+    return dt.datetime.now(BERLIN).date()
+
+
+def as_of_input(key: str = "as_of") -> dt.date:
+    return st.date_input(t("app.as_of"), value=today(), key=key, help=t("app.as_of_help"),
+                         format="DD.MM.YYYY" if lang() == "de" else "YYYY-MM-DD")
+
+
+def fmt_int(value: int | float | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{int(value):,}"
+    return text.replace(",", ".") if lang() == "de" else text
+
+
+def fmt_pct(value: float | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.1f} %"
+    return text.replace(".", ",") if lang() == "de" else text
+
+
+def fmt_bytes(value: float | None) -> str:
+    value = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            text = f"{value:.1f} {unit}"
+            return text.replace(".", ",") if lang() == "de" else text
+        value /= 1024
+    return ""
+
+
+def fmt_moment(value: dt.datetime | None) -> str:
+    """A timestamp in Europe/Berlin with its offset, e.g. 27.10.2025 09:00 +01:00."""
+    if value is None:
+        return ""
+    local = value.astimezone(BERLIN)
+    pattern = "%d.%m.%Y %H:%M" if lang() == "de" else "%Y-%m-%d %H:%M"
+    return f"{local.strftime(pattern)} {local.isoformat()[-6:]}"
+
+
+def date_column(title: str) -> st.column_config.DateColumn:
+    return st.column_config.DateColumn(title, format="DD.MM.YYYY" if lang() == "de" else "YYYY-MM-DD")
+
+
+def show_table(frame: pl.DataFrame, total: int | None = None, **kwargs) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+    if total is not None and total > frame.height:
+        st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
+
+
+def csv_download(frame: pl.DataFrame, filename: str, key: str) -> None:
+    """A direct CSV download (German Excel dialect) until export jobs exist."""
+    payload = "\ufeff" + frame.write_csv(separator=";")
+    st.download_button(t("app.download_csv"), payload.encode("utf-8"), file_name=filename,
+                       mime="text/csv", key=key)
+
+
+def sidebar() -> None:
+    """Language switch and the Datenstand of the live snapshot."""
+    with st.sidebar:
+        st.selectbox(t("app.language"), LANGUAGES, key="lang",
+                     format_func=lambda code: {"de": "Deutsch", "en": "English"}[code])
+        snapshot = live_snapshot()
+        if snapshot is None:
+            return
+        info = query("snapshot_info").row(0, named=True)
+        built = info["built_at"]
+        st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
+        st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
+        if dt.datetime.now(dt.timezone.utc) - built > STALE_AFTER:
+            st.warning(t("app.stale"))
+
+
+def now() -> dt.datetime:
+    """The current moment, truncated to the minute so cached clock figures are reused."""
+    return dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)

@@ -1,0 +1,1 @@
+"""The pages. Each only renders: figures come from named queries through ``dashboard.ui``."""

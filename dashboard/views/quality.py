@@ -1,0 +1,27 @@
+"""Datenqualität: what each source delivered and which rows the snapshot set aside, and why."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import ui
+from dashboard.ui import t
+
+REJECTED_LIMIT = 1000
+
+
+def render() -> None:
+    st.title(t("quality.title"))
+    tables = ui.query("source_tables")
+    st.subheader(t("quality.tables"))
+    ui.show_table(tables.with_columns(tables["system"].map_elements(lambda v: ui.coded("system", v),
+                                                                   return_dtype=str)))
+    st.subheader(t("quality.rejected"))
+    total = int(tables["rejected"].sum())
+    if total == 0:
+        st.success(t("quality.none_rejected"))
+        return
+    ui.show_table(ui.query("rejected_rows", limit=REJECTED_LIMIT), total=total)
+
+
+render()
