@@ -127,6 +127,8 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
                     params=params,
                 ).fetchall()
                 available = {k: "VARCHAR" for (k,) in keys}
+                if not available:  # an empty export: no rows, so no columns to check
+                    available = {ts.columns.get(c.name, c.name): "VARCHAR" for c in table.columns}
                 select = _projection(
                     table, ts, available,
                     lambda c, _t: f"NULLIF(trim(json ->> '{c.replace(chr(39), chr(39) * 2)}'), '')",

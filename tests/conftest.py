@@ -1,0 +1,49 @@
+"""Shared fixtures: a demo snapshot built once per session, and hand-written source stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from dashboard.demo import generate
+from dashboard.schema import TABLES
+from dashboard.snapshot import build_snapshot
+
+AS_OF = dt.date(2026, 11, 26)
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory) -> Path:
+    """A data dir with the small demo stores (as of 2026-11-26) and a published snapshot."""
+    base = tmp_path_factory.mktemp("demo-data")
+    generate(base / "demo", seed=42, as_of=AS_OF, scale="small")
+    build_snapshot(data_dir=base)
+    return base
+
+
+@pytest.fixture
+def use_data_dir(monkeypatch):
+    """Point DASHBOARD_DATA_DIR at a folder for one test."""
+
+    def use(path: Path) -> Path:
+        monkeypatch.setenv("DASHBOARD_DATA_DIR", str(path))
+        return path
+
+    return use
+
+
+def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
+    """Write every canonical table as JSON Lines (absent ones empty) plus a sources.toml for them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ['[sources.fixture]', 'kind = "jsonl"', f'path = "{folder}"', ""]
+    for table in TABLES:
+        rows = tables.get(table.name, [])
+        (folder / f"{table.name}.jsonl").write_text(
+            "".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
+        lines += [f"[tables.{table.name}]", 'source = "fixture"', f'file = "{table.name}.jsonl"', ""]
+    sources = folder / "sources.toml"
+    sources.write_text("\n".join(lines), encoding="utf-8")
+    return sources

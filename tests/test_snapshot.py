@@ -1,0 +1,145 @@
+"""Snapshot build: validation with reasons, derived dates, metadata, atomic publish, failure safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+import pytest
+
+from dashboard import __version__
+from dashboard.policy import load_policy
+from dashboard.snapshot import build_snapshot, current_snapshot, list_snapshots
+from dashboard.sources import SourceError
+from tests.conftest import write_store
+
+CONTACT = {"contact_id": "C1", "first_name": "Erika", "last_name": "Muster", "created_at": "2024-01-01T00:00:00Z"}
+
+
+def _scalar(con, sql, params=None):
+    return con.sql(sql, params=params).fetchall()[0][0]
+
+
+def test_demo_snapshot_counts_and_meta(demo_data_dir):
+    path = current_snapshot(demo_data_dir / "snapshots")
+    con = duckdb.connect(str(path), read_only=True)
+    tables = con.sql("SELECT table_name, rows_read, accepted, rejected FROM snapshot_tables").fetchall()
+    assert len(tables) == 11
+    for name, read, accepted, rejected in tables:
+        assert read == accepted + rejected, name
+        assert _scalar(con, f"SELECT count(*) FROM {name}") == accepted
+    assert _scalar(con, "SELECT count(*) FROM contacts") == 2000
+    meta = con.sql("SELECT policy_version, app_version, build_seconds FROM snapshot_meta").fetchall()[0]
+    assert meta[0] == load_policy().version and meta[1] == __version__ and meta[2] > 0
+    # Only the needed columns are copied: no message bodies.
+    columns = {r[0] for r in con.sql("DESCRIBE tickets").fetchall()}
+    assert "body" not in columns and "retained_until" in columns
+
+
+def test_invalid_rows_are_kept_aside_with_reason(tmp_path):
+    sources = write_store(tmp_path / "src", {
+        "contacts": [CONTACT, {**CONTACT, "contact_id": "C2", "created_at": "not a date"},
+                     {**CONTACT, "contact_id": "C1"}, {**CONTACT, "contact_id": "C3", "first_name": ""}],
+        "tickets": [
+            {"ticket_id": "T1", "contact_id": "C1", "opened_at": "2025-08-01T08:00:00Z",
+             "closed_at": "2025-08-31T08:00:00Z", "status": "closed", "category": "network", "message_count": "3"},
+            {"ticket_id": "T2", "contact_id": "C1", "opened_at": "2025-08-01T08:00:00Z",
+             "status": "solved", "category": "network"},
+            {"ticket_id": "T3", "contact_id": "C1", "opened_at": "2025-08-01T08:00:00Z",
+             "status": "open", "category": "network", "message_count": "many"},
+        ],
+    })
+    result = build_snapshot(sources, data_dir=tmp_path / "data")
+    assert result.tables["contacts"] == (4, 1, 3)
+    assert result.tables["tickets"] == (3, 1, 2)
+    con = duckdb.connect(str(result.path), read_only=True)
+    reasons = dict(((t, k), r) for t, k, r in con.sql(
+        "SELECT table_name, record_key, reason FROM rejected_rows").fetchall())
+    assert reasons[("contacts", "C2")] == "created_at: not a valid TIMESTAMPTZ"
+    assert reasons[("contacts", "C1")] == "duplicate key contact_id"
+    assert reasons[("contacts", "C3")] == "first_name: missing"
+    assert reasons[("tickets", "T2")].startswith("status: unknown value")
+    assert reasons[("tickets", "T3")] == "message_count: not a valid INTEGER"
+    # Derived: ticket closed 2025-08-31 (Berlin) is retained until 2026-02-28 (R3.1).
+    assert _scalar(con, "SELECT retained_until FROM tickets WHERE ticket_id = 'T1'") == dt.date(2026, 2, 28)
+
+
+def test_request_dates_derived_in_berlin_time(tmp_path):
+    sources = write_store(tmp_path / "src", {"requests": [
+        # 23:30 UTC on 31 Dec is already 1 Jan in Berlin: received on a holiday still counts (R1.2).
+        {"request_id": "Q1", "right": "access", "channel": "email", "received_at": "2025-12-24T23:30:00Z",
+         "status": "in_progress"},
+        {"request_id": "Q2", "right": "erasure", "channel": "letter", "received_at": "2025-01-15T09:00:00Z",
+         "extension_notified_at": "2025-02-18T09:00:00Z", "status": "in_progress"},
+        {"request_id": "Q3", "right": "erasure", "channel": "letter", "received_at": "2025-01-15T09:00:00Z",
+         "extension_notified_at": "2025-02-17T09:00:00Z", "status": "completed",
+         "closed_at": "2025-04-15T20:00:00Z"},
+    ]})
+    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path / "d").path), read_only=True)
+    rows = {r[0]: r[1:] for r in con.sql(
+        "SELECT request_id, received_date, due, extended_due, extension, deadline, answered_on_time "
+        "FROM requests").fetchall()}
+    D = dt.date.fromisoformat
+    assert rows["Q1"] == (D("2025-12-25"), D("2026-01-26"), D("2026-03-25"), "none", D("2026-01-26"), None)
+    assert rows["Q2"][3:5] == ("invalid_late", D("2025-02-17"))
+    assert rows["Q3"][3:] == ("valid", D("2025-04-15"), True)
+
+
+def test_failing_source_keeps_previous_snapshot(tmp_path):
+    data = tmp_path / "data"
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
+    first = build_snapshot(sources, data_dir=data).path
+    (tmp_path / "src" / "tickets.jsonl").unlink()
+    with pytest.raises(SourceError, match=r"fixture \(jsonl: .*tickets.jsonl\): file not found"):
+        build_snapshot(sources, data_dir=data)
+    assert current_snapshot(data / "snapshots") == first
+    assert sorted(p.name for p in (data / "snapshots").iterdir() if p.name.startswith(".building")) == []
+    assert list_snapshots(data / "snapshots") == [first]
+
+
+def test_corrupt_file_fails_with_source_and_cause(tmp_path):
+    data = tmp_path / "data"
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
+    first = build_snapshot(sources, data_dir=data).path
+    (tmp_path / "src" / "holds.jsonl").write_text('{"hold_id": "H1", broken\n', encoding="utf-8")
+    with pytest.raises(SourceError, match="holds"):
+        build_snapshot(sources, data_dir=data)
+    assert current_snapshot(data / "snapshots") == first
+    assert not [p for p in (data / "snapshots").iterdir() if p.name.startswith(".building-")]
+
+
+def test_missing_required_column_is_named(tmp_path):
+    sources = write_store(tmp_path / "src", {"contacts": [{"contact_id": "C1", "first_name": "A",
+                                                           "created_at": "2024-01-01T00:00:00Z"}]})
+    with pytest.raises(SourceError, match="required column 'last_name' is missing"):
+        build_snapshot(sources, data_dir=tmp_path / "data")
+
+
+def test_publish_switches_pointer_and_prunes(tmp_path):
+    data = tmp_path / "data"
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
+    paths = [build_snapshot(sources, data_dir=data, keep=3).path for _ in range(4)]
+    assert list_snapshots(data / "snapshots") == paths[1:]
+    assert current_snapshot(data / "snapshots") == paths[-1]
+
+
+def test_new_version_is_seen_by_a_process_holding_the_old_one(tmp_path):
+    data = tmp_path / "data"
+    src = tmp_path / "src"
+    sources = write_store(src, {"contacts": [CONTACT]})
+    old = duckdb.connect(str(build_snapshot(sources, data_dir=data).path), read_only=True)
+    write_store(src, {"contacts": [CONTACT, {**CONTACT, "contact_id": "C2"}]})
+    new_path = build_snapshot(sources, data_dir=data).path
+    assert _scalar(old, "SELECT count(*) FROM contacts") == 1
+    new = duckdb.connect(str(current_snapshot(data / "snapshots")), read_only=True)
+    assert current_snapshot(data / "snapshots") == new_path
+    assert _scalar(new, "SELECT count(*) FROM contacts") == 2
+
+
+def test_snapshot_lives_under_the_data_dir(tmp_path):
+    # Generated (personal) data goes below DASHBOARD_DATA_DIR, never into the checkout.
+    sources = write_store(tmp_path / "src", {})
+    result = build_snapshot(sources, data_dir=tmp_path / "data")
+    assert result.path.parent == tmp_path / "data" / "snapshots"
+    assert os.path.commonpath([result.path, tmp_path]) == str(tmp_path)
