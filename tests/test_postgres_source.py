@@ -1,0 +1,125 @@
+"""A snapshot built from a real PostgreSQL source (streamed through ADBC) equals its source."""
+
+from __future__ import annotations
+
+import adbc_driver_postgresql.dbapi as pg
+import duckdb
+import polars as pl
+import pytest
+
+from dashboard.snapshot import build_snapshot, current_snapshot
+from dashboard.sources import SourceError
+from tests.pg import postgres_dsn
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def dsn():
+    with postgres_dsn() as value:
+        yield value
+
+
+def _sources_with_postgres_helpdesk(demo_dir, path):
+    text = f"""
+[sources.helpdesk_db]
+kind = "postgres"
+dsn_env = "HELPDESK_PG_DSN"
+
+[sources.files]
+kind = "jsonl"
+path = "{demo_dir}/privacy_register"
+
+[sources.billing]
+kind = "parquet"
+path = "{demo_dir}/billing"
+
+[sources.newsletter]
+kind = "jsonl"
+path = "{demo_dir}/newsletter"
+
+[tables.contacts]
+source = "helpdesk_db"
+query = "SELECT id AS contact_id, vorname, nachname, email, phone, street, postal_code, city, created_at FROM helpdesk.contacts"
+[tables.contacts.columns]
+first_name = "vorname"
+last_name = "nachname"
+
+[tables.tickets]
+source = "helpdesk_db"
+query = "SELECT * FROM helpdesk.tickets"
+
+[tables.attachments]
+source = "helpdesk_db"
+query = "SELECT * FROM helpdesk.attachments"
+
+[tables.contracts]
+source = "billing"
+file = "contracts.parquet"
+
+[tables.invoices]
+source = "billing"
+file = "invoices.parquet"
+
+[tables.consent_events]
+source = "newsletter"
+file = "consent_events.jsonl"
+"""
+    for table in ("requests", "request_pauses", "request_events", "incidents", "holds"):
+        text += f'\n[tables.{table}]\nsource = "files"\nfile = "{table}.jsonl"\n'
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _load_helpdesk(dsn, demo_dir):
+    """Put the demo helpdesk into PostgreSQL with native types, as a real helpdesk database has."""
+    frames = {
+        "contacts": pl.read_csv(demo_dir / "helpdesk/contacts.csv", infer_schema=False).rename(
+            {"contact_id": "id", "first_name": "vorname", "last_name": "nachname"}).with_columns(
+            pl.col("created_at").str.to_datetime(time_zone="UTC")),
+        "tickets": pl.read_csv(demo_dir / "helpdesk/tickets.csv", infer_schema=False).with_columns(
+            pl.col("opened_at", "closed_at").str.to_datetime(time_zone="UTC"),
+            pl.col("message_count").cast(pl.Int32)),
+        "attachments": pl.read_csv(demo_dir / "helpdesk/attachments.csv", infer_schema=False).with_columns(
+            pl.col("size_bytes").cast(pl.Int64)),
+    }
+    with pg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("DROP SCHEMA IF EXISTS helpdesk CASCADE")
+        cur.execute("CREATE SCHEMA helpdesk")
+        for name, frame in frames.items():
+            cur.adbc_ingest(name, frame.to_arrow(), mode="create", db_schema_name="helpdesk")
+        conn.commit()
+    return {name: frame.height for name, frame in frames.items()}
+
+
+def test_snapshot_from_postgres(dsn, demo_data_dir, tmp_path, monkeypatch):
+    demo = demo_data_dir / "demo"
+    counts = _load_helpdesk(dsn, demo)
+    monkeypatch.setenv("HELPDESK_PG_DSN", dsn)
+    sources = _sources_with_postgres_helpdesk(demo, tmp_path / "sources.toml")
+    result = build_snapshot(sources, data_dir=tmp_path / "data")
+    for table, n in counts.items():
+        assert result.tables[table] == (n, n, 0), table
+    con = duckdb.connect(str(result.path), read_only=True)
+    got = con.sql("SELECT contact_id, first_name, last_name FROM contacts ORDER BY contact_id LIMIT 3").fetchall()
+    src = pl.read_csv(demo / "helpdesk/contacts.csv", infer_schema=False).sort("contact_id").head(3)
+    assert got == list(src.select("contact_id", "first_name", "last_name").iter_rows())
+    ticket = con.sql("SELECT closed_at, retained_until FROM tickets WHERE ticket_id = 'T00000001'").fetchall()[0]
+    raw = pl.read_csv(demo / "helpdesk/tickets.csv", infer_schema=False).filter(pl.col("ticket_id") == "T00000001")
+    assert ticket[0].strftime("%Y-%m-%dT%H:%M:%SZ") == raw["closed_at"].item()
+
+
+def test_unreachable_postgres_keeps_previous_snapshot(demo_data_dir, tmp_path, monkeypatch, dsn):
+    demo = demo_data_dir / "demo"
+    _load_helpdesk(dsn, demo)
+    sources = _sources_with_postgres_helpdesk(demo, tmp_path / "sources.toml")
+    monkeypatch.setenv("HELPDESK_PG_DSN", dsn)
+    first = build_snapshot(sources, data_dir=tmp_path / "data").path
+    monkeypatch.setenv("HELPDESK_PG_DSN", "postgresql://postgres@127.0.0.1:1/postgres")
+    with pytest.raises(SourceError, match=r"helpdesk_db \(postgres: query\): table contacts"):
+        build_snapshot(sources, data_dir=tmp_path / "data")
+    assert current_snapshot(tmp_path / "data" / "snapshots") == first
+    assert not [p for p in (tmp_path / "data" / "snapshots").iterdir() if p.name.startswith(".building-")]
+    monkeypatch.delenv("HELPDESK_PG_DSN")
+    with pytest.raises(SourceError, match="HELPDESK_PG_DSN is not set"):
+        build_snapshot(sources, data_dir=tmp_path / "data")
