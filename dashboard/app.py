@@ -11,17 +11,17 @@ import streamlit as st
 from dashboard import ui
 from dashboard.ui import t
 
-st.set_page_config(page_title="DSGVO-Cockpit", page_icon="🛡️", layout="wide")
+st.set_page_config(page_title="DSGVO-Cockpit", page_icon=":material/shield:", layout="wide")
 
 # (page script relative to this file, label key, URL path, icon)
 PAGES = (
-    ("views/overview.py", "nav.overview", "uebersicht", "🏠"),
-    ("views/retention.py", "nav.retention", "loeschfristen", "🗑️"),
-    ("views/requests.py", "nav.requests", "anfragen", "📨"),
-    ("views/consent.py", "nav.consent", "einwilligungen", "✅"),
-    ("views/incidents.py", "nav.incidents", "datenpannen", "🚨"),
-    ("views/exports.py", "nav.exports", "exporte", "📦"),
-    ("views/quality.py", "nav.quality", "datenqualitaet", "🔎"),
+    ("views/overview.py", "nav.overview", "uebersicht", ":material/dashboard:"),
+    ("views/retention.py", "nav.retention", "loeschfristen", ":material/auto_delete:"),
+    ("views/requests.py", "nav.requests", "anfragen", ":material/mail:"),
+    ("views/consent.py", "nav.consent", "einwilligungen", ":material/how_to_reg:"),
+    ("views/incidents.py", "nav.incidents", "datenpannen", ":material/report:"),
+    ("views/exports.py", "nav.exports", "exporte", ":material/download:"),
+    ("views/quality.py", "nav.quality", "datenqualitaet", ":material/fact_check:"),
 )
 
 navigation = st.navigation([

@@ -19,7 +19,7 @@ import holidays
 from dashboard.policy import Policy, load_policy
 
 BERLIN = ZoneInfo("Europe/Berlin")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 BREACH_NOTIFICATION_WINDOW = dt.timedelta(hours=72)  # Art. 33(1) GDPR
 OPEN_REQUEST_EXCLUDED = frozenset({"completed", "rejected", "withdrawn"})  # R1.8
 ANSWERED = frozenset({"completed", "rejected"})  # R1.9

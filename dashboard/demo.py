@@ -345,7 +345,7 @@ class _Gen:
         risk = self.choice(["none", "risk", "high"], n, p=[0.45, 0.4, 0.15])
         not_pd = rng.random(n) < 0.1
         late = rng.random(n) < 0.15
-        notified = np.where(late, aware + rng.integers(75 * HOUR, 150 * HOUR, n), aware + rng.integers(5 * HOUR, 70 * HOUR, n))
+        notified = aware + np.where(late, rng.integers(75 * HOUR, 150 * HOUR, n), rng.integers(5 * HOUR, 70 * HOUR, n))
         notified = np.where((risk == "none") | not_pd, -1, notified)
         high = (risk == "high") & ~not_pd
         exempt = high & (rng.random(n) < 0.3)
@@ -359,7 +359,8 @@ class _Gen:
             "risk": _text(np.where(not_pd, None, risk)),
             "subjects_affected": np.where(not_pd, 0, rng.integers(1, 2_000, n)),
             "_notified": notified,
-            "delay_reason": _text(np.where(late & (notified >= 0) & (rng.random(n) < 0.6), "Forensik abgewartet", None)),
+            "delay_reason": _text(np.where(late & (notified >= 0) & (rng.random(n) < 0.6),
+                                           "Forensik abgewartet", None)),
             "_informed": np.where(high & ~exempt, aware + rng.integers(24 * HOUR, 120 * HOUR, n), -1),
             "art34_exemption": _text(np.where(exempt, self.choice(["a", "b", "c"], n), None)),
             "status": np.where(not_pd, "not_personal_data", "closed"),

@@ -7,14 +7,14 @@ ever be a value.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from dashboard.paths import QUERIES_DIR
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
 
-@lru_cache(maxsize=None)
+@cache
 def sql(name: str) -> str:
     """The text of query ``name``; unknown or malformed names raise KeyError."""
     if not _NAME.match(name):

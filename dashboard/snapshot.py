@@ -228,7 +228,7 @@ def build_snapshot(
     folder = base / "snapshots"
     folder.mkdir(parents=True, exist_ok=True)
     table_sources = load_sources(sources_path, base)
-    built_at = dt.datetime.now(dt.timezone.utc)
+    built_at = dt.datetime.now(dt.UTC)
     version = built_at.strftime("%Y%m%dT%H%M%S%fZ")
     with _build_lock(folder):
         tmp = folder / f".building-{version}.duckdb"

@@ -16,7 +16,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.deadlines import BERLIN
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, label, label_or_value
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, label, label_or_value
 from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import current_snapshot
 
@@ -113,8 +113,22 @@ def date_column(title: str) -> st.column_config.DateColumn:
     return st.column_config.DateColumn(title, format="DD.MM.YYYY" if lang() == "de" else "YYYY-MM-DD")
 
 
-def show_table(frame: pl.DataFrame, total: int | None = None, **kwargs) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", **kwargs)
+def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
+    """Replace coded values (``right="right"``) by their catalogue labels, column by column."""
+    prefix_len = {group: len(group) + 1 for group in groups.values()}
+    mappings = {
+        column: {key[prefix_len[group]:]: texts.get(lang(), texts[DEFAULT_LANGUAGE])
+                 for key, texts in catalogue().items() if key.startswith(group + ".")}
+        for column, group in groups.items()
+    }
+    return frame.with_columns(pl.col(c).replace(m) for c, m in mappings.items() if c in frame.columns)
+
+
+def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = ()) -> None:
+    """A table with catalogue column titles; dates in the language's format."""
+    config = {c: date_column(t(f"col.{c}")) if c in dates else st.column_config.Column(t(f"col.{c}"))
+              for c in frame.columns}
+    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
 
@@ -138,10 +152,10 @@ def sidebar() -> None:
         built = info["built_at"]
         st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
-        if dt.datetime.now(dt.timezone.utc) - built > STALE_AFTER:
+        if dt.datetime.now(dt.UTC) - built > STALE_AFTER:
             st.warning(t("app.stale"))
 
 
 def now() -> dt.datetime:
     """The current moment, truncated to the minute so cached clock figures are reused."""
-    return dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)

@@ -99,7 +99,7 @@ def test_breach_vectors():
     dst = d.breach_notification_deadline(dt.datetime(2025, 10, 24, 10, tzinfo=BERLIN))
     assert dst.astimezone(BERLIN) == dt.datetime(2025, 10, 27, 9, tzinfo=BERLIN)
     assert dst.astimezone(BERLIN).utcoffset() == dt.timedelta(hours=1)
-    assert dst.tzinfo == dt.timezone.utc
+    assert dst.tzinfo == dt.UTC
     friday = d.breach_notification_deadline(dt.datetime(2025, 12, 19, 16, tzinfo=BERLIN))
     assert friday.astimezone(BERLIN) == dt.datetime(2025, 12, 22, 16, tzinfo=BERLIN)
 
@@ -115,14 +115,14 @@ def test_breach_naive_rejected():
 
 
 def _clock(**kw):
-    aware = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+    aware = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
     args = dict(aware_at=aware, risk="risk", authority_notified_at=None, as_of=aware, delay_reason=None)
     args.update(kw)
     return d.breach_clock(**args)
 
 
 def test_breach_clock_states():
-    aware = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+    aware = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
     deadline = aware + dt.timedelta(hours=72)
     assert _clock(risk="none").status == "not_required"
     assert _clock(risk=None).status == "open"  # unassessed counts as notifiable
@@ -175,7 +175,7 @@ def test_master_data_deletable_from():
 
 # --- consent -----------------------------------------------------------------------------------
 
-T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 def _at(hours):
@@ -219,11 +219,11 @@ def test_extended_due_is_working_day_after_due(received):
 
 @given(st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2090, 1, 1),
                     timezones=st.sampled_from([ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"),
-                                               ZoneInfo("Asia/Kolkata"), dt.timezone.utc])))
+                                               ZoneInfo("Asia/Kolkata"), dt.UTC])))
 def test_breach_deadline_is_exactly_72h(aware_at):
     deadline = d.breach_notification_deadline(aware_at)
-    assert deadline.tzinfo == dt.timezone.utc
-    assert deadline - aware_at.astimezone(dt.timezone.utc) == dt.timedelta(hours=72)
+    assert deadline.tzinfo == dt.UTC
+    assert deadline - aware_at.astimezone(dt.UTC) == dt.timedelta(hours=72)
 
 
 @given(dates, st.integers(min_value=-120, max_value=120))

@@ -40,7 +40,8 @@ path = "{demo_dir}/newsletter"
 
 [tables.contacts]
 source = "helpdesk_db"
-query = "SELECT id AS contact_id, vorname, nachname, email, phone, street, postal_code, city, created_at FROM helpdesk.contacts"
+query = '''SELECT id AS contact_id, vorname, nachname, email, phone, street, postal_code, city, created_at
+           FROM helpdesk.contacts'''
 [tables.contacts.columns]
 first_name = "vorname"
 last_name = "nachname"

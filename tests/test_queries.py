@@ -81,17 +81,22 @@ def con(tmp_path_factory):
         {"hold_id": "H3", "record_type": "ticket", "record_id": "T-released", "kind": "legal", "reason": "alt",
          "set_by": "Recht", "set_at": "2026-02-01T08:00:00Z", "released_at": "2026-03-01T08:00:00Z"},
     ]
-    consent = [
+    consent = [  # (subject, purpose, action, time)
         # C1 newsletter: requested, confirmed -> active (confirmed).
-        ("C1", "newsletter", "requested", "2026-01-01T10:00:00Z"), ("C1", "newsletter", "confirmed", "2026-01-01T11:00:00Z"),
+        ("C1", "newsletter", "requested", "2026-01-01T10:00:00Z"),
+        ("C1", "newsletter", "confirmed", "2026-01-01T11:00:00Z"),
         # C2 newsletter: requested only -> pending.
         ("C2", "newsletter", "requested", "2026-01-01T10:00:00Z"),
         # C3 newsletter: confirmed then withdrawn, listed out of order and duplicated -> withdrawn.
-        ("C3", "newsletter", "withdrawn", "2026-06-01T10:00:00Z"), ("C3", "newsletter", "requested", "2026-01-01T10:00:00Z"),
-        ("C3", "newsletter", "confirmed", "2026-01-01T12:00:00Z"), ("C3", "newsletter", "confirmed", "2026-01-01T12:00:00Z"),
+        ("C3", "newsletter", "withdrawn", "2026-06-01T10:00:00Z"),
+        ("C3", "newsletter", "requested", "2026-01-01T10:00:00Z"),
+        ("C3", "newsletter", "confirmed", "2026-01-01T12:00:00Z"),
+        ("C3", "newsletter", "confirmed", "2026-01-01T12:00:00Z"),
         # C4 newsletter: withdrawn, then re-granted with confirmation -> active.
-        ("C4", "newsletter", "confirmed", "2025-01-01T10:00:00Z"), ("C4", "newsletter", "withdrawn", "2025-06-01T10:00:00Z"),
-        ("C4", "newsletter", "requested", "2026-02-01T10:00:00Z"), ("C4", "newsletter", "confirmed", "2026-02-01T10:30:00Z"),
+        ("C4", "newsletter", "confirmed", "2025-01-01T10:00:00Z"),
+        ("C4", "newsletter", "withdrawn", "2025-06-01T10:00:00Z"),
+        ("C4", "newsletter", "requested", "2026-02-01T10:00:00Z"),
+        ("C4", "newsletter", "confirmed", "2026-02-01T10:30:00Z"),
         # C1 analytics: granted -> active; a future event (after as_of) must not count.
         ("C1", "extended_analytics", "granted", "2026-03-01T10:00:00Z"),
         ("C1", "extended_analytics", "withdrawn", "2026-12-24T10:00:00Z"),

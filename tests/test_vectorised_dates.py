@@ -16,7 +16,8 @@ from dashboard import deadlines as d
 from dashboard.snapshot import build_snapshot
 from tests.conftest import write_store
 
-DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range((dt.date(2030, 12, 31) - dt.date(2024, 1, 1)).days + 1)]
+FIRST, LAST = dt.date(2024, 1, 1), dt.date(2030, 12, 31)
+DAYS = [FIRST + dt.timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
 
 
 def _noon_berlin(day: dt.date) -> str:

@@ -21,15 +21,15 @@ def render() -> None:
     statuses = ("overdue", "warning", "open", "notified_late", "notified_on_time", "not_required")
     for col, status in zip(st.columns(len(statuses)), statuses, strict=True):
         col.metric(ui.coded("status", status), ui.fmt_int(by_clock.get(status, 0)))
-    chart = clocks.with_columns(clocks["clock"].map_elements(lambda v: ui.coded("status", v), return_dtype=str))
+    chart = ui.translate(clocks, clock="status")
     st.plotly_chart(px.bar(chart.to_pandas(), x="clock", y="incidents", title=t("incidents.clock_chart"),
                            labels={"clock": "", "incidents": t("nav.incidents")}), width="stretch")
 
     st.subheader(t("incidents.register"))
     register = ui.query("incident_register", as_of=as_of, warning_hours=warning_hours, limit=REGISTER_LIMIT)
-    shown = register.with_columns(
-        [register[c].map_elements(ui.fmt_moment, return_dtype=str) for c in MOMENTS]
-        + [register["clock"].map_elements(lambda v: ui.coded("status", v), return_dtype=str)]
+    shown = ui.translate(
+        register.with_columns(register[c].map_elements(ui.fmt_moment, return_dtype=str) for c in MOMENTS),
+        type="breach_type", risk="risk", clock="status",
     )
     ui.show_table(shown)
     ui.csv_download(register, "datenpannen_register.csv", key="incidents_csv")

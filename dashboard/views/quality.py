@@ -14,8 +14,7 @@ def render() -> None:
     st.title(t("quality.title"))
     tables = ui.query("source_tables")
     st.subheader(t("quality.tables"))
-    ui.show_table(tables.with_columns(tables["system"].map_elements(lambda v: ui.coded("system", v),
-                                                                   return_dtype=str)))
+    ui.show_table(ui.translate(tables, system="system"))
     st.subheader(t("quality.rejected"))
     total = int(tables["rejected"].sum())
     if total == 0:

@@ -27,10 +27,10 @@ def render() -> None:
     show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
     queue = ui.query("request_queue", as_of=as_of, due_soon_days=settings.due_soon_days,
                      show_hidden=show_hidden, limit=QUEUE_LIMIT)
-    shown = queue.with_columns(queue["clock"].map_elements(lambda v: ui.coded("status", v), return_dtype=str))
+    shown = ui.translate(queue, right="right", channel="channel", extension="extension", clock="status",
+                         status="request_status")
     total = kpi["open"] + (kpi["hidden"] if show_hidden else 0)
-    ui.show_table(shown, total=total, column_config={
-        c: ui.date_column(c) for c in ("received_date", "due", "extended_due", "deadline")})
+    ui.show_table(shown, total=total, dates=("received_date", "due", "extended_due", "deadline"))
     ui.csv_download(queue, f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv")
 
 

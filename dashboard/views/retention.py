@@ -18,8 +18,9 @@ def render() -> None:
     with left:
         as_of = ui.as_of_input("retention_as_of")
     with right:
-        window = st.select_slider(t("retention.window"), options=[30, 60, 90],
-                                  value=ui.policy().settings.approaching_days, key="retention_window")
+        windows = sorted({30, 60, 90, ui.policy().settings.approaching_days})
+        window = st.radio(t("retention.window"), windows, horizontal=True, key="retention_window",
+                          index=windows.index(ui.policy().settings.approaching_days))
     summary = ui.query("retention_summary", as_of=as_of, window_days=window)
     cols = st.columns(4)
     cols[0].metric(t("retention.due"), ui.fmt_int(summary["due"].sum()))
@@ -27,12 +28,8 @@ def render() -> None:
     cols[2].metric(t("retention.held"), ui.fmt_int(summary["held"].sum()))
     cols[3].metric(t("retention.bytes_due"), ui.fmt_bytes(summary["bytes_due"].sum()))
 
-    st.subheader(t("retention.by_category"))
     chart = summary.unpivot(index=["category"], on=list(STATUSES), variable_name="status", value_name="count")
-    chart = chart.with_columns(
-        category=chart["category"].map_elements(lambda v: ui.coded("category", v), return_dtype=str),
-        status=chart["status"].map_elements(lambda v: ui.coded("status", v), return_dtype=str),
-    )
+    chart = ui.translate(chart, category="category", status="status")
     fig = px.bar(chart.to_pandas(), x="category", y="count", color="status", barmode="group",
                  title=t("retention.by_category"), labels={"category": "", "count": t("retention.list"),
                                                            "status": t("retention.status")})
@@ -42,17 +39,18 @@ def render() -> None:
     status = st.radio(t("retention.status"), STATUSES, horizontal=True, key="retention_status",
                       format_func=lambda s: ui.coded("status", s))
     records = ui.query("retention_due_list", as_of=as_of, window_days=window, status=status, limit=LIST_LIMIT)
-    ui.show_table(records, total=int(summary[status].sum()), column_config={
-        c: ui.date_column(c) for c in ("anchor_date", "retained_until", "hold_review_date")})
+    shown = ui.translate(records, category="category", system="system", record_type="record", hold_kind="hold")
+    ui.show_table(shown, total=int(summary[status].sum()),
+                  dates=("anchor_date", "retained_until", "hold_review_date"))
     ui.csv_download(records, f"loeschfristen_{status}_{as_of.isoformat()}.csv", key="retention_csv")
 
     with st.expander(t("retention.policy")):
         policy = ui.policy()
         st.caption(f"{policy.source} · {t('app.policy_version')} {policy.version} · {policy.effective_date}")
         for rule in policy.retention.values():
-            start = " (ab Jahresende)" if rule.from_end_of_year else ""
+            start = f" ({t('retention.from_year_end')})" if rule.from_end_of_year else ""
             st.markdown(f"**{ui.coded('category', rule.category)}**: {rule.records} — "
-                        f"{rule.period} {rule.unit}{start}; {rule.legal_basis}")
+                        f"{rule.period} {ui.coded('unit', rule.unit)}{start}; {rule.legal_basis}")
         st.info(t("retention.billing_note"))
 
 
