@@ -88,3 +88,19 @@ def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
     at = _app()
     assert not at.exception
     assert any("python -m dashboard snapshot" in i.value for i in at.info)
+
+
+def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
+    import shutil
+
+    import duckdb
+
+    from dashboard.snapshot import current_snapshot
+
+    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    con = duckdb.connect(str(current_snapshot(tmp_path / "snapshots")))
+    con.execute("UPDATE snapshot_meta SET built_at = built_at - INTERVAL 25 HOUR")
+    con.close()
+    use_data_dir(tmp_path)
+    at = _app()
+    assert any("älter als 24 Stunden" in w.value for w in at.sidebar.warning)
