@@ -19,6 +19,13 @@ def _req(rid, received, status="in_progress", contact="C1", right="access", **ex
             "received_at": f"{received}T09:00:00Z", "status": status, **extra}
 
 
+def _ticket(tid, contact, closed):
+    """A network ticket opened 2026-01-01; closed at 08:00 UTC on ``closed`` (None: still open)."""
+    row = {"ticket_id": tid, "contact_id": contact, "opened_at": "2026-01-01T08:00:00Z", "category": "network",
+           "status": "open"}
+    return row | {"status": "closed", "closed_at": f"{closed}T08:00:00Z"} if closed else row
+
+
 @pytest.fixture(scope="module")
 def con(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("queries")
@@ -40,26 +47,19 @@ def con(tmp_path_factory):
     ]
     tickets = [
         # closed 2026-05-20 -> until 2026-11-20: due. Subject C9 has nothing open.
-        {"ticket_id": "T-due", "contact_id": "C9", "opened_at": "2026-05-01T08:00:00Z",
-         "closed_at": "2026-05-20T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-due", "C9", closed="2026-05-20"),
         # closed 2026-06-26 -> until 2026-12-26: exactly 30 days left -> approaching.
-        {"ticket_id": "T-edge", "contact_id": "C9", "opened_at": "2026-06-01T08:00:00Z",
-         "closed_at": "2026-06-26T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-edge", "C9", closed="2026-06-26"),
         # closed 2026-06-27 -> until 2026-12-27: 31 days -> retained.
-        {"ticket_id": "T-kept", "contact_id": "C9", "opened_at": "2026-06-01T08:00:00Z",
-         "closed_at": "2026-06-27T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-kept", "C9", closed="2026-06-27"),
         # due, but a legal hold on the record.
-        {"ticket_id": "T-legal", "contact_id": "C9", "opened_at": "2026-01-01T08:00:00Z",
-         "closed_at": "2026-01-10T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-legal", "C9", closed="2026-01-10"),
         # due, but the subject C3 has an open restriction request (Art. 18).
-        {"ticket_id": "T-restricted", "contact_id": "C3", "opened_at": "2026-01-01T08:00:00Z",
-         "closed_at": "2026-01-10T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-restricted", "C3", closed="2026-01-10"),
         # due, hold released before as_of -> due again.
-        {"ticket_id": "T-released", "contact_id": "C9", "opened_at": "2026-01-01T08:00:00Z",
-         "closed_at": "2026-01-10T08:00:00Z", "status": "closed", "category": "network"},
+        _ticket("T-released", "C9", closed="2026-01-10"),
         # open ticket: no retention clock yet.
-        {"ticket_id": "T-open", "contact_id": "C9", "opened_at": "2026-11-01T08:00:00Z",
-         "status": "open", "category": "network"},
+        _ticket("T-open", "C9", closed=None),
     ]
     attachments = [{"attachment_id": "A1", "ticket_id": "T-due", "kind": "log_file", "size_bytes": "1000"},
                    {"attachment_id": "A2", "ticket_id": "T-due", "kind": "configuration", "size_bytes": "24"},
