@@ -122,10 +122,8 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
             }[ts.kind]
             params = {"path": ts.location}
             if ts.kind == "jsonl":
-                keys = con.sql(
-                    f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM (SELECT json FROM {reader} LIMIT 10000)",
-                    params=params,
-                ).fetchall()
+                # Every line's keys: a column that first appears late in the file must not be missed.
+                keys = con.sql(f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {reader}", params=params).fetchall()
                 available = {k: "VARCHAR" for (k,) in keys}
                 if not available:  # an empty export: no rows, so no columns to check
                     available = {ts.columns.get(c.name, c.name): "VARCHAR" for c in table.columns}

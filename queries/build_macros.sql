@@ -72,8 +72,8 @@ CREATE OR REPLACE MACRO retention_on(as_of, window_days) AS TABLE
 -- R1.8: requests as the work queue sees them on a date.
 CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
     SELECT r.*,
-           is_open_request(r.status) AND r.received_date <= as_of
-               AND (r.closed_date IS NULL OR r.closed_date > as_of) AS is_open,
+           -- Open on as_of: received by then and not yet closed then (so looking back works too).
+           r.received_date <= as_of AND (is_open_request(r.status) OR r.closed_date > as_of) AS is_open,
            r.status IN ('unverified', 'duplicate') AS is_hidden,
            r.deadline - as_of AS days_left,
            request_status(r.deadline, as_of, due_soon_days) AS clock,

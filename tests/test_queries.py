@@ -171,3 +171,12 @@ def test_masking_for_roles_without_personal_data(con):
     due = data.run(con, "retention_due_list", as_of=AS_OF, window_days=30, status="due", limit=100)
     assert set(data.mask_personal(due, "management")["contact_id"]) == {data.MASK}
     assert "C9" in data.mask_personal(due, "dpo")["contact_id"].to_list()
+
+
+def test_looking_back_counts_requests_open_then(con):
+    # On 2026-09-05 Q-late (received 08-05, due 09-07, closed 09-14) was open with 2 days left;
+    # Q-done (received 09-01, due Thu 10-01, closed 09-11) was open with 26 days left;
+    # Q-old was closed in May; everything else arrived later.
+    back = data.run(con, "request_queue", as_of=dt.date(2026, 9, 5), due_soon_days=7, show_hidden=False, limit=100)
+    assert back["request_id"].to_list() == ["Q-late", "Q-done"]
+    assert back["days_left"].to_list() == [2, 26]
