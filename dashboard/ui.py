@@ -124,13 +124,25 @@ def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace(m) for c, m in mappings.items() if c in frame.columns)
 
 
-def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = ()) -> None:
-    """A table with catalogue column titles; dates in the language's format."""
+def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
+               key: str | None = None):
+    """A table with catalogue column titles; dates in the language's format.
+
+    With ``key`` a row can be selected; the selection event is returned.
+    """
     config = {c: date_column(t(f"col.{c}")) if c in dates else st.column_config.Column(t(f"col.{c}"))
               for c in frame.columns}
-    st.dataframe(frame, hide_index=True, width="stretch", column_config=config)
+    selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
+    event = st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
+    return event if key else None
+
+
+def fmt_date(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()
 
 
 def csv_download(frame: pl.DataFrame, filename: str, key: str) -> None:

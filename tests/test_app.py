@@ -104,3 +104,28 @@ def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
     use_data_dir(tmp_path)
     at = _app()
     assert any("älter als 24 Stunden" in w.value for w in at.sidebar.warning)
+
+
+def test_requests_filter_and_drill_down(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/requests.py")
+    at.multiselect(key="requests_rights").set_value(["erasure"]).run()
+    assert not at.exception
+    queue = at.dataframe[0].value
+    assert len(queue) > 0 and set(queue["right"]) == {"Löschung (Art. 17)"}
+    at.session_state["requests_queue"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any(s.value.startswith("Anfrage ") for s in at.subheader)
+    assert "Rechnungen" in [m.label for m in at.metric]
+
+
+def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_dir, monkeypatch):
+    use_data_dir(demo_data_dir)
+    monkeypatch.setenv("DASHBOARD_DEMO_ROLE", "management")
+    at = _app("views/requests.py")
+    at.session_state["requests_queue"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    text = " ".join(str(m.value) for m in at.markdown)
+    assert "@" not in text and "•••" in text

@@ -116,12 +116,21 @@ def test_requests_kpis(con):
     assert kpi["median_days_90d"] == 25.0  # (10 + 40) / 2
 
 
+NO_FILTER = dict(due_soon_days=7, show_hidden=False, rights=[], statuses=[], assignees=[], channels=[],
+                 overdue_only=False, due_within=None, received_from=None, received_to=None, limit=None)
+
+
+def _queue(con, **overrides):
+    return data.run(con, "request_queue", **{**NO_FILTER, "as_of": AS_OF, **overrides})
+
+
 def test_request_queue_order_and_look_ahead(con):
-    queue = data.run(con, "request_queue", as_of=AS_OF, due_soon_days=7, show_hidden=False, limit=100)
+    queue = _queue(con)
     assert queue["request_id"].to_list() == ["Q-overdue", "Q-soon", "Q-track", "Q-ext"]
     assert queue["days_left"].to_list() == [-6, 4, 25, 39]
     assert queue.filter(queue["request_id"] == "Q-ext")["extension"].item() == "valid"
-    with_hidden = data.run(con, "request_queue", as_of=AS_OF, due_soon_days=7, show_hidden=True, limit=100)
+    assert queue["total_rows"].to_list() == [4] * 4
+    with_hidden = _queue(con, show_hidden=True)
     assert "Q-unverified" in with_hidden["request_id"].to_list()
     # Looking ahead to 2026-12-01: Q-soon (due 11-30) is overdue too.
     ahead = data.run(con, "requests_kpis", as_of=dt.date(2026, 12, 1), due_soon_days=7).row(0, named=True)
@@ -177,6 +186,36 @@ def test_looking_back_counts_requests_open_then(con):
     # On 2026-09-05 Q-late (received 08-05, due 09-07, closed 09-14) was open with 2 days left;
     # Q-done (received 09-01, due Thu 10-01, closed 09-11) was open with 26 days left;
     # Q-old was closed in May; everything else arrived later.
-    back = data.run(con, "request_queue", as_of=dt.date(2026, 9, 5), due_soon_days=7, show_hidden=False, limit=100)
+    back = _queue(con, as_of=dt.date(2026, 9, 5))
     assert back["request_id"].to_list() == ["Q-late", "Q-done"]
     assert back["days_left"].to_list() == [2, 26]
+
+
+@pytest.mark.parametrize(("filters", "expected"), [
+    (dict(rights=["restriction"]), ["Q-track"]),
+    (dict(overdue_only=True), ["Q-overdue"]),
+    (dict(due_within=4), ["Q-overdue", "Q-soon"]),
+    (dict(received_from=dt.date(2026, 10, 20), received_to=dt.date(2026, 10, 30)), ["Q-overdue", "Q-soon"]),
+    (dict(channels=["letter"]), []),
+    (dict(statuses=["in_progress"], rights=["access"]), ["Q-overdue", "Q-soon", "Q-ext"]),
+    (dict(limit=2), ["Q-overdue", "Q-soon"]),
+    (dict(rights=["access' OR 1=1 --"]), []),
+])
+def test_request_queue_filters(con, filters, expected):
+    queue = _queue(con, **filters)
+    assert queue["request_id"].to_list() == expected
+
+
+def test_request_charts_and_detail(con):
+    by_right = data.run(con, "requests_by_right", as_of=AS_OF, due_soon_days=7)
+    assert sorted(by_right.iter_rows()) == [("access", "due_soon", 1), ("access", "on_track", 1),
+                                            ("access", "overdue", 1), ("restriction", "on_track", 1)]
+    monthly = data.run(con, "requests_monthly", as_of=AS_OF)
+    assert monthly.height == 24 and monthly["month"][0] == dt.date(2024, 12, 1)
+    september = monthly.filter(monthly["month"] == dt.date(2026, 9, 1)).row(0, named=True)
+    assert (september["received"], september["on_time"], september["late"]) == (1, 1, 1)
+    footprint = data.run(con, "subject_footprint", contact_id="C9").row(0, named=True)
+    assert (footprint["tickets"], footprint["invoices"], footprint["requests"]) == (6, 3, 0)
+    detail = data.run(con, "request_detail", request_id="Q-ext").row(0, named=True)
+    assert (detail["raw_due"], detail["due"], detail["extension"]) == (
+        dt.date(2026, 11, 1), dt.date(2026, 11, 2), "valid")

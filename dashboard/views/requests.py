@@ -1,37 +1,136 @@
-"""Betroffenenanfragen: open requests against their statutory deadlines (R1)."""
+"""Betroffenenanfragen: the DPO's work queue against the statutory deadlines (R1)."""
 
 from __future__ import annotations
 
+import plotly.express as px
+import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import deadlines, ui
+from dashboard.schema import BY_NAME, RIGHTS
 from dashboard.ui import t
 
 QUEUE_LIMIT = 500
+CLOCKS = ("overdue", "due_soon", "on_track")
+CLOCK_COLOURS = {"overdue": "#c62828", "due_soon": "#f9a825", "on_track": "#2e7d32"}
 
 
-def render() -> None:
-    st.title(t("requests.title"))
-    settings = ui.policy().settings
-    as_of = ui.as_of_input("requests_as_of")
-    kpi = ui.query("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
+def _figures(as_of, due_soon_days: int) -> None:
+    kpi = ui.query("requests_kpis", as_of=as_of, due_soon_days=due_soon_days).row(0, named=True)
     cols = st.columns(6)
     cols[0].metric(t("requests.open"), ui.fmt_int(kpi["open"]))
     cols[1].metric(t("requests.overdue"), ui.fmt_int(kpi["overdue"]))
-    cols[2].metric(t("requests.due_soon", days=settings.due_soon_days), ui.fmt_int(kpi["due_soon"]))
+    cols[2].metric(t("requests.due_soon", days=due_soon_days), ui.fmt_int(kpi["due_soon"]))
     cols[3].metric(t("requests.on_time"), ui.fmt_pct(kpi["on_time_pct_90d"]))
     cols[4].metric(t("requests.median_days"), ui.fmt_int(kpi["median_days_90d"]))
     cols[5].metric(t("requests.hidden"), ui.fmt_int(kpi["hidden"]))
 
+
+def _charts(as_of, due_soon_days: int) -> None:
+    left, right = st.columns(2)
+    by_right = ui.query("requests_by_right", as_of=as_of, due_soon_days=due_soon_days)
+    labels = {c: ui.coded("status", c) for c in CLOCKS}
+    fig = px.bar(by_right.with_columns(right_code=pl.col("right")).pipe(ui.translate, right="right")
+                 .with_columns(pl.col("clock").replace(labels)).to_pandas(),
+                 x="right", y="requests", color="clock", custom_data=["right_code"],
+                 color_discrete_map={labels[c]: CLOCK_COLOURS[c] for c in CLOCKS},
+                 category_orders={"clock": [labels[c] for c in CLOCKS]},
+                 title=t("requests_page.by_right"),
+                 labels={"right": "", "requests": t("requests_page.count"), "clock": t("col.clock")})
+    with left:
+        event = st.plotly_chart(fig, width="stretch", on_select="rerun", key="requests_by_right",
+                                selection_mode="points")
+        st.caption(t("requests_page.by_right_help"))
+    points = event.selection.points if event and event.selection else []
+    if points:  # a click on a bar filters the queue (set before the filter widget is drawn)
+        st.session_state["requests_rights"] = sorted({p["customdata"][0] for p in points})
+    monthly = ui.query("requests_monthly", as_of=as_of)
+    series = {"received": t("requests_page.received"), "on_time": t("requests_page.answered_on_time"),
+              "late": t("requests_page.answered_late")}
+    long = monthly.unpivot(index="month", on=list(series), variable_name="series", value_name="count")
+    with right:
+        st.plotly_chart(px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
+                                y="count", color="series", markers=True, title=t("requests_page.monthly"),
+                                labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
+                                        "series": t("requests_page.series")}), width="stretch")
+
+
+def _filters() -> dict:
+    with st.expander(t("requests_page.filters"), expanded=False):
+        c1, c2, c3, c4 = st.columns(4)
+        rights = c1.multiselect(t("requests_page.rights"), RIGHTS, key="requests_rights",
+                                format_func=lambda v: ui.coded("right", v))
+        statuses = c2.multiselect(t("requests_page.statuses"), BY_NAME["requests"].column("status").enum,
+                                  key="requests_statuses", format_func=lambda v: ui.coded("request_status", v))
+        assignees = c3.multiselect(t("requests_page.assignees"),
+                                   ui.query("request_assignees")["assignee"].to_list(), key="requests_assignees")
+        channels = c4.multiselect(t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
+                                  key="requests_channels", format_func=lambda v: ui.coded("channel", v))
+        c1, c2, c3 = st.columns(3)
+        overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only")
+        due_within = c2.number_input(t("requests_page.due_within"), min_value=0, max_value=120, value=None,
+                                     step=1, key="requests_due_within")
+        between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",
+                                format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+    received_from, received_to = (tuple(between) + (None, None))[:2] if between else (None, None)
+    return dict(rights=rights, statuses=statuses, assignees=assignees, channels=channels,
+                overdue_only=overdue_only, due_within=due_within, received_from=received_from,
+                received_to=received_to)
+
+
+def _detail(request_id: str) -> None:
+    row = ui.query("request_detail", request_id=request_id).row(0, named=True)
+    st.subheader(t("requests_page.detail", request_id=request_id))
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**{t('requests_page.deadline_calc')}**")
+        lines = [t("requests_page.raw_due", date=ui.fmt_date(row["raw_due"]))]
+        lines += [t("requests_page.moved", date=ui.fmt_date(day), reason=reason)
+                  for day, reason in deadlines.explain_roll(row["raw_due"]).skipped]
+        lines.append(t("requests_page.due", date=ui.fmt_date(row["due"])))
+        lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
+                       status=ui.coded("extension", row["extension"])))
+        st.markdown("\n".join(f"- {line}" for line in lines))
+        st.markdown(f"**{t('requests_page.timeline')}**")
+        timeline = ui.query("request_timeline", request_id=request_id)
+        ui.show_table(ui.translate(timeline.with_columns(pl.col("occurred_at").map_elements(
+            ui.fmt_moment, return_dtype=pl.String)), event="event"))
+    with right:
+        st.markdown(f"**{t('requests_page.subject')}**")
+        st.write(" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]), row["email"] or "")
+        footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
+        st.markdown(f"**{t('requests_page.footprint')}**")
+        cols = st.columns(3)
+        for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
+            label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
+            cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
+
+
+def render() -> None:
+    st.title(t("requests.title"))
+    due_soon_days = ui.policy().settings.due_soon_days
+    as_of = ui.as_of_input("requests_as_of")
+    _figures(as_of, due_soon_days)
+    _charts(as_of, due_soon_days)
+
     st.subheader(t("requests.queue"))
+    filters = _filters()
     show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
-    queue = ui.query("request_queue", as_of=as_of, due_soon_days=settings.due_soon_days,
-                     show_hidden=show_hidden, limit=QUEUE_LIMIT)
+    params = dict(as_of=as_of, due_soon_days=due_soon_days, show_hidden=show_hidden, **filters)
+    queue = ui.query("request_queue", limit=QUEUE_LIMIT, **params)
+    total = int(queue["total_rows"][0]) if queue.height else 0
+    queue = queue.drop("total_rows")
     shown = ui.translate(queue, right="right", channel="channel", extension="extension", clock="status",
                          status="request_status")
-    total = kpi["open"] + (kpi["hidden"] if show_hidden else 0)
-    ui.show_table(shown, total=total, dates=("received_date", "due", "extended_due", "deadline"))
-    ui.csv_download(queue, f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv")
+    event = ui.show_table(shown, total=total, dates=("received_date", "due", "extended_due", "deadline"),
+                          key="requests_queue")
+    ui.csv_download(ui.query("request_queue", limit=None, **params).drop("total_rows"),
+                    f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv")
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        _detail(queue["request_id"][rows[0]])
+    else:
+        st.caption(t("requests_page.select_hint"))
 
 
 render()
