@@ -8,6 +8,7 @@ restart and no stale results.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from pathlib import Path
 
@@ -145,11 +146,10 @@ def fmt_date(value: dt.date | None) -> str:
     return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()
 
 
-def csv_download(frame: pl.DataFrame, filename: str, key: str) -> None:
-    """A direct CSV download (German Excel dialect) until export jobs exist."""
-    payload = "\ufeff" + frame.write_csv(separator=";")
-    st.download_button(t("app.download_csv"), payload.encode("utf-8"), file_name=filename,
-                       mime="text/csv", key=key)
+def csv_download(name: str, filename: str, key: str, drop: tuple[str, ...] = (), **params) -> None:
+    """A CSV of every row of named query ``name``; built only when the user clicks."""
+    build = functools.partial(data.csv_bytes, live_snapshot(), name, role(), drop, **params)
+    st.download_button(t("app.download_csv"), build, file_name=filename, mime="text/csv", key=key)
 
 
 def sidebar() -> None:

@@ -32,7 +32,8 @@ def render() -> None:
         type="breach_type", risk="risk", clock="status",
     )
     ui.show_table(shown)
-    ui.csv_download(register, "datenpannen_register.csv", key="incidents_csv")
+    ui.csv_download("incident_register", "datenpannen_register.csv", key="incidents_csv",
+                    as_of=as_of, warning_hours=warning_hours, limit=None)
 
 
 render()

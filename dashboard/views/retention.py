@@ -42,7 +42,8 @@ def render() -> None:
     shown = ui.translate(records, category="category", system="system", record_type="record", hold_kind="hold")
     ui.show_table(shown, total=int(summary[status].sum()),
                   dates=("anchor_date", "retained_until", "hold_review_date"))
-    ui.csv_download(records, f"loeschfristen_{status}_{as_of.isoformat()}.csv", key="retention_csv")
+    ui.csv_download("retention_due_list", f"loeschfristen_{status}_{as_of.isoformat()}.csv", key="retention_csv",
+                    as_of=as_of, window_days=window, status=status, limit=None)
 
     with st.expander(t("retention.policy")):
         policy = ui.policy()
