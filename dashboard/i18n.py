@@ -24,9 +24,9 @@ def label(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     return texts.get(lang, texts[DEFAULT_LANGUAGE]).format(**values)
 
 
-def label_or_value(group: str, value: str | None, lang: str) -> str:
-    """Display name of a coded value (a status, a category); unknown codes show as they are."""
-    if value is None:
-        return ""
-    texts = catalogue().get(f"{group}.{value}")
-    return texts.get(lang, texts[DEFAULT_LANGUAGE]) if texts else value
+@lru_cache(maxsize=64)
+def code_labels(group: str, lang: str) -> dict[str, str]:
+    """Display names of a group's coded values (statuses, rights, categories) in ``lang``."""
+    prefix = group + "."
+    return {key[len(prefix):]: texts.get(lang, texts[DEFAULT_LANGUAGE])
+            for key, texts in catalogue().items() if key.startswith(prefix)}

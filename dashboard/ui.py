@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.deadlines import BERLIN
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogue, label, label_or_value
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import current_snapshot
 
@@ -33,7 +33,8 @@ def t(key: str, **values: object) -> str:
 
 
 def coded(group: str, value: str | None) -> str:
-    return label_or_value(group, value, lang())
+    """Display name of one coded value; unknown codes show as they are."""
+    return "" if value is None else code_labels(group, lang()).get(value, value)
 
 
 def role() -> str:
@@ -116,13 +117,8 @@ def date_column(title: str) -> st.column_config.DateColumn:
 
 def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
     """Replace coded values (``right="right"``) by their catalogue labels, column by column."""
-    prefix_len = {group: len(group) + 1 for group in groups.values()}
-    mappings = {
-        column: {key[prefix_len[group]:]: texts.get(lang(), texts[DEFAULT_LANGUAGE])
-                 for key, texts in catalogue().items() if key.startswith(group + ".")}
-        for column, group in groups.items()
-    }
-    return frame.with_columns(pl.col(c).replace(m) for c, m in mappings.items() if c in frame.columns)
+    return frame.with_columns(pl.col(column).replace(code_labels(group, lang()))
+                              for column, group in groups.items() if column in frame.columns)
 
 
 def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
