@@ -38,14 +38,43 @@ def test_page_renders_with_figures(demo_data_dir, use_data_dir, page):
         assert expected in labels, (expected, labels)
 
 
-def test_overview_numbers_match_demo(demo_data_dir, use_data_dir):
+def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
+    """Each tile shows exactly the figure its named query returns for today (no second computation)."""
+    import datetime as dt
+
+    from dashboard import data
+    from dashboard.deadlines import BERLIN
+    from dashboard.policy import load_policy
+    from dashboard.snapshot import current_snapshot
+
     use_data_dir(demo_data_dir)
     at = _app()
-    values = {m.label: m.value for m in at.metric}
-    # The app computes for today while the demo was placed around 2026-11-26, so the exact counts
-    # drift with the calendar; the tiles must still show real numbers, not placeholders.
-    assert values["Offene Anfragen"].replace(".", "").isdigit()
-    assert int(values["Löschrückstand (Datensätze)"].replace(".", "")) > 0
+    tiles = {m.label: m.value for m in at.metric}
+    settings = load_policy().settings
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
+    today = dt.datetime.now(BERLIN).date()
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    req = data.run(con, "requests_kpis", as_of=today, due_soon_days=settings.due_soon_days).row(0, named=True)
+    ret = data.run(con, "retention_summary", as_of=today, window_days=settings.approaching_days)
+    consent = {r["purpose"]: r for r in data.run(con, "consent_summary", as_of=today).iter_rows(named=True)}
+    clocks = dict(data.run(con, "incident_clock_counts", as_of=now, warning_hours=24)
+                  .select("clock", "still_open").iter_rows())
+
+    def de(n):
+        return f"{int(n):,}".replace(",", ".")
+
+    def pct(x):
+        return f"{x:.1f} %".replace(".", ",")
+
+    assert tiles["Offene Anfragen"] == de(req["open"])
+    assert tiles["Überfällige Anfragen"] == de(req["overdue"])
+    assert tiles["Fristgerecht beantwortet (90 Tage)"] == pct(req["on_time_pct_90d"])
+    assert tiles["Löschrückstand (Datensätze)"] == de(ret["due"].sum())
+    assert tiles["Fällig in 30 Tagen"] == de(ret["approaching"].sum())
+    assert tiles["Einwilligungsquote Newsletter"] == pct(consent["newsletter"]["consent_rate_pct"])
+    assert tiles["Einwilligungsquote Erweiterte Analyse"] == pct(consent["extended_analytics"]["consent_rate_pct"])
+    assert tiles["Offene 72-h-Fristen"] == de(clocks.get("open", 0) + clocks.get("warning", 0))
+    assert tiles["Meldungen überfällig"] == de(clocks.get("overdue", 0))
 
 
 def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):

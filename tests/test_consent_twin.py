@@ -1,0 +1,49 @@
+"""The consent query's "latest event wins" (R4.2, in SQL for scale) agrees with deadlines.consent_state."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import random
+
+import duckdb
+
+from dashboard import data
+from dashboard.deadlines import BERLIN, consent_state
+from dashboard.snapshot import build_snapshot
+from tests.conftest import write_store
+
+AS_OF = dt.date(2026, 6, 30)
+ACTIONS = {"newsletter": ("requested", "confirmed", "withdrawn"), "extended_analytics": ("granted", "withdrawn")}
+
+
+def test_consent_counts_match_python_rule(tmp_path):
+    rng = random.Random(11)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    events = []
+    for subject in range(400):
+        for purpose, actions in ACTIONS.items():
+            for _ in range(rng.randint(0, 5)):
+                # Whole days over ~7 months: ties at the same instant are common, some events are after AS_OF.
+                at = start + dt.timedelta(days=rng.randint(0, 212))
+                action = rng.choice(actions)
+                copies = 2 if rng.random() < 0.1 else 1  # duplicates, as exports contain them
+                events += [(f"C{subject}", purpose, action, at)] * copies
+    rng.shuffle(events)  # out of order in the source
+    rows = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at.isoformat(),
+             "notice_version": "2025-01", "channel": "web"} for i, (c, p, a, at) in enumerate(events)]
+    con = duckdb.connect(str(build_snapshot(write_store(tmp_path / "src", {"consent_events": rows}),
+                                            data_dir=tmp_path / "data").path), read_only=True)
+
+    history = collections.defaultdict(list)
+    for contact, purpose, action, at in events:
+        if at.astimezone(BERLIN).date() <= AS_OF:
+            history[(contact, purpose)].append((at, action))
+    expected = collections.Counter((purpose, consent_state(evs)) for (_, purpose), evs in history.items())
+
+    got = {r["purpose"]: r for r in data.run(con, "consent_summary", as_of=AS_OF).iter_rows(named=True)}
+    for purpose in ACTIONS:
+        row = got[purpose]
+        assert row["asked"] == sum(n for (p, _), n in expected.items() if p == purpose)
+        assert (row["active"], row["pending"], row["withdrawn"]) == (
+            expected[(purpose, "active")], expected[(purpose, "pending")], expected[(purpose, "withdrawn")])
