@@ -408,6 +408,19 @@ class _Gen:
             })
         return pl.DataFrame(out)
 
+    def incident_records(self, incidents: pl.DataFrame, tickets: pl.DataFrame) -> pl.DataFrame:
+        """Each incident still under investigation concerns a few long-closed tickets (R3.3 holds them)."""
+        open_ids = incidents.filter(~pl.col("status").is_in(["closed", "not_personal_data"]))["incident_id"]
+        old_closed = tickets.filter(pl.col("closed_at") < (self.as_of - dt.timedelta(days=200)).isoformat())
+        picked = old_closed.sample(min(3 * open_ids.len(), old_closed.height), seed=int(self.rng.integers(1 << 31)))
+        n = picked.height
+        return pl.DataFrame({
+            "link_id": _ids("IL", n),
+            "incident_id": open_ids.gather(np.arange(n) % max(open_ids.len(), 1)) if n else [],
+            "record_type": ["ticket"] * n,
+            "record_id": picked["ticket_id"],
+        }, schema={"link_id": pl.String, "incident_id": pl.String, "record_type": pl.String, "record_id": pl.String})
+
     def holds(self, tickets: pl.DataFrame, invoices: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
         rng = self.rng
         k = max(self.scale.tickets // 400, 5)
@@ -452,6 +465,7 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
     contracts = g.contracts()
     invoices = g.invoices(contracts)
     requests, pauses, req_events = g.requests()
+    incidents = g.incidents()
     tables = {
         "helpdesk/contacts.csv": contacts,
         "helpdesk/tickets.csv": tickets,
@@ -462,7 +476,8 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
         "privacy_register/requests.jsonl": requests,
         "privacy_register/request_pauses.jsonl": pauses,
         "privacy_register/request_events.jsonl": req_events,
-        "privacy_register/incidents.jsonl": g.incidents(),
+        "privacy_register/incidents.jsonl": incidents,
+        "privacy_register/incident_records.jsonl": g.incident_records(incidents, tickets),
         "privacy_register/holds.jsonl": g.holds(tickets, invoices, requests),
     }
     counts = {}

@@ -24,6 +24,7 @@ class Table:
     system: str  # the operational store it comes from (shown to users)
     key: str
     columns: tuple[Column, ...]
+    optional: bool = False  # may be left out of sources.toml; the snapshot then holds it empty
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -114,6 +115,13 @@ TABLES: tuple[Table, ...] = (
         _c("reason", required=True), _c("set_by", required=True),
         _c("set_at", TS, required=True), _c("review_date", "DATE"), _c("released_at", TS),
     )),
+    # Which records an incident concerns (R3.3: an open incident holds them). Optional, because not
+    # every incident register links incidents to records.
+    Table("incident_records", "privacy_register", "link_id", (
+        _c("link_id", required=True), _c("incident_id", required=True),
+        _c("record_type", required=True, enum=("ticket", "contract", "invoice", "subject")),
+        _c("record_id", required=True),
+    ), optional=True),
 )
 
 BY_NAME = {t.name: t for t in TABLES}

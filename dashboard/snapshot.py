@@ -261,7 +261,12 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
                        source_row BIGINT, reason VARCHAR)""")
         counts = {}
         for table in TABLES:
-            ts = table_sources[table.name]
+            ts = table_sources.get(table.name)
+            if ts is None:  # an optional table no source feeds: present, empty
+                columns = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
+                con.execute(f"CREATE TABLE {_q(table.name)} ({columns})")
+                counts[table.name] = (0, 0, 0)
+                continue
             read = stage(con, ts, "_staging")
             try:
                 accepted, rejected = _validate(con, table, ts, "_staging")
@@ -273,7 +278,8 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
         con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
                        rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
         con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
-            (t.name, t.system, table_sources[t.name].describe(), *counts[t.name]) for t in TABLES
+            (t.name, t.system, table_sources[t.name].describe() if t.name in table_sources else None,
+             *counts[t.name]) for t in TABLES
         ])
         con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
                        $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,

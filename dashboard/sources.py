@@ -57,6 +57,8 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
     result = {}
     for table in TABLES:
         spec = raw.get("tables", {}).get(table.name)
+        if spec is None and table.optional:
+            continue
         if spec is None:
             raise SourceError(f"{path}: tables.{table.name}: missing; every canonical table needs a source")
         src_name = spec.get("source")

@@ -122,12 +122,14 @@ def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
 
 
 def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
-               key: str | None = None):
-    """A table with catalogue column titles; dates in the language's format.
+               key: str | None = None, titles: dict[str, str] | None = None):
+    """A table with catalogue column titles (``col.<name>`` unless ``titles`` names another key);
+    dates in the language's format.
 
     With ``key`` a row can be selected; the selection event is returned.
     """
-    config = {c: date_column(t(f"col.{c}")) if c in dates else st.column_config.Column(t(f"col.{c}"))
+    keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
+    config = {c: date_column(t(keys[c])) if c in dates else st.column_config.Column(t(keys[c]))
               for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
     event = st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **selectable)
@@ -142,10 +144,11 @@ def fmt_date(value: dt.date | None) -> str:
     return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()
 
 
-def csv_download(name: str, filename: str, key: str, drop: tuple[str, ...] = (), **params) -> None:
+def csv_download(name: str, filename: str, key: str, drop: tuple[str, ...] = (), label: str | None = None,
+                 **params) -> None:
     """A CSV of every row of named query ``name``; built only when the user clicks."""
     build = functools.partial(data.csv_bytes, live_snapshot(), name, role(), drop, **params)
-    st.download_button(t("app.download_csv"), build, file_name=filename, mime="text/csv", key=key)
+    st.download_button(label or t("app.download_csv"), build, file_name=filename, mime="text/csv", key=key)
 
 
 def sidebar() -> None:

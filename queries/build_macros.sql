@@ -33,7 +33,8 @@ CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, 
 
 -- R3.3: holds in force on a date. Set and released timestamps count by their Europe/Berlin date.
 -- Besides recorded holds (legal, tax, erasure under statutory retention), an open data-subject
--- request holds all records of its subject; an open restriction request (Art. 18) says so by name.
+-- request holds all records of its subject (an open restriction request, Art. 18, says so by name),
+-- and an open incident holds the records linked to it.
 CREATE OR REPLACE MACRO active_holds(as_of) AS TABLE
     SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date
     FROM holds
@@ -47,7 +48,16 @@ CREATE OR REPLACE MACRO active_holds(as_of) AS TABLE
            assignee, deadline
     FROM requests
     WHERE is_open_request(status) AND status <> 'duplicate' AND contact_id IS NOT NULL
-      AND received_date <= as_of;
+      AND received_date <= as_of
+    UNION ALL
+    -- An incident under investigation holds the records it concerns, until it is closed or found
+    -- not to involve personal data.
+    SELECT l.link_id, l.record_type, l.record_id, 'incident', 'Offene Datenpanne ' || i.incident_id,
+           NULL, NULL::DATE
+    FROM incident_records l JOIN incidents i USING (incident_id)
+    WHERE i.status NOT IN ('closed', 'not_personal_data')
+      AND timezone('Europe/Berlin', i.detected_at)::DATE <= as_of
+      AND (i.closed_at IS NULL OR timezone('Europe/Berlin', i.closed_at)::DATE > as_of);
 
 -- R3.4: every governed record with its status on a date, and the hold that stops its deletion.
 CREATE OR REPLACE MACRO retention_on(as_of, window_days) AS TABLE

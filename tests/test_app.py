@@ -11,7 +11,8 @@ APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = {
     "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter",
                           "Offene 72-h-Fristen"],
-    "views/retention.py": ["Löschung fällig", "Fällig in Kürze", "Gesperrt (Hold)", "Anhänge fällig"],
+    "views/retention.py": ["Löschung fällig", "Fällig in Kürze", "Gesperrt (Hold)", "Anhänge fällig",
+                           "Löschbare Stammdaten"],
     "views/requests.py": ["Offen", "Überfällig", "Fällig in ≤ 7 Tagen", "Nicht verifiziert / Duplikat"],
     "views/consent.py": ["Einwilligungsquote", "Aktiv", "Widerrufen"],
     "views/incidents.py": ["überfällig", "Warnung (< 24 h)", "fristgerecht gemeldet"],
@@ -55,7 +56,8 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     today = dt.datetime.now(BERLIN).date()
     now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
     req = data.run(con, "requests_kpis", as_of=today, due_soon_days=settings.due_soon_days).row(0, named=True)
-    ret = data.run(con, "retention_summary", as_of=today, window_days=settings.approaching_days)
+    ret = data.run(con, "retention_summary", as_of=today, window_days=settings.approaching_days, categories=[],
+                   systems=[])
     consent = {r["purpose"]: r for r in data.run(con, "consent_summary", as_of=today).iter_rows(named=True)}
     clocks = dict(data.run(con, "incident_clock_counts", as_of=now, warning_hours=24)
                   .select("clock", "still_open").iter_rows())
@@ -87,13 +89,19 @@ def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
     assert overdue_later >= overdue_now and overdue_later > 0
 
 
-def test_retention_status_filter(demo_data_dir, use_data_dir):
+def test_retention_filters(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app("views/retention.py")
-    at.radio(key="retention_status").set_value("held").run()
+    records = at.dataframe[1].value  # [0] is the per-category summary
+    assert len(records) > 0 and set(records["status"]) == {"fällig"}
+    at.multiselect(key="retention_statuses").set_value(["held"]).run()
     assert not at.exception
-    frame = at.dataframe[0].value
-    assert len(frame) > 0 and frame["hold_reason"].notna().all()
+    held = at.dataframe[1].value
+    assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
+    at.multiselect(key="retention_systems").set_value(["billing"]).run()
+    summary = at.dataframe[0].value
+    assert set(summary["system"]) == {"Verträge & Abrechnung"}
+    assert set(at.dataframe[1].value["system"]) <= {"Verträge & Abrechnung"}
 
 
 def test_language_switch(demo_data_dir, use_data_dir):

@@ -60,6 +60,33 @@ def con(tmp_path_factory):
         _ticket("T-released", "C9", closed="2026-01-10"),
         # open ticket: no retention clock yet.
         _ticket("T-open", "C9", closed=None),
+        # R3.5 subjects. C10: one due ticket -> master data deletable.
+        _ticket("T-c10", "C10", closed="2026-01-31"),
+        # C11: one due, one approaching (until 2026-12-20, 24 days) -> not deletable.
+        _ticket("T-c11a", "C11", closed="2026-01-31"), _ticket("T-c11b", "C11", closed="2026-06-20"),
+        # C12: due ticket, but a contract still running -> not deletable.
+        _ticket("T-c12", "C12", closed="2026-01-31"),
+        # C13: one ticket concerned by an open incident (held), one by a closed incident (due).
+        _ticket("T-c13", "C13", closed="2026-01-31"), _ticket("T-c13b", "C13", closed="2026-01-31"),
+        # C14: closed 2025-08-31 -> until 2026-02-28 (clamped); contract ended 2024-06-30 -> 2026-06-30.
+        _ticket("T-c14", "C14", closed="2025-08-31"),
+        # C15: due, but an erasure request under statutory retention holds the subject.
+        _ticket("T-c15", "C15", closed="2026-01-31"),
+    ]
+    contracts = [
+        {"contract_id": "V-c12", "contact_id": "C12", "start_date": "2020-01-01", "status": "active"},
+        {"contract_id": "V-c14", "contact_id": "C14", "start_date": "2020-01-01", "end_date": "2024-06-30",
+         "status": "ended"},
+    ]
+    incidents = [
+        {"incident_id": "INC-1", "title": "offen", "type": "confidentiality", "detected_at": "2026-11-01T08:00:00Z",
+         "status": "risk_assessed"},
+        {"incident_id": "INC-2", "title": "erledigt", "type": "integrity", "detected_at": "2026-03-01T08:00:00Z",
+         "status": "closed", "closed_at": "2026-06-01T08:00:00Z"},
+    ]
+    incident_records = [
+        {"link_id": "L1", "incident_id": "INC-1", "record_type": "ticket", "record_id": "T-c13"},
+        {"link_id": "L2", "incident_id": "INC-2", "record_type": "ticket", "record_id": "T-c13b"},
     ]
     attachments = [{"attachment_id": "A1", "ticket_id": "T-due", "kind": "log_file", "size_bytes": "1000"},
                    {"attachment_id": "A2", "ticket_id": "T-due", "kind": "configuration", "size_bytes": "24"},
@@ -72,6 +99,9 @@ def con(tmp_path_factory):
          "amount_eur": "10.00"},
         {"invoice_id": "R-kept", "contract_id": "V1", "contact_id": "C9", "invoice_date": "2016-12-31",
          "amount_eur": "10.00"},
+        # DOMAIN vector: dated 2016-06-01, N = 10 -> retained until 2026-12-31 (35 days left).
+        {"invoice_id": "R-2016", "contract_id": "V1", "contact_id": "C16", "invoice_date": "2016-06-01",
+         "amount_eur": "10.00"},
     ]
     holds = [
         {"hold_id": "H1", "record_type": "ticket", "record_id": "T-legal", "kind": "legal", "reason": "Klage",
@@ -80,6 +110,9 @@ def con(tmp_path_factory):
          "set_by": "Buchhaltung", "set_at": "2026-02-01T08:00:00Z"},
         {"hold_id": "H3", "record_type": "ticket", "record_id": "T-released", "kind": "legal", "reason": "alt",
          "set_by": "Recht", "set_at": "2026-02-01T08:00:00Z", "released_at": "2026-03-01T08:00:00Z"},
+        {"hold_id": "H4", "record_type": "subject", "record_id": "C15", "kind": "erasure_statutory",
+         "reason": "erasure requested, statutory retention", "set_by": "DSB", "set_at": "2026-03-01T08:00:00Z",
+         "review_date": "2027-01-01"},
     ]
     consent = [  # (subject, purpose, action, time)
         # C1 newsletter: requested, confirmed -> active (confirmed).
@@ -104,7 +137,9 @@ def con(tmp_path_factory):
     events = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at,
                "notice_version": "2025-01", "channel": "web"} for i, (c, p, a, at) in enumerate(consent)]
     sources = write_store(tmp / "src", {"requests": requests, "tickets": tickets, "attachments": attachments,
-                                        "invoices": invoices, "holds": holds, "consent_events": events})
+                                        "invoices": invoices, "holds": holds, "consent_events": events,
+                                        "contracts": contracts, "incidents": incidents,
+                                        "incident_records": incident_records})
     return duckdb.connect(str(build_snapshot(sources, data_dir=tmp / "data").path), read_only=True)
 
 
@@ -137,28 +172,79 @@ def test_request_queue_order_and_look_ahead(con):
     assert ahead["overdue"] == 2
 
 
+RETENTION = dict(as_of=AS_OF, window_days=30, categories=[], systems=[])
+
+
+def _records(con, **overrides):
+    params = {**RETENTION, "statuses": [], "until_from": None, "until_to": None, "limit": None, **overrides}
+    return data.run(con, "retention_due_list", **params)
+
+
 def test_retention_summary_and_holds(con):
-    summary = {r["category"]: r for r in data.run(con, "retention_summary", as_of=AS_OF,
-                                                  window_days=30).iter_rows(named=True)}
+    summary = {r["category"]: r for r in data.run(con, "retention_summary", **RETENTION).iter_rows(named=True)}
     support = summary["support_communication"]
-    assert (support["due"], support["approaching"], support["held"]) == (2, 1, 2)  # due: T-due, T-released
-    assert support["records"] == 6 and support["bytes_due"] == 1024
-    assert support["oldest_due_since"] == dt.date(2026, 7, 10)
+    # due: T-due, T-released, T-c10, T-c11a, T-c12, T-c13b, T-c14; approaching: T-edge, T-c11b;
+    # held: T-legal, T-restricted, T-c13 (open incident), T-c15 (erasure, statutory retention).
+    assert (support["due"], support["approaching"], support["held"]) == (7, 2, 4)
+    assert support["records"] == 14 and support["bytes_due"] == 1024
+    assert support["oldest_due_since"] == dt.date(2026, 2, 28)  # T-c14, clamped from 08-31
     billing = summary["billing"]
-    assert (billing["due"], billing["held"], billing["records"]) == (1, 1, 3)
+    assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (1, 0, 1, 4)
+    contract = summary["contract"]  # V-c14 due; the running V-c12 has no retention clock yet
+    assert (contract["due"], contract["records"]) == (1, 1)
+    only_billing = data.run(con, "retention_summary", **{**RETENTION, "systems": ["billing"]})
+    assert sorted(only_billing["category"]) == ["billing", "contract"]
 
 
 def test_held_records_never_in_due_list(con):
-    due = data.run(con, "retention_due_list", as_of=AS_OF, window_days=30, status="due", limit=100)
-    assert sorted(due["record_id"].to_list()) == ["R-due", "T-due", "T-released"]
-    held = data.run(con, "retention_due_list", as_of=AS_OF, window_days=30, status="held", limit=100)
+    due = _records(con, statuses=["due"])
+    assert sorted(due["record_id"].to_list()) == [
+        "R-due", "T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-due", "T-released", "V-c14"]
+    held = _records(con, statuses=["held"])
     reasons = dict(zip(held["record_id"], held["hold_kind"], strict=True))
-    assert reasons == {"T-legal": "legal", "T-restricted": "restriction", "R-tax": "tax"}
+    assert reasons == {"T-legal": "legal", "T-restricted": "restriction", "R-tax": "tax", "T-c13": "incident",
+                       "T-c15": "erasure_statutory"}
+    assert held.filter(held["record_id"] == "T-legal")["hold_review_date"].item() == dt.date(2027, 2, 1)
+    assert held["days_overdue"].null_count() == held.height
+
+
+def test_retention_list_filters(con):
+    assert _records(con)["total_rows"][0] == 9 + 2 + 5  # due + approaching + held
+    clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
+    assert clamped["record_id"].to_list() == ["T-c14"]
+    contracts = _records(con, categories=["contract"])
+    assert contracts["record_id"].to_list() == ["V-c14"] and contracts["days_overdue"].item() == 149
+    assert _records(con, statuses=["approaching"])["record_id"].to_list() == ["T-c11b", "T-edge"]
 
 
 def test_retention_window_edge(con):
-    wide = data.run(con, "retention_summary", as_of=AS_OF, window_days=31)
-    assert wide.filter(wide["category"] == "support_communication")["approaching"].item() == 2
+    # T-edge has exactly 30 days left (approaching at 30), T-kept 31 (approaching only at 31).
+    for window, expected in ((30, 2), (31, 3)):
+        summary = data.run(con, "retention_summary", **{**RETENTION, "window_days": window})
+        assert summary.filter(summary["category"] == "support_communication")["approaching"].item() == expected
+    # The billing year-end rule: R-2016 (2016-06-01) is kept until 2026-12-31, 35 days: approaching at 60.
+    wide = _records(con, window_days=60, categories=["billing"], statuses=["approaching"])
+    assert sorted(wide["record_id"]) == ["R-2016", "R-kept"]
+    assert set(wide["retained_until"]) == {dt.date(2026, 12, 31)}
+
+
+def test_deletable_subjects_only_when_every_record_is(con):
+    subjects = data.run(con, "deletable_subjects", as_of=AS_OF, limit=None)
+    assert subjects["contact_id"].to_list() == ["C14", "C10"]
+    assert subjects["last_retained_until"].to_list() == [dt.date(2026, 6, 30), dt.date(2026, 7, 31)]
+    # One day before C14's last record runs out, C14 is not deletable yet.
+    assert "C14" not in data.run(con, "deletable_subjects", as_of=dt.date(2026, 6, 30), limit=None)["contact_id"]
+
+
+def test_retention_forecast_and_worklists(con):
+    forecast = data.run(con, "retention_forecast", as_of=AS_OF)
+    assert forecast.rows() == [(dt.date(2026, 12, 1), "support_communication", 3),
+                               (dt.date(2027, 1, 1), "billing", 2)]
+    helpdesk = data.run(con, "deletion_worklist", as_of=AS_OF, system="helpdesk")
+    assert sorted(helpdesk["record_id"]) == ["T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-due", "T-released"]
+    assert "contact_id" not in helpdesk.columns
+    billing = data.run(con, "deletion_worklist", as_of=AS_OF, system="billing")
+    assert sorted(billing["record_id"]) == ["R-due", "V-c14"]
 
 
 def test_consent_summary(con):
@@ -172,12 +258,12 @@ def test_consent_summary(con):
 
 def test_parameters_are_bound_not_formatted(con):
     evil = "due' OR '1'='1"
-    rows = data.run(con, "retention_due_list", as_of=AS_OF, window_days=30, status=evil, limit=100)
-    assert rows.height == 0
+    assert _records(con, statuses=[evil]).height == 0
+    assert data.run(con, "deletion_worklist", as_of=AS_OF, system=evil).height == 0
 
 
 def test_masking_for_roles_without_personal_data(con):
-    due = data.run(con, "retention_due_list", as_of=AS_OF, window_days=30, status="due", limit=100)
+    due = _records(con, statuses=["due"])
     assert set(data.mask_personal(due, "management")["contact_id"]) == {data.MASK}
     assert "C9" in data.mask_personal(due, "dpo")["contact_id"].to_list()
 
@@ -228,6 +314,6 @@ def test_csv_bytes_has_every_row_for_excel_and_masks(con):
     assert text.startswith("\ufeffrequest_id;right;channel;")
     assert "total_rows" not in text
     assert len(text.strip().splitlines()) == 1 + 4  # header + every open request, not a page
-    masked = data.csv_bytes(path, "retention_due_list", "management", as_of=AS_OF, window_days=30, status="due",
-                            limit=None).decode("utf-8")
+    masked = data.csv_bytes(path, "retention_due_list", "management", **RETENTION, statuses=["due"],
+                            until_from=None, until_to=None, limit=None).decode("utf-8")
     assert "C9" not in masked and data.MASK in masked

@@ -25,7 +25,7 @@ def test_demo_snapshot_counts_and_meta(demo_data_dir):
     path = current_snapshot(demo_data_dir / "snapshots")
     con = duckdb.connect(str(path), read_only=True)
     tables = con.sql("SELECT table_name, rows_read, accepted, rejected FROM snapshot_tables").fetchall()
-    assert len(tables) == 11
+    assert len(tables) == 12
     for name, read, accepted, rejected in tables:
         assert read == accepted + rejected, name
         assert _scalar(con, f"SELECT count(*) FROM {name}") == accepted
@@ -143,3 +143,20 @@ def test_snapshot_lives_under_the_data_dir(tmp_path):
     result = build_snapshot(sources, data_dir=tmp_path / "data")
     assert result.path.parent == tmp_path / "data" / "snapshots"
     assert os.path.commonpath([result.path, tmp_path]) == str(tmp_path)
+
+
+def test_optional_table_left_out_of_sources_is_empty(tmp_path):
+    sources = write_store(tmp_path / "src", {})
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(text.replace('[tables.incident_records]\nsource = "fixture"\nfile = "incident_records.jsonl"\n',
+                                    ""), encoding="utf-8")
+    assert "incident_records" not in sources.read_text(encoding="utf-8")
+    result = build_snapshot(sources, data_dir=tmp_path / "data")
+    con = duckdb.connect(str(result.path), read_only=True)
+    assert _scalar(con, "SELECT count(*) FROM incident_records") == 0
+    assert _scalar(con, "SELECT source FROM snapshot_tables WHERE table_name = 'incident_records'") is None
+    # A required table left out is still an error that names it.
+    with pytest.raises(SourceError, match="tables.holds: missing"):
+        sources.write_text(text.replace('[tables.holds]\nsource = "fixture"\nfile = "holds.jsonl"\n', ""),
+                           encoding="utf-8")
+        build_snapshot(sources, data_dir=tmp_path / "data")

@@ -14,7 +14,8 @@ def render() -> None:
     settings = ui.policy().settings
     as_of = ui.today()
     req = ui.query("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
-    ret = ui.query("retention_summary", as_of=as_of, window_days=settings.approaching_days)
+    ret = ui.query("retention_summary", as_of=as_of, window_days=settings.approaching_days, categories=[],
+                   systems=[])
     consent = ui.query("consent_summary", as_of=as_of)
     clocks = ui.query("incident_clock_counts", as_of=ui.now(), warning_hours=settings.breach_warning_hours)
     by_clock = dict(zip(clocks["clock"], clocks["still_open"], strict=True))

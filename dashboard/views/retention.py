@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.express as px
+import polars as pl
 import streamlit as st
 
 from dashboard import ui
@@ -10,41 +11,90 @@ from dashboard.ui import t
 
 LIST_LIMIT = 500
 STATUSES = ("due", "approaching", "held")
+CATEGORIES = ("support_communication", "contract", "billing")
+SYSTEMS = ("helpdesk", "billing")
 
 
-def render() -> None:
-    st.title(t("retention.title"))
-    left, right = st.columns(2)
-    with left:
+def _filters() -> dict:
+    c1, c2, c3, c4 = st.columns([1, 1, 1, 2])
+    with c1:
         as_of = ui.as_of_input("retention_as_of")
-    with right:
-        windows = sorted({30, 60, 90, ui.policy().settings.approaching_days})
-        window = st.radio(t("retention.window"), windows, horizontal=True, key="retention_window",
-                          index=windows.index(ui.policy().settings.approaching_days))
-    summary = ui.query("retention_summary", as_of=as_of, window_days=window)
-    cols = st.columns(4)
-    cols[0].metric(t("retention.due"), ui.fmt_int(summary["due"].sum()))
+    windows = sorted({30, 60, 90, ui.policy().settings.approaching_days})
+    window = c2.radio(t("retention.window"), windows, horizontal=True, key="retention_window",
+                      index=windows.index(ui.policy().settings.approaching_days))
+    categories = c3.multiselect(t("col.category"), CATEGORIES, key="retention_categories",
+                                format_func=lambda v: ui.coded("category", v), placeholder=t("app.all"))
+    systems = c4.multiselect(t("col.system"), SYSTEMS, key="retention_systems",
+                             format_func=lambda v: ui.coded("system", v), placeholder=t("app.all"))
+    return dict(as_of=as_of, window_days=window, categories=categories, systems=systems)
+
+
+def _figures(summary: pl.DataFrame, subjects: pl.DataFrame) -> None:
+    oldest = summary["oldest_due_since"].min()
+    cols = st.columns(5)
+    cols[0].metric(t("retention.due"), ui.fmt_int(summary["due"].sum()),
+                   help=t("retention.oldest", date=ui.fmt_date(oldest)) if oldest else None)
     cols[1].metric(t("retention.approaching"), ui.fmt_int(summary["approaching"].sum()))
     cols[2].metric(t("retention.held"), ui.fmt_int(summary["held"].sum()))
     cols[3].metric(t("retention.bytes_due"), ui.fmt_bytes(summary["bytes_due"].sum()))
+    cols[4].metric(t("retention.subjects_deletable"), ui.fmt_int(subjects["total_rows"].max() or 0),
+                   help=t("retention.subjects_help"))
+    shown = ui.translate(summary, category="category", system="system").with_columns(
+        pl.col("bytes_due").map_elements(ui.fmt_bytes, return_dtype=pl.String))
+    ui.show_table(shown, dates=("oldest_due_since",),
+                  titles={"due": "retention.due", "approaching": "retention.approaching", "held": "retention.held",
+                          "bytes_due": "retention.bytes_due"})
 
-    chart = summary.unpivot(index=["category"], on=list(STATUSES), variable_name="status", value_name="count")
-    chart = ui.translate(chart, category="category", status="status")
-    fig = px.bar(chart.to_pandas(), x="category", y="count", color="status", barmode="group",
-                 title=t("retention.by_category"), labels={"category": "", "count": t("retention.list"),
-                                                           "status": t("retention.status")})
+
+def _forecast(as_of) -> None:
+    forecast = ui.translate(ui.query("retention_forecast", as_of=as_of), category="category")
+    fig = px.bar(forecast.to_pandas(), x="month", y="records", color="category",
+                 title=t("retention.forecast"),
+                 labels={"month": t("requests_page.month"), "records": t("retention.records_unit"),
+                         "category": t("col.category")})
+    fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
     st.plotly_chart(fig, width="stretch")
 
-    st.subheader(t("retention.list"))
-    status = st.radio(t("retention.status"), STATUSES, horizontal=True, key="retention_status",
-                      format_func=lambda s: ui.coded("status", s))
-    records = ui.query("retention_due_list", as_of=as_of, window_days=window, status=status, limit=LIST_LIMIT)
-    shown = ui.translate(records, category="category", system="system", record_type="record", hold_kind="hold")
-    ui.show_table(shown, total=int(summary[status].sum()),
-                  dates=("anchor_date", "retained_until", "hold_review_date"))
-    ui.csv_download("retention_due_list", f"loeschfristen_{status}_{as_of.isoformat()}.csv", key="retention_csv",
-                    as_of=as_of, window_days=window, status=status, limit=None)
 
+def _lists(filters: dict) -> None:
+    st.subheader(t("retention.list"))
+    c1, c2 = st.columns([2, 1])
+    statuses = c1.multiselect(t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
+                              format_func=lambda s: ui.coded("status", s), placeholder=t("app.all"))
+    between = c2.date_input(t("retention.until_between"), value=(), key="retention_until",
+                            format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+    until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
+    params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
+    records = ui.query("retention_due_list", **params, limit=LIST_LIMIT)
+    total = int(records["total_rows"].max() or 0)
+    shown = ui.translate(records.drop("total_rows"), category="category", system="system",
+                         record_type="record", status="status", hold_kind="hold")
+    ui.show_table(shown, total=total, dates=("anchor_date", "retained_until", "hold_review_date"),
+                  titles={"status": "retention.status"})
+    ui.csv_download("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
+                    key="retention_csv", drop=("total_rows",), **params, limit=None)
+
+
+def _worklists(as_of) -> None:
+    st.subheader(t("retention.worklists"))
+    st.caption(t("retention.worklists_help"))
+    for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS, strict=True):
+        with col:
+            ui.csv_download("deletion_worklist", f"loeschliste_{system}_{as_of.isoformat()}.csv",
+                            key=f"worklist_{system}", label=t("retention.worklist", system=ui.coded("system", system)),
+                            as_of=as_of, system=system)
+
+
+def _subjects(subjects: pl.DataFrame, as_of) -> None:
+    with st.expander(t("retention.subjects_deletable")):
+        st.caption(t("retention.subjects_help"))
+        ui.show_table(subjects.drop("total_rows"), total=int(subjects["total_rows"].max() or 0),
+                      dates=("last_retained_until",))
+        ui.csv_download("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
+                        key="subjects_csv", drop=("total_rows",), as_of=as_of, limit=None)
+
+
+def _policy() -> None:
     with st.expander(t("retention.policy")):
         policy = ui.policy()
         st.caption(f"{policy.source} · {t('app.policy_version')} {policy.version} · {policy.effective_date}")
@@ -53,6 +103,19 @@ def render() -> None:
             st.markdown(f"**{ui.coded('category', rule.category)}**: {rule.records} — "
                         f"{rule.period} {ui.coded('unit', rule.unit)}{start}; {rule.legal_basis}")
         st.info(t("retention.billing_note"))
+
+
+def render() -> None:
+    st.title(t("retention.title"))
+    filters = _filters()
+    summary = ui.query("retention_summary", **filters)
+    subjects = ui.query("deletable_subjects", as_of=filters["as_of"], limit=LIST_LIMIT)
+    _figures(summary, subjects)
+    _forecast(filters["as_of"])
+    _lists(filters)
+    _worklists(filters["as_of"])
+    _subjects(subjects, filters["as_of"])
+    _policy()
 
 
 render()

@@ -1,0 +1,89 @@
+"""Full-page screenshots of every page on fresh demo data: ``make screenshots`` -> docs/screenshots/.
+
+Usage: python -m tests.e2e.screenshots [OUT_DIR] [--lang de|en] [--pages a,b]
+Builds a small demo store and snapshot in a temporary data dir, starts the app on a free port,
+and drives Debian's Chromium, so the pictures show what a user sees, not a mock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from dashboard.demo import generate
+from dashboard.snapshot import build_snapshot
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, wait_idle
+
+PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_AUTH": "demo", **(extra_env or {})}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--lang", default="de", choices=("de", "en"))
+    parser.add_argument("--pages", default=",".join(PAGES))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp)
+        generate(data_dir / "demo", seed=42, scale="small")
+        build_snapshot(data_dir=data_dir)
+        with serve(data_dir) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()
+            for path in args.pages.split(","):
+                page.goto(f"{url}/{path}")
+                wait_idle(page)
+                if args.lang != "de":
+                    page.get_by_text("Deutsch").first.click()
+                    page.get_by_role("option", name="English").click()
+                    wait_idle(page)
+                # Streamlit scrolls inside its main block, so grow the window to the content first.
+                height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
+                page.set_viewport_size({"width": 1440, "height": max(1000, int(height) + 40)})
+                wait_idle(page)
+                page.wait_for_timeout(1500)  # let plotly finish drawing
+                target = out / f"{path}.png"
+                page.screenshot(path=str(target), full_page=True)
+                page.set_viewport_size({"width": 1440, "height": 1000})
+                print(target)
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
