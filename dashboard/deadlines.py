@@ -207,6 +207,21 @@ def breach_clock(
     return BreachClock("warning" if hours_left < warning_hours else "open", deadline, hours_left, False)
 
 
+def art34_status(risk: str | None, subjects_informed_at: dt.datetime | None, exemption: str | None) -> str:
+    """R2.3: whether the data subjects had to be told (Art. 34) and whether that is settled.
+
+    ``informed``; ``exempt`` (an Art. 34(3) a/b/c exemption recorded); ``outstanding`` (high risk,
+    neither); ``to_assess`` (risk not assessed yet: it may turn out high); ``not_required``.
+    """
+    if subjects_informed_at is not None:
+        return "informed"
+    if risk == "high":
+        return "exempt" if exemption else "outstanding"
+    if risk in (None, "unassessed"):
+        return "to_assess"
+    return "not_required"
+
+
 # --- retention (R3) ---------------------------------------------------------------------------
 
 

@@ -85,11 +85,29 @@ def fmt_int(value: int | float | None) -> str:
     return text.replace(",", ".") if lang() == "de" else text
 
 
-def fmt_pct(value: float | None) -> str:
+def fmt_pct(value: float | None, digits: int = 1) -> str:
     if value is None:
         return "–"
-    text = f"{value:.1f} %"
+    text = f"{value:.{digits}f} %"
     return text.replace(".", ",") if lang() == "de" else text
+
+
+def fmt_hours(value: float | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.1f} h"
+    return text.replace(".", ",") if lang() == "de" else text
+
+
+def fmt_delta(value: float | None, previous: float | None, points: bool = False) -> str | None:
+    """The change against an earlier figure for ``st.metric`` (percentage points for rates)."""
+    if value is None or previous is None:
+        return None
+    change = value - previous
+    if not points:
+        return ("+" if change > 0 else "") + fmt_int(change)
+    number = f"{change:+.1f}"
+    return f"{number.replace('.', ',') if lang() == 'de' else number} {t('app.points')}"
 
 
 def fmt_bytes(value: float | None) -> str:
@@ -109,6 +127,12 @@ def fmt_moment(value: dt.datetime | None) -> str:
     local = value.astimezone(BERLIN)
     pattern = "%d.%m.%Y %H:%M:%S" if lang() == "de" else "%Y-%m-%d %H:%M:%S"
     return f"{local.strftime(pattern)} {local.isoformat()[-6:]}"
+
+
+def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Timestamp columns as Europe/Berlin text with offset (empty where there is none)."""
+    return frame.with_columns(frame[c].map_elements(fmt_moment, return_dtype=pl.String).fill_null("")
+                              for c in columns if c in frame.columns)
 
 
 def date_column(title: str) -> st.column_config.DateColumn:

@@ -31,6 +31,15 @@ CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, 
         ELSE 'open'
     END;
 
+-- R2.3: the Art. 34 status of a breach (twin of deadlines.art34_status).
+CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption) AS
+    CASE
+        WHEN subjects_informed_at IS NOT NULL THEN 'informed'
+        WHEN risk = 'high' THEN CASE WHEN exemption IS NOT NULL THEN 'exempt' ELSE 'outstanding' END
+        WHEN risk IS NULL OR risk = 'unassessed' THEN 'to_assess'
+        ELSE 'not_required'
+    END;
+
 -- R3.3: holds in force on a date. Set and released timestamps count by their Europe/Berlin date.
 -- Besides recorded holds (legal, tax, erasure under statutory retention), an open data-subject
 -- request holds all records of its subject (an open restriction request, Art. 18, says so by name),
@@ -91,3 +100,60 @@ CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
                      FROM request_pauses p WHERE p.request_id = r.request_id AND p.start_date <= as_of), 0)
                ::INTEGER AS paused_days
     FROM requests r;
+
+-- R4.2: consent events with their Berlin day and lifecycle step, duplicates removed. At the same
+-- instant the later step wins (withdrawn > confirmed/granted > requested), as in consent_state.
+CREATE OR REPLACE MACRO consent_steps() AS TABLE
+    SELECT DISTINCT contact_id, purpose, action, occurred_at, notice_version, channel,
+           timezone('Europe/Berlin', occurred_at)::DATE AS day,
+           CASE action WHEN 'requested' THEN 0 WHEN 'withdrawn' THEN 2 ELSE 1 END AS step
+    FROM consent_events;
+
+-- R4.2, R4.4: every (subject, purpose) asked by as_of, with its state and the proof of its current
+-- consent cycle (the events after the last withdrawal): notice version, channel, when it was
+-- requested, confirmed (double opt-in) and given.
+CREATE OR REPLACE MACRO consent_on(as_of) AS TABLE
+    WITH e AS (SELECT * FROM consent_steps() WHERE day <= as_of),
+    pair AS (
+        SELECT contact_id, purpose,
+               CASE arg_max(action, (occurred_at, step))
+                   WHEN 'requested' THEN 'pending' WHEN 'withdrawn' THEN 'withdrawn' ELSE 'active' END AS state,
+               max(occurred_at) FILTER (action = 'withdrawn') AS withdrawn_at,
+               min(occurred_at) AS first_asked_at,
+               arg_min(channel, (occurred_at, step)) AS signup_channel
+        FROM e GROUP BY ALL
+    )
+    SELECT p.*,
+           max(e.occurred_at) FILTER (e.action = 'requested') AS requested_at,
+           max(e.occurred_at) FILTER (e.action = 'confirmed') AS confirmed_at,
+           max(e.occurred_at) FILTER (e.action IN ('granted', 'confirmed')) AS given_at,
+           arg_max(e.notice_version, e.occurred_at) FILTER (e.notice_version IS NOT NULL) AS notice_version,
+           arg_max(e.channel, e.occurred_at) AS channel
+    FROM pair p
+    LEFT JOIN e ON e.contact_id = p.contact_id AND e.purpose = p.purpose AND e.action <> 'withdrawn'
+               AND (p.withdrawn_at IS NULL OR e.occurred_at > p.withdrawn_at)
+    GROUP BY ALL;
+
+-- R4.4: what is wrong with the proof of a consent, if anything (one finding, the most serious).
+CREATE OR REPLACE MACRO consent_finding(purpose, state, notice_version, requested_at, confirmed_at, as_of,
+                                        current_version, pending_days) AS
+    CASE
+        WHEN state = 'active' AND notice_version IS NULL THEN 'no_notice_version'
+        WHEN state = 'active' AND purpose = 'newsletter' AND confirmed_at IS NULL THEN 'no_confirmation'
+        WHEN state = 'active' AND notice_version <> current_version THEN 'outdated_version'
+        WHEN state = 'pending' AND as_of - timezone('Europe/Berlin', requested_at)::DATE > pending_days
+            THEN 'stale_pending'
+    END;
+
+-- R2.2-R2.4: confirmed personal-data breaches (aware by as_of) with their clock on as_of, the hours
+-- left (open, warning) or late (overdue: so far; notified late: at notification), and Art. 34 status.
+CREATE OR REPLACE MACRO breaches_on(as_of, warning_hours) AS TABLE
+    SELECT i.*,
+           breach_clock_status(i.notification_deadline, i.risk, i.authority_notified_at, as_of, warning_hours)
+               AS clock,
+           i.risk IS DISTINCT FROM 'none' AS notification_required,
+           epoch(i.authority_notified_at - i.aware_at) / 3600 AS hours_to_notify,
+           epoch(i.aware_at - i.detected_at) / 3600 AS hours_to_aware,
+           art34_status(i.risk, i.subjects_informed_at, i.art34_exemption) AS art34
+    FROM incidents i
+    WHERE i.aware_at IS NOT NULL AND i.aware_at <= as_of AND i.status <> 'not_personal_data';

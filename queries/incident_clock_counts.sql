@@ -1,9 +1,5 @@
 -- Confirmed personal-data breaches by 72-hour clock status at $as_of (R2.4).
-SELECT breach_clock_status(notification_deadline, risk, authority_notified_at, $as_of::TIMESTAMPTZ,
-                           $warning_hours) AS clock,
-       count(*) AS incidents,
-       count(*) FILTER (closed_at IS NULL) AS still_open
-FROM incidents
-WHERE aware_at IS NOT NULL AND aware_at <= $as_of::TIMESTAMPTZ AND status <> 'not_personal_data'
+SELECT clock, count(*) AS incidents, count(*) FILTER (closed_at IS NULL) AS still_open
+FROM breaches_on($as_of::TIMESTAMPTZ, $warning_hours)
 GROUP BY ALL
 ORDER BY clock;

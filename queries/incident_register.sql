@@ -1,16 +1,22 @@
--- The incident register at $as_of, those needing action first (R2.2-R2.4).
+-- The incident register at $as_of, those needing action first (R2.2-R2.5). Incidents not (yet)
+-- confirmed as breaches have no clock. Filter $clocks (empty: all). $limit NULL: every row.
 WITH c AS (
-    SELECT *,
-           breach_clock_status(notification_deadline, risk, authority_notified_at, $as_of::TIMESTAMPTZ,
-                               $warning_hours) AS clock,
-           round(epoch(notification_deadline - $as_of::TIMESTAMPTZ) / 3600, 1) AS hours_left
-    FROM incidents
-    WHERE detected_at <= $as_of::TIMESTAMPTZ
+    SELECT i.*, b.clock, b.notification_required, b.art34
+    FROM incidents i LEFT JOIN breaches_on($as_of::TIMESTAMPTZ, $warning_hours) b USING (incident_id)
+    WHERE i.detected_at <= $as_of::TIMESTAMPTZ
 )
 SELECT incident_id, title, type, detected_at, aware_at, notification_deadline,
-       CASE WHEN clock IN ('open', 'warning', 'overdue') THEN hours_left END AS hours_left,
-       risk, clock, authority_notified_at, delay_reason, subjects_informed_at, art34_exemption, status
+       CASE WHEN clock IN ('open', 'warning') THEN round(epoch(notification_deadline - $as_of::TIMESTAMPTZ) / 3600, 1)
+       END AS hours_left,
+       CASE WHEN clock = 'overdue' THEN round(epoch($as_of::TIMESTAMPTZ - notification_deadline) / 3600, 1)
+            WHEN clock = 'notified_late' THEN round(epoch(authority_notified_at - notification_deadline) / 3600, 1)
+       END AS hours_late,
+       risk, notification_required, clock, authority_notified_at, delay_reason, art34, art34_exemption,
+       subjects_informed_at, subjects_affected, status,
+       count(*) OVER () AS total_rows
 FROM c
+WHERE len($clocks) = 0 OR list_contains($clocks, clock)
 ORDER BY CASE clock WHEN 'overdue' THEN 0 WHEN 'warning' THEN 1 WHEN 'open' THEN 2 ELSE 3 END,
-         notification_deadline NULLS LAST, detected_at DESC
+         CASE WHEN clock IN ('overdue', 'warning', 'open') THEN notification_deadline END,
+         detected_at DESC, incident_id
 LIMIT $limit;

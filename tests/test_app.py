@@ -14,8 +14,10 @@ PAGES = {
     "views/retention.py": ["Löschung fällig", "Fällig in Kürze", "Gesperrt (Hold)", "Anhänge fällig",
                            "Löschbare Stammdaten"],
     "views/requests.py": ["Offen", "Überfällig", "Fällig in ≤ 7 Tagen", "Nicht verifiziert / Duplikat"],
-    "views/consent.py": ["Einwilligungsquote", "Aktiv", "Widerrufen"],
-    "views/incidents.py": ["überfällig", "Warnung (< 24 h)", "fristgerecht gemeldet"],
+    "views/consent.py": ["Einwilligungsquote", "Aktiv", "DOI-Bestätigungsquote", "Widerrufe (30 Tage)",
+                          "Newsletter ohne DOI-Bestätigung"],
+    "views/incidents.py": ["überfällig", "Warnung (< 24 h)", "fristgerecht gemeldet", "Binnen 72 h gemeldet",
+                           "Median Kenntnis → Meldung", "Verspätet ohne Begründung"],
     "views/exports.py": [],
     "views/quality.py": [],
 }
@@ -102,6 +104,30 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     summary = at.dataframe[0].value
     assert set(summary["system"]) == {"Verträge & Abrechnung"}
     assert set(at.dataframe[1].value["system"]) <= {"Verträge & Abrechnung"}
+
+
+def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/consent.py")
+    assert not at.exception
+    pending = next(m for m in at.metric if m.label == "Opt-in offen > 30 Tage")
+    at.session_state["consent_finding"] = "stale_pending"
+    at.run()
+    listed = at.dataframe[0].value
+    assert set(listed["state"]) == {"ausstehend"}
+    assert len(listed) == min(int(pending.value.replace(".", "")), 500)
+
+
+def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/incidents.py")
+    assert not at.exception
+    first = at.dataframe[0].value.iloc[0]
+    assert first["clock"] in ("überfällig", "Warnung (< 24 h)")  # needing action first
+    at.session_state["incidents_register"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any(h.value == f"Verlauf von {first['incident_id']}" for h in at.subheader)
 
 
 def test_language_switch(demo_data_dir, use_data_dir):

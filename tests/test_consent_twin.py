@@ -47,3 +47,17 @@ def test_consent_counts_match_python_rule(tmp_path):
         assert row["asked"] == sum(n for (p, _), n in expected.items() if p == purpose)
         assert (row["active"], row["pending"], row["withdrawn"]) == (
             expected[(purpose, "active")], expected[(purpose, "pending")], expected[(purpose, "withdrawn")])
+
+    # The monthly trend derives each month's state from event spans; it must agree with the rule too.
+    monthly = data.run(con, "consent_monthly", as_of=AS_OF, channels=[])
+    for month_end in (dt.date(2026, 2, 28), dt.date(2026, 4, 30), AS_OF):
+        states = collections.Counter()
+        for (_, purpose), evs in history.items():
+            seen = [(at, a) for at, a in evs if at.astimezone(BERLIN).date() <= month_end]
+            if seen:
+                states[(purpose, "asked")] += 1
+                states[(purpose, consent_state(seen))] += 1
+        month = month_end.replace(day=1)
+        for purpose in ACTIONS:
+            row = monthly.filter((monthly["month"] == month) & (monthly["purpose"] == purpose)).row(0, named=True)
+            assert (row["asked"], row["active"]) == (states[(purpose, "asked")], states[(purpose, "active")])

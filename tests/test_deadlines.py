@@ -231,3 +231,16 @@ def test_add_months_clamps(day, months):
     result = d.add_months(day, months)
     assert result.day <= day.day
     assert (result.year * 12 + result.month) - (day.year * 12 + day.month) == months
+
+
+@pytest.mark.parametrize(("risk", "informed", "exemption", "expected"), [
+    ("high", None, None, "outstanding"),
+    ("high", None, "a", "exempt"),
+    ("high", dt.datetime(2026, 1, 1, tzinfo=dt.UTC), None, "informed"),
+    ("risk", None, None, "not_required"),
+    ("none", None, None, "not_required"),
+    (None, None, None, "to_assess"),
+    ("unassessed", None, None, "to_assess"),
+])
+def test_art34_status(risk, informed, exemption, expected):
+    assert d.art34_status(risk, informed, exemption) == expected

@@ -84,6 +84,33 @@ def con(tmp_path_factory):
         {"incident_id": "INC-2", "title": "erledigt", "type": "integrity", "detected_at": "2026-03-01T08:00:00Z",
          "status": "closed", "closed_at": "2026-06-01T08:00:00Z"},
     ]
+    def breach(iid, aware, risk="risk", notified=None, reason=None, **extra):
+        """A confirmed breach detected two hours before awareness (times in UTC)."""
+        at = dt.datetime.fromisoformat(aware)
+        return {"incident_id": iid, "title": iid, "type": extra.pop("type", "confidentiality"),
+                "detected_at": (at - dt.timedelta(hours=2)).isoformat(), "aware_at": at.isoformat(), "risk": risk,
+                "authority_notified_at": notified, "delay_reason": reason, "status": "confirmed", **extra}
+
+    # The clock is read at INCIDENT_AS_OF = 2026-11-26 11:00 UTC (12:00 in Berlin).
+    incidents += [
+        breach("B-open", "2026-11-24T11:00:00+00:00"),  # deadline in exactly 24 h: open, not warning
+        breach("B-warning", "2026-11-24T10:00:00+00:00"),  # 23 h left
+        breach("B-at-deadline", "2026-11-23T11:00:00+00:00"),  # deadline is now: not yet overdue
+        breach("B-overdue", "2026-11-20T08:00:00+00:00", risk="high", type="availability"),  # 75 h late
+        breach("B-unassessed", "2026-11-25T11:00:00+00:00", risk=None),  # counts as notifiable
+        breach("B-none", "2026-11-25T11:00:00+00:00", risk="none"),
+        breach("B-ontime", "2026-06-01T08:00:00+00:00", risk="high", notified="2026-06-03T08:00:00+00:00",
+               art34_exemption="a"),  # 48 h
+        breach("B-late-reason", "2026-07-01T08:00:00+00:00", risk="high", notified="2026-07-05T08:00:00+00:00",
+               reason="Forensik", subjects_informed_at="2026-07-06T08:00:00+00:00"),  # 96 h
+        breach("B-late-silent", "2026-08-01T08:00:00+00:00", notified="2026-08-04T20:00:00+00:00",
+               type="integrity"),  # 84 h, no reason
+        # DOMAIN vector: aware 2025-10-24 10:00 +02:00 -> deadline 2025-10-27 09:00 +01:00 (DST ends);
+        # more than 12 months before as_of, so outside the KPI window.
+        breach("B-dst", "2025-10-24T08:00:00+00:00", notified="2025-10-26T08:00:00+00:00"),
+        {"incident_id": "B-not-pd", "title": "kein Personenbezug", "type": "availability",
+         "detected_at": "2026-11-01T08:00:00Z", "aware_at": "2026-11-01T09:00:00Z", "status": "not_personal_data"},
+    ]
     incident_records = [
         {"link_id": "L1", "incident_id": "INC-1", "record_type": "ticket", "record_id": "T-c13"},
         {"link_id": "L2", "incident_id": "INC-2", "record_type": "ticket", "record_id": "T-c13b"},
@@ -133,9 +160,22 @@ def con(tmp_path_factory):
         # C1 analytics: granted -> active; a future event (after as_of) must not count.
         ("C1", "extended_analytics", "granted", "2026-03-01T10:00:00Z"),
         ("C1", "extended_analytics", "withdrawn", "2026-12-24T10:00:00Z"),
+        # R4.4 findings. C20 newsletter: granted without double opt-in -> active, no confirmation.
+        ("C20", "newsletter", "granted", "2026-05-01T10:00:00Z"),
+        # C21 analytics: no notice version -> no proof; C22: given under the outdated 2023-05 notice.
+        ("C21", "extended_analytics", "granted", "2026-05-01T10:00:00Z", None),
+        ("C22", "extended_analytics", "granted", "2024-05-01T10:00:00Z", "2023-05"),
+        # C23 pending 16 days (fine); C25 pending 31 days (purge); C26 exactly 30 days (fine).
+        ("C23", "newsletter", "requested", "2026-11-10T10:00:00Z"),
+        ("C25", "newsletter", "requested", "2026-10-26T10:00:00Z"),
+        ("C26", "newsletter", "requested", "2026-10-27T10:00:00Z"),
+        # C24 analytics: withdrawn 6 days before as_of (a withdrawal of the last 30 days).
+        ("C24", "extended_analytics", "granted", "2026-01-01T10:00:00Z"),
+        ("C24", "extended_analytics", "withdrawn", "2026-11-20T10:00:00Z"),
     ]
     events = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at,
-               "notice_version": "2025-01", "channel": "web"} for i, (c, p, a, at) in enumerate(consent)]
+               "notice_version": (rest + ["2025-01"])[0], "channel": "web"}
+              for i, (c, p, a, at, *rest) in enumerate(consent)]
     sources = write_store(tmp / "src", {"requests": requests, "tickets": tickets, "attachments": attachments,
                                         "invoices": invoices, "holds": holds, "consent_events": events,
                                         "contracts": contracts, "incidents": incidents,
@@ -250,10 +290,99 @@ def test_retention_forecast_and_worklists(con):
 def test_consent_summary(con):
     rows = {r["purpose"]: r for r in data.run(con, "consent_summary", as_of=AS_OF).iter_rows(named=True)}
     news = rows["newsletter"]
-    assert (news["asked"], news["active"], news["pending"], news["withdrawn"]) == (4, 2, 1, 1)
-    assert news["consent_rate_pct"] == 50.0
+    # active: C1 (confirmed after request), C4 (re-granted after withdrawal), C20; pending: C2, C23, C25,
+    # C26; withdrawn: C3 (events out of order and duplicated).
+    assert (news["asked"], news["active"], news["pending"], news["withdrawn"]) == (8, 3, 4, 1)
+    assert news["consent_rate_pct"] == 37.5
+    # Requests in the current cycles: C1, C2, C4, C23, C25, C26; confirmed: C1, C4.
+    assert (news["doi_requested"], news["doi_confirmed"], news["doi_rate_pct"]) == (6, 2, 33.3)
+    assert news["withdrawals_30d"] == 0
     analytics = rows["extended_analytics"]
-    assert (analytics["asked"], analytics["active"], analytics["withdrawn"]) == (1, 1, 0)
+    assert (analytics["asked"], analytics["active"], analytics["withdrawn"]) == (4, 3, 1)  # C1's 12-24 is future
+    # C24 withdrew on 11-20; 30 days before (10-27) C1, C21, C22, C24 were active.
+    assert (analytics["withdrawals_30d"], analytics["active_30d_ago"], analytics["withdrawal_rate_pct"]) == (1, 4, 25.0)
+    assert analytics["doi_rate_pct"] is None
+
+
+FINDINGS = dict(as_of=AS_OF, current_version="2025-01", pending_days=30)
+
+
+def test_consent_findings(con):
+    counts = {(r[0], r[1]): r[2] for r in data.run(con, "consent_finding_counts", **FINDINGS).iter_rows()}
+    assert counts == {("newsletter", "no_confirmation"): 1, ("newsletter", "stale_pending"): 2,
+                      ("extended_analytics", "no_notice_version"): 1,
+                      ("extended_analytics", "outdated_version"): 1}
+
+    def listed(finding):
+        return data.run(con, "consent_findings", **FINDINGS, finding=finding, purposes=[], limit=None)
+
+    assert listed("stale_pending")["contact_id"].to_list() == ["C2", "C25"]
+    assert listed("no_confirmation")["contact_id"].to_list() == ["C20"]
+    outdated = listed("outdated_version").row(0, named=True)
+    assert (outdated["contact_id"], outdated["notice_version"], outdated["channel"]) == ("C22", "2023-05", "web")
+    assert data.run(con, "consent_findings", **FINDINGS, finding="stale_pending", purposes=["extended_analytics"],
+                    limit=None).height == 0
+
+
+def test_consent_monthly(con):
+    monthly = data.run(con, "consent_monthly", as_of=AS_OF, channels=[])
+    news = {r["month"]: r for r in monthly.filter(monthly["purpose"] == "newsletter").iter_rows(named=True)}
+    assert len(news) == 24 and min(news) == dt.date(2024, 12, 1) and max(news) == dt.date(2026, 11, 1)
+    assert (news[dt.date(2026, 11, 1)]["asked"], news[dt.date(2026, 11, 1)]["active"]) == (8, 3)
+    june = news[dt.date(2026, 6, 1)]  # C3 withdrew; at the end of May C1, C3, C4, C20 were active
+    assert (june["asked"], june["active"], june["withdrawals"], june["withdrawal_rate_pct"]) == (5, 3, 1, 25.0)
+    january = news[dt.date(2026, 1, 1)]  # requests of C1, C2, C3; C1 and C3 confirmed next
+    assert (january["grants"], january["doi_rate_pct"]) == (2, 66.7)
+    assert data.run(con, "consent_monthly", as_of=AS_OF, channels=["paper"]).height == 0
+
+
+INCIDENT_AS_OF = dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC)
+
+
+def _register(con, **overrides):
+    params = dict(as_of=INCIDENT_AS_OF, warning_hours=24, clocks=[], limit=None) | overrides
+    return {r["incident_id"]: r for r in data.run(con, "incident_register", **params).iter_rows(named=True)}
+
+
+def test_incident_clocks(con):
+    reg = _register(con)
+    clocks = {k: v["clock"] for k, v in reg.items() if v["clock"]}
+    assert clocks == {"B-open": "open", "B-warning": "warning", "B-at-deadline": "warning",
+                      "B-overdue": "overdue", "B-unassessed": "open", "B-none": "not_required",
+                      "B-ontime": "notified_on_time", "B-late-reason": "notified_late",
+                      "B-late-silent": "notified_late", "B-dst": "notified_on_time"}
+    assert (reg["B-open"]["hours_left"], reg["B-warning"]["hours_left"], reg["B-at-deadline"]["hours_left"]) == (
+        24.0, 23.0, 0.0)
+    assert (reg["B-overdue"]["hours_late"], reg["B-late-reason"]["hours_late"], reg["B-late-silent"]["hours_late"]) == (
+        75.0, 24.0, 12.0)
+    assert reg["B-unassessed"]["notification_required"] and not reg["B-none"]["notification_required"]
+    assert {k: reg[k]["art34"] for k in ("B-overdue", "B-ontime", "B-late-reason", "B-unassessed", "B-open")} == {
+        "B-overdue": "outstanding", "B-ontime": "exempt", "B-late-reason": "informed", "B-unassessed": "to_assess",
+        "B-open": "not_required"}
+    assert reg["B-not-pd"]["clock"] is None and "INC-1" in reg
+    # Needing action first: overdue, then warnings by deadline, then open ones.
+    assert list(reg)[:5] == ["B-overdue", "B-at-deadline", "B-warning", "B-open", "B-unassessed"]
+    # DST: the deadline is 72 h later in UTC, 09:00 +01:00 on the wall clock.
+    assert reg["B-dst"]["notification_deadline"] == dt.datetime(2025, 10, 27, 8, 0, tzinfo=dt.UTC)
+    # One second later the at-deadline breach is overdue.
+    later = _register(con, as_of=INCIDENT_AS_OF + dt.timedelta(seconds=1))
+    assert later["B-at-deadline"]["clock"] == "overdue"
+    assert list(_register(con, clocks=["warning"])) == ["B-at-deadline", "B-warning"]
+
+
+def test_incident_kpis_and_quarters(con):
+    kpi = data.run(con, "incident_kpis", as_of=INCIDENT_AS_OF, warning_hours=24).row(0, named=True)
+    # Last 12 months, clock run out or stopped: on time B-ontime; late B-late-*; overdue B-overdue.
+    assert (kpi["decided"], kpi["on_time"], kpi["on_time_pct"]) == (4, 1, 25.0)
+    assert (kpi["median_hours_to_notify"], kpi["p95_hours_to_notify"]) == (84.0, 94.8)  # of 48, 84, 96
+    assert kpi["median_hours_to_aware"] == 2.0 and kpi["late_without_reason"] == 1
+    counts = data.run(con, "incident_clock_counts", as_of=INCIDENT_AS_OF, warning_hours=24)
+    assert dict(counts.select("clock", "incidents").iter_rows())["warning"] == 2
+    quarters = data.run(con, "incident_quarters", as_of=INCIDENT_AS_OF)
+    by = {(q, ty): n for q, ty, n in quarters.iter_rows()}
+    assert by[(dt.date(2026, 10, 1), "confidentiality")] == 5  # open, warning, at-deadline, unassessed, none
+    assert by[(dt.date(2026, 10, 1), "availability")] == 1 and by[(dt.date(2026, 7, 1), "integrity")] == 1
+    assert by[(dt.date(2025, 10, 1), "confidentiality")] == 1  # B-dst
 
 
 def test_parameters_are_bound_not_formatted(con):

@@ -57,3 +57,11 @@ def test_breach_clock_twin(con):
                               "$a::TIMESTAMPTZ, 24)", {"dl": deadline, "r": risk, "n": notified_at, "a": as_of})
         expected = d.breach_clock(aware, risk, notified_at, as_of, warning_hours=24).status
         assert sql_value == expected, (risk, delta, notified)
+
+
+def test_art34_status_twin(con):
+    informed = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    for risk, at, exemption in itertools.product((None, "unassessed", "none", "risk", "high"), (None, informed),
+                                                 (None, "a", "c")):
+        sql_value = _one(con, "SELECT art34_status($r, $i::TIMESTAMPTZ, $e)", {"r": risk, "i": at, "e": exemption})
+        assert sql_value == d.art34_status(risk, at, exemption), (risk, at, exemption)

@@ -1,26 +1,102 @@
-"""Einwilligungen: consent rates per purpose (R4)."""
+"""Einwilligungen: consent rates per purpose, their trend, and consents whose proof is lacking (R4)."""
 
 from __future__ import annotations
 
+import plotly.express as px
+import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import deadlines, ui
+from dashboard.schema import BY_NAME
 from dashboard.ui import t
+
+LIST_LIMIT = 500
+FINDINGS = ("no_notice_version", "no_confirmation", "outdated_version", "stale_pending")
+CHANNELS = BY_NAME["consent_events"].column("channel").enum
+
+
+def _figures(as_of) -> None:
+    now = {r["purpose"]: r for r in ui.query("consent_summary", as_of=as_of).iter_rows(named=True)}
+    month_ago = deadlines.add_months(as_of, -1)
+    before = {r["purpose"]: r for r in ui.query("consent_summary", as_of=month_ago).iter_rows(named=True)}
+    st.caption(t("consent.delta_help", date=ui.fmt_date(month_ago)))
+    for purpose, row in now.items():
+        prev = before.get(purpose, {})
+        st.subheader(ui.coded("purpose", purpose))
+        cols = st.columns(6)
+        cols[0].metric(t("consent.rate"), ui.fmt_pct(row["consent_rate_pct"]),
+                       ui.fmt_delta(row["consent_rate_pct"], prev.get("consent_rate_pct"), points=True),
+                       help=t("consent.rate_help"))
+        cols[1].metric(t("consent.active"), ui.fmt_int(row["active"]), ui.fmt_delta(row["active"], prev.get("active")))
+        cols[2].metric(t("consent.pending"), ui.fmt_int(row["pending"]),
+                       ui.fmt_delta(row["pending"], prev.get("pending")), delta_color="off")
+        cols[3].metric(t("consent.doi_rate"), ui.fmt_pct(row["doi_rate_pct"]),
+                       ui.fmt_delta(row["doi_rate_pct"], prev.get("doi_rate_pct"), points=True),
+                       help=t("consent.doi_help"))
+        cols[4].metric(t("consent.withdrawals_30d"), ui.fmt_int(row["withdrawals_30d"]),
+                       ui.fmt_delta(row["withdrawals_30d"], prev.get("withdrawals_30d")), delta_color="inverse")
+        cols[5].metric(t("consent.withdrawal_rate"), ui.fmt_pct(row["withdrawal_rate_pct"], digits=2),
+                       ui.fmt_delta(row["withdrawal_rate_pct"], prev.get("withdrawal_rate_pct"), points=True),
+                       delta_color="inverse", help=t("consent.withdrawal_rate_help"))
+
+
+def _trend(as_of) -> None:
+    st.subheader(t("consent.trend"))
+    channels = st.multiselect(t("consent.channels"), CHANNELS, key="consent_channels", placeholder=t("app.all"),
+                              format_func=lambda v: ui.coded("consent_channel", v))
+    monthly = ui.translate(ui.query("consent_monthly", as_of=as_of, channels=channels), purpose="purpose")
+    axis = {"month": t("requests_page.month"), "purpose": t("consent.purpose"), "value": "%",
+            "series": t("requests_page.series"), "count": t("requests_page.count")}
+    left, right = st.columns(2)
+    rates = monthly.unpivot(index=["month", "purpose"], on=["consent_rate_pct", "doi_rate_pct"],
+                            variable_name="series", value_name="value").with_columns(
+        pl.col("series").replace({"consent_rate_pct": t("consent.rate"), "doi_rate_pct": t("consent.doi_rate")}))
+    fig = px.line(rates.to_pandas(), x="month", y="value", color="purpose", line_dash="series", markers=True,
+                  title=t("consent.trend_rates"), labels=axis)
+    fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
+    left.plotly_chart(fig, width="stretch")
+    flows = monthly.unpivot(index=["month", "purpose"], on=["grants", "withdrawals"], variable_name="series",
+                            value_name="count").with_columns(
+        pl.col("series").replace({"grants": t("consent.grants"), "withdrawals": t("consent.withdrawals")}))
+    fig = px.bar(flows.to_pandas(), x="month", y="count", color="series", facet_row="purpose", barmode="group",
+                 title=t("consent.trend_flows"), labels=axis, height=480)
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    right.plotly_chart(fig, width="stretch")
+
+
+def _findings(as_of) -> None:
+    st.subheader(t("consent.findings"))
+    settings = ui.policy().settings
+    params = dict(as_of=as_of, current_version=settings.current_notice_version,
+                  pending_days=settings.pending_optin_max_days)
+    counts = ui.query("consent_finding_counts", **params)
+    totals = {f: int(counts.filter(pl.col("finding") == f)["consents"].sum()) for f in FINDINGS}
+    cols = st.columns(len(FINDINGS))
+    for col, finding in zip(cols, FINDINGS, strict=True):
+        col.metric(t(f"consent.finding_{finding}", days=settings.pending_optin_max_days,
+                     version=settings.current_notice_version), ui.fmt_int(totals[finding]))
+    finding = st.segmented_control(
+        t("consent.finding_open"), FINDINGS, key="consent_finding", default="no_notice_version",
+        format_func=lambda f: f"{t(f'consent.finding_{f}', days=settings.pending_optin_max_days, version=settings.current_notice_version)} ({ui.fmt_int(totals[f])})")  # noqa: E501
+    if finding is None:
+        return
+    rows = ui.query("consent_findings", **params, finding=finding, purposes=[], limit=LIST_LIMIT)
+    shown = ui.translate(rows.drop("total_rows"), purpose="purpose", state="consent_state",
+                         channel="consent_channel")
+    moments = ("first_asked_at", "requested_at", "confirmed_at", "given_at")
+    ui.show_table(ui.with_moments(shown, moments), total=int(rows["total_rows"].max() or 0),
+                  titles={"state": "consent.state"})
+    ui.csv_download("consent_findings", f"einwilligungen_{finding}_{as_of.isoformat()}.csv", key="consent_csv",
+                    drop=("total_rows",), **params, finding=finding, purposes=[], limit=None)
 
 
 def render() -> None:
     st.title(t("consent.title"))
     as_of = ui.as_of_input("consent_as_of")
-    summary = ui.query("consent_summary", as_of=as_of)
-    for row in summary.iter_rows(named=True):
-        st.subheader(ui.coded("purpose", row["purpose"]))
-        cols = st.columns(5)
-        cols[0].metric(t("consent.rate"), ui.fmt_pct(row["consent_rate_pct"]))
-        cols[1].metric(t("consent.active"), ui.fmt_int(row["active"]))
-        cols[2].metric(t("consent.pending"), ui.fmt_int(row["pending"]))
-        cols[3].metric(t("consent.withdrawn"), ui.fmt_int(row["withdrawn"]))
-        if row["purpose"] == "newsletter":
-            cols[4].metric(t("consent.confirmed"), ui.fmt_pct(row["confirmed_pct"]))
+    _figures(as_of)
+    _trend(as_of)
+    _findings(as_of)
 
 
 render()
