@@ -1,14 +1,15 @@
 """Streamlit entry point: ``streamlit run dashboard/app.py``.
 
-Registers the pages with ``st.navigation`` and renders the shared sidebar. When no snapshot has
-been published yet, it says how to build one instead of failing.
+Signs the viewer in (dashboard.access decides the role), registers with ``st.navigation`` only
+the pages that role may use (so other URLs fall back to the overview), and renders the shared
+sidebar. When no snapshot has been published yet, it says how to build one instead of failing.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import access, ui
 from dashboard.ui import t
 
 st.set_page_config(page_title="DSGVO-Cockpit", page_icon=":material/shield:", layout="wide")
@@ -24,9 +25,14 @@ PAGES = (
     ("views/quality.py", "nav.quality", "datenqualitaet", ":material/fact_check:"),
 )
 
+ui.language_switch()
+role = ui.sign_in()
+if role is None:
+    st.stop()
+allowed = set(access.pages_for(role))
 navigation = st.navigation([
     st.Page(script, title=t(key), url_path=path, icon=icon, default=(path == "uebersicht"))
-    for script, key, path, icon in PAGES
+    for script, key, path, icon in PAGES if path in allowed
 ])
 ui.sidebar()
 if ui.live_snapshot() is None:

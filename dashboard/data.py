@@ -19,6 +19,11 @@ PERSONAL_COLUMNS = frozenset({
     "contact_id", "first_name", "last_name", "email", "phone", "street", "postal_code", "city",
     "record_key",
 })
+# Free text may name people (staff or subjects) or describe them: hidden with the personal columns.
+FREE_TEXT_COLUMNS = frozenset({
+    "title", "detail", "delay_reason", "hold_reason", "extension_reason", "outcome", "assignee", "hold_set_by",
+    "set_by", "reason",
+})
 ROLES_WITH_PERSONAL_DATA = frozenset({"dpo", "auditor"})
 MASK = "•••"
 
@@ -54,7 +59,7 @@ def may_see_personal_data(role: str) -> bool:
 def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
     if may_see_personal_data(role):
         return frame
-    hidden = [c for c in frame.columns if c in PERSONAL_COLUMNS]
+    hidden = [c for c in frame.columns if c in PERSONAL_COLUMNS or c in FREE_TEXT_COLUMNS]
     return frame.with_columns(pl.lit(MASK).alias(c) for c in hidden) if hidden else frame
 
 

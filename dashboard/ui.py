@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
+import json
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from dashboard import data
+from dashboard import access, data
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import current_snapshot
 
 STALE_AFTER = dt.timedelta(hours=24)
+ROLE_KEY = "_signed_in_role"
+USER_KEY = "_signed_in_user"
 
 
 def lang() -> str:
@@ -38,8 +40,71 @@ def coded(group: str, value: str | None) -> str:
 
 
 def role() -> str:
-    """The viewer's role; until sign-in lands, the demo role (default: the DPO)."""
-    return os.environ.get("DASHBOARD_DEMO_ROLE", "dpo")
+    """The viewer's role, decided by ``sign_in`` at the top of every run."""
+    try:
+        return st.session_state[ROLE_KEY]
+    except KeyError:
+        raise access.AccessDenied("not signed in") from None
+
+
+def user_name() -> str:
+    return st.session_state.get(USER_KEY, "?")
+
+
+def sees_personal_data() -> bool:
+    return data.may_see_personal_data(role())
+
+
+def _snapshot_sources() -> list[str]:
+    snapshot = live_snapshot()
+    if snapshot is None:
+        return []
+    return json.loads(_cached_query(str(snapshot), "snapshot_sources", ())["sources"][0])
+
+
+def sign_in() -> str | None:
+    """Decide the viewer's identity and role for this run; None (with a message) means no access."""
+    st.session_state.pop(ROLE_KEY, None)
+    try:
+        mode = access.auth_mode()
+        if mode == "demo":
+            access.check_demo_allowed(_snapshot_sources())
+            st.warning(t("auth.demo_banner"), icon=":material/science:")
+            default = access.demo_role()
+            chosen = st.sidebar.selectbox(t("auth.demo_role"), access.ROLES, index=access.ROLES.index(default),
+                                          key="demo_role", format_func=lambda r: coded("role", r))
+            identity, resolved = access.Identity(f"demo:{chosen}", (), "demo"), chosen
+        else:
+            if mode == "proxy":
+                access.check_proxy_binding(st.get_option("server.address"))
+                identity = access.identity_from_headers(st.context.headers)
+            else:
+                identity = _oidc_identity()
+                if identity is None:
+                    return None
+            resolved = access.role_for(identity, access.load_role_map())
+    except access.AccessDenied as exc:
+        st.error(t("auth.denied", reason=str(exc)), icon=":material/block:")
+        return None
+    st.session_state[ROLE_KEY] = resolved
+    st.session_state[USER_KEY] = identity.name
+    return resolved
+
+
+def _oidc_identity() -> access.Identity | None:
+    """Streamlit's OpenID Connect sign-in; shows the sign-in button while nobody is signed in."""
+    if not st.user.is_logged_in:
+        st.title(t("app.title"))
+        st.info(t("auth.sign_in_hint"))
+        if st.button(t("auth.sign_in"), type="primary", icon=":material/login:"):
+            try:
+                st.login()
+            except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is missing
+                st.error(t("auth.not_configured", reason=str(exc).splitlines()[0]))
+        return None
+    info = st.user.to_dict()
+    groups = info.get("groups") or []
+    return access.Identity(info.get("email"), tuple(groups if isinstance(groups, list) else [groups]), "oidc")
 
 
 def policy() -> Policy:
@@ -175,11 +240,14 @@ def csv_download(name: str, filename: str, key: str, drop: tuple[str, ...] = (),
     st.download_button(label or t("app.download_csv"), build, file_name=filename, mime="text/csv", key=key)
 
 
+def language_switch() -> None:
+    st.sidebar.selectbox(t("app.language"), LANGUAGES, key="lang",
+                         format_func=lambda code: {"de": "Deutsch", "en": "English"}[code])
+
+
 def sidebar() -> None:
-    """Language switch and the Datenstand of the live snapshot."""
+    """The Datenstand of the live snapshot and who is signed in."""
     with st.sidebar:
-        st.selectbox(t("app.language"), LANGUAGES, key="lang",
-                     format_func=lambda code: {"de": "Deutsch", "en": "English"}[code])
         snapshot = live_snapshot()
         if snapshot is None:
             return
@@ -187,6 +255,10 @@ def sidebar() -> None:
         built = info["built_at"]
         st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
+        if ROLE_KEY in st.session_state:
+            st.caption(t("auth.signed_in_as", user=user_name(), role=coded("role", role())))
+            if access.auth_mode() == "oidc":
+                st.button(t("auth.sign_out"), on_click=st.logout, icon=":material/logout:")
         if dt.datetime.now(dt.UTC) - built > STALE_AFTER:
             st.warning(t("app.stale"))
 

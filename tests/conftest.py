@@ -24,6 +24,13 @@ def demo_data_dir(tmp_path_factory) -> Path:
     return base
 
 
+@pytest.fixture(autouse=True)
+def demo_auth(monkeypatch):
+    """App tests run in demo mode (as the DPO) unless a test signs in another way."""
+    monkeypatch.setenv("DASHBOARD_AUTH", "demo")
+    monkeypatch.delenv("DASHBOARD_DEMO_ROLE", raising=False)
+
+
 @pytest.fixture
 def use_data_dir(monkeypatch):
     """Point DASHBOARD_DATA_DIR at a folder for one test."""

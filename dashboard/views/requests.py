@@ -62,8 +62,9 @@ def _filters() -> dict:
                                 format_func=lambda v: ui.coded("right", v))
         statuses = c2.multiselect(t("requests_page.statuses"), BY_NAME["requests"].column("status").enum,
                                   key="requests_statuses", format_func=lambda v: ui.coded("request_status", v))
-        assignees = c3.multiselect(t("requests_page.assignees"),
-                                   ui.query("request_assignees")["assignee"].to_list(), key="requests_assignees")
+        # Staff names are personal data too: only roles that see personal data filter by them.
+        assignees = c3.multiselect(t("requests_page.assignees"), ui.query("request_assignees")["assignee"].to_list(),
+                                   key="requests_assignees") if ui.sees_personal_data() else []
         channels = c4.multiselect(t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
                                   key="requests_channels", format_func=lambda v: ui.coded("channel", v))
         c1, c2, c3 = st.columns(3)

@@ -8,44 +8,15 @@ and drives Debian's Chromium, so the pictures show what a user sees, not a mock.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 from dashboard.demo import generate
 from dashboard.snapshot import build_snapshot
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, wait_idle
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, serve, wait_idle
 
-PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
-
-
-@contextlib.contextmanager
-def serve(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_AUTH": "demo", **(extra_env or {})}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            with contextlib.suppress(OSError):
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+# The overview is the default page: its URL is the root ("").
+PAGES = ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         with serve(data_dir) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()
-            for path in args.pages.split(","):
+            for path in ("" if p == "uebersicht" else p for p in args.pages.split(",")):
                 page.goto(f"{url}/{path}")
                 wait_idle(page)
                 if args.lang != "de":
@@ -77,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.set_viewport_size({"width": 1440, "height": max(1000, int(height) + 40)})
                 wait_idle(page)
                 page.wait_for_timeout(1500)  # let plotly finish drawing
-                target = out / f"{path}.png"
+                target = out / f"{path or 'uebersicht'}.png"
                 page.screenshot(path=str(target), full_page=True)
                 page.set_viewport_size({"width": 1440, "height": 1000})
                 print(target)

@@ -8,9 +8,10 @@ import time
 import pytest
 
 from dashboard.snapshot import build_snapshot
-from tests.e2e.conftest import wait_idle
+from tests.e2e.conftest import serve, wait_idle
 
-PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+# The overview is the default page: its URL is the root ("").
+PAGES = ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 
 
 def test_overview_renders_with_figures(server, page, tmp_path):
@@ -30,6 +31,7 @@ def test_every_page_renders(server, page, path):
     wait_idle(page)
     page.wait_for_selector("h1", timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0, path
+    assert page.get_by_text("Page not found").count() == 0, path
 
 
 def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
@@ -62,3 +64,32 @@ def test_csv_download_holds_every_row(server, page, tmp_path):
     tile = page.locator("[data-testid=stMetric]").filter(has_text="Löschung fällig")
     due = int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
     assert len(lines) - 1 == due > 500  # all due records, not the page of 500 on screen
+
+
+def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
+    """Behind the company proxy (header sign-in), a management user typing a DPO page's URL lands on
+    the overview; the page is not registered for the role, so nothing of it renders."""
+    roles = demo_data_dir / "roles-e2e.toml"
+    roles.write_text('[users]\n"chef@aelvirionek.example" = "management"\n"dsb@aelvirionek.example" = "dpo"\n',
+                     encoding="utf-8")
+    with serve(demo_data_dir, DASHBOARD_AUTH="proxy", DASHBOARD_ROLES_FILE=str(roles)) as url:
+        for user, reaches in (("chef@aelvirionek.example", False), ("dsb@aelvirionek.example", True)):
+            context = browser.new_context(extra_http_headers={"X-Auth-Request-Email": user})
+            page = context.new_page()
+            page.goto(f"{url}/datenqualitaet")
+            wait_idle(page)
+            page.wait_for_selector("h1", timeout=30_000)
+            title = page.locator("h1").first.inner_text()
+            assert (title == "Datenqualität") is reaches, (user, title)
+            if not reaches:
+                assert page.get_by_text("Abgewiesene Zeilen").count() == 0
+            assert (page.get_by_role("link", name="Datenqualität").count() > 0) is reaches
+            context.close()
+        # Without the header nobody gets in.
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(url)
+        wait_idle(page)
+        assert page.get_by_text("Kein Zugriff").count() >= 1
+        assert page.locator("[data-testid=stMetric]").count() == 0
+        context.close()

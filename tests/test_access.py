@@ -1,0 +1,161 @@
+"""Access decisions (dashboard.access) and what each role sees on each page (AppTest with at.user)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import access, data
+from dashboard.access import AccessDenied, Identity
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "dashboard" / "app.py")
+EXAMPLE = ROOT / "data" / "roles.example.toml"
+
+
+def test_example_mapping_is_valid_and_unknown_identities_get_nothing():
+    mapping = access.load_role_map(EXAMPLE)
+    assert access.role_for(Identity("Datenschutz@Aelvirionek.example"), mapping) == "dpo"
+    assert access.role_for(Identity("x@y", ("geschaeftsleitung",)), mapping) == "management"
+    # Several groups: the most entitled role; a listed email wins over groups.
+    assert access.role_for(Identity("x@y", ("geschaeftsleitung", "dsgvo-pruefung")), mapping) == "auditor"
+    assert access.role_for(Identity("geschaeftsfuehrung@aelvirionek.example", ("dsgvo-dsb",)), mapping) == "management"
+    with pytest.raises(AccessDenied, match="no role"):
+        access.role_for(Identity("stranger@example.com", ("staff",)), mapping)
+    with pytest.raises(AccessDenied, match="no role"):
+        access.role_for(Identity(None), mapping)
+
+
+def test_bad_mapping_files_are_refused(tmp_path):
+    with pytest.raises(AccessDenied, match="no role mapping"):
+        access.load_role_map(tmp_path / "missing.toml")
+    bad = tmp_path / "roles.toml"
+    bad.write_text('[users]\n"a@b" = "admin"\n', encoding="utf-8")
+    with pytest.raises(AccessDenied, match="unknown roles"):
+        access.load_role_map(bad)
+
+
+def test_proxy_headers_and_binding():
+    ident = access.identity_from_headers({"x-auth-request-email": "a@b", "X-Auth-Request-Groups": "g1, g2"})
+    assert (ident.email, ident.groups, ident.source) == ("a@b", ("g1", "g2"), "proxy")
+    with pytest.raises(AccessDenied, match="no X-Auth-Request-Email"):
+        access.identity_from_headers({"Host": "x"})
+    access.check_proxy_binding("127.0.0.1")
+    access.check_proxy_binding("::1")
+    for address in ("0.0.0.0", "", None, "10.0.0.5"):
+        with pytest.raises(AccessDenied, match="127.0.0.1"):
+            access.check_proxy_binding(address)
+
+
+def test_demo_mode_is_explicit_and_only_over_demo_data(monkeypatch):
+    monkeypatch.delenv("DASHBOARD_AUTH")
+    assert access.auth_mode() == "oidc"  # never demo by default
+    monkeypatch.setenv("DASHBOARD_AUTH", "nonsense")
+    with pytest.raises(AccessDenied):
+        access.auth_mode()
+    access.check_demo_allowed(["helpdesk (csv: /srv/data/demo/helpdesk/contacts.csv)"])
+    with pytest.raises(AccessDenied, match="real sources"):
+        access.check_demo_allowed(["helpdesk_db (postgres: query)", "billing (parquet: /srv/demo/x.parquet)"])
+
+
+def test_export_kinds_per_role():
+    assert access.may_export("dpo", "subject_access") and access.may_export("dpo", "management_report")
+    assert access.may_export("auditor", "management_report") and not access.may_export("auditor", "list_csv")
+    assert not access.may_export("management", "deletion_worklist")
+    assert not access.may_export("nobody", "management_report")
+    with pytest.raises(AccessDenied):
+        access.check_export("management", "subject_access")
+    assert access.pages_for("management") == [p for p in access.PAGE_ROLES if p != "datenqualitaet"]
+
+
+# --- the app, signed in through OIDC (st.user) -------------------------------------------------
+
+USERS = {
+    "dpo": {"is_logged_in": True, "email": "datenschutz@aelvirionek.example"},
+    "auditor": {"is_logged_in": True, "email": "pruefer@extern.example", "groups": ["dsgvo-pruefung"]},
+    "management": {"is_logged_in": True, "email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},
+}
+
+
+@pytest.fixture
+def oidc(demo_data_dir, use_data_dir, monkeypatch):
+    use_data_dir(demo_data_dir)
+    monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
+    monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(EXAMPLE))
+
+    def run(user: dict, page: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.user = user
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        return at
+
+    return run
+
+
+def _texts(at: AppTest) -> str:
+    return " ".join(str(getattr(e, "value", "")) for e in at.main) + " " + " ".join(
+        str(df.value.to_string()) for df in at.dataframe)
+
+
+def test_signed_out_sees_the_sign_in_button_only(oidc):
+    at = oidc({"is_logged_in": False})
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Anmelden"] and not at.metric and not at.dataframe
+
+
+def test_unknown_identity_is_denied(oidc):
+    at = oidc({"is_logged_in": True, "email": "stranger@example.com"})
+    assert not at.exception
+    assert any("Kein Zugriff" in e.value for e in at.error)
+    assert not at.metric and not at.dataframe
+
+
+PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",
+         "views/exports.py")
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("role", ["dpo", "auditor", "management"])
+def test_each_role_on_each_page(oidc, role, page):
+    at = oidc(USERS[role], page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(f"({access_label(role)})" in c.value for c in at.sidebar.caption)
+    for frame in (df.value for df in at.dataframe):
+        hidden = [c for c in frame.columns if c in data.PERSONAL_COLUMNS | data.FREE_TEXT_COLUMNS]
+        for column in hidden:
+            values = set(frame[column].dropna().astype(str))
+            if role == "management":
+                assert values <= {data.MASK}, (page, column)
+    if role == "management" and page == "views/requests.py":
+        assert all(w.key != "requests_assignees" for w in at.multiselect)
+
+
+def access_label(role: str) -> str:
+    from dashboard.i18n import code_labels
+
+    return code_labels("role", "de")[role]
+
+
+def test_management_sees_no_demo_names_anywhere(oidc, demo_data_dir):
+    """No name or email of the demo contacts appears on any page for management."""
+    import polars as pl
+
+    contacts = pl.read_csv(demo_data_dir / "demo" / "helpdesk" / "contacts.csv")
+    names = set(contacts["last_name"].head(300)) | set(contacts["email"].drop_nulls().head(300))
+    for page in PAGES:
+        at = oidc(USERS["management"], page)
+        text = _texts(at)
+        leaked = [n for n in names if n and n in text]
+        assert not leaked, (page, leaked[:3])
+
+
+def test_quality_page_is_not_registered_for_management(oidc):
+    at = oidc(USERS["management"])
+    with pytest.raises(Exception):  # noqa: B017 - AppTest refuses to switch to an unregistered page
+        at.switch_page("views/quality.py").run()
+    at = oidc(USERS["auditor"], "views/quality.py")
+    assert not at.exception and at.dataframe
