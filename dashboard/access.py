@@ -36,13 +36,14 @@ PAGE_ROLES: dict[str, frozenset[str]] = {
     "datenqualitaet": frozenset({"dpo", "auditor"}),
 }
 
-# Export kinds: those with personal data, and the aggregate ones.
-PERSONAL_EXPORTS = frozenset({"list_csv", "deletion_worklist", "subject_access", "portability", "audit_csv"})
+# Export kinds: those with personal data, and the aggregate ones. Lists ("list_csv") are masked for
+# roles without personal data (dashboard.data), so management may export what its pages show.
+PERSONAL_EXPORTS = frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv"})
 AGGREGATE_EXPORTS = frozenset({"management_report"})
 EXPORTS_BY_ROLE: dict[str, frozenset[str]] = {
-    "dpo": PERSONAL_EXPORTS | AGGREGATE_EXPORTS,
+    "dpo": PERSONAL_EXPORTS | AGGREGATE_EXPORTS | {"list_csv"},
     "auditor": AGGREGATE_EXPORTS | {"audit_csv"},
-    "management": AGGREGATE_EXPORTS,
+    "management": AGGREGATE_EXPORTS | {"list_csv"},
 }
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard demo|snapshot|status``.
+"""Command line: ``python -m dashboard demo|snapshot|status|export|sweep-exports``.
 
 The same functions the app uses, for set-up and scheduled runs. Errors print one clear line and
 exit non-zero; nothing personal is printed (counts and file names only).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -50,6 +51,58 @@ def _status(_args: argparse.Namespace) -> int:
     return 0 if live else 1
 
 
+def _iso_dates(value):
+    """JSON parameters: ISO dates and times become date/datetime values."""
+    if isinstance(value, dict):
+        return {k: _iso_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_iso_dates(v) for v in value]
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, str) and len(value) > 10 and value[10] == "T":
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _export(args: argparse.Namespace) -> int:
+    """The same job path as the app: a job record, the role check, the file, the audit entry."""
+    import json
+
+    from dashboard import jobs
+
+    params = _iso_dates(json.loads(args.params)) if args.params else {}
+    for key in ("as_of", "system", "contact_id", "query", "filename"):
+        value = getattr(args, key)
+        if value is not None:
+            params[key] = value
+    if args.delimiter:
+        params["delimiter"] = args.delimiter
+    if args.no_bom:
+        params["bom"] = False
+    store = jobs.JobStore()
+    job = store.create(args.kind, params, args.user, args.role)
+    job = jobs.execute(store, job.id)
+    if job.status != "succeeded":
+        print(f"error: export {job.id} failed: {job.error}", file=sys.stderr)
+        return 1
+    print(f"{job.rows:,} rows -> {job.file} ({job.size:,} bytes, sha256 {job.sha256})")
+    return 0
+
+
+def _sweep(_args: argparse.Namespace) -> int:
+    from dashboard import jobs
+
+    expired = jobs.JobStore().sweep()
+    print(f"{len(expired)} expired export(s) deleted")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,10 +119,27 @@ def main(argv: list[str] | None = None) -> int:
     snap.set_defaults(run=_snapshot)
     status = sub.add_parser("status", help="show the live snapshot")
     status.set_defaults(run=_status)
+    from dashboard.exports import KINDS
+
+    export = sub.add_parser("export", help="run an export job now (for scheduled use)")
+    export.add_argument("kind", choices=sorted(KINDS))
+    export.add_argument("--user", default=os.environ.get("USER", "cli"), help="who asks (for the audit trail)")
+    export.add_argument("--role", default="dpo", help="management, dpo or auditor (checked like in the app)")
+    export.add_argument("--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (deletion worklist)")
+    export.add_argument("--system", help="source system (deletion worklist)")
+    export.add_argument("--contact-id", help="data subject (Art. 15 / Art. 20)")
+    export.add_argument("--query", help="named list query (list_csv)")
+    export.add_argument("--filename", help="file name stem")
+    export.add_argument("--params", help="JSON object: the list query's parameters (list_csv)")
+    export.add_argument("--delimiter", choices=(";", ","), help="CSV delimiter (default ';')")
+    export.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
+    export.set_defaults(run=_export)
+    sweep = sub.add_parser("sweep-exports", help="delete export files past their expiry")
+    sweep.set_defaults(run=_sweep)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
-    except (SourceError, PolicyError, ValueError) as exc:
+    except (SourceError, PolicyError, ValueError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

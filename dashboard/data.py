@@ -61,16 +61,3 @@ def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
         return frame
     hidden = [c for c in frame.columns if c in PERSONAL_COLUMNS or c in FREE_TEXT_COLUMNS]
     return frame.with_columns(pl.lit(MASK).alias(c) for c in hidden) if hidden else frame
-
-
-def csv_bytes(path: Path, name: str, role: str, drop: tuple[str, ...] = (), **params) -> bytes:
-    """The full result of a named query as CSV for German Excel (``;``, UTF-8 with BOM), masked for ``role``.
-
-    Plain Python on its own connection, so a download button can run it lazily, off the script thread.
-    """
-    con = connect(path)
-    try:
-        frame = mask_personal(run(con, name, **params), role).drop(drop, strict=False)
-    finally:
-        con.close()
-    return ("\ufeff" + frame.write_csv(separator=";")).encode("utf-8")

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, data
+from dashboard import access, data, jobs, paths
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
@@ -233,11 +233,76 @@ def fmt_date(value: dt.date | None) -> str:
     return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()
 
 
-def csv_download(name: str, filename: str, key: str, drop: tuple[str, ...] = (), label: str | None = None,
-                 **params) -> None:
-    """A CSV of every row of named query ``name``; built only when the user clicks."""
-    build = functools.partial(data.csv_bytes, live_snapshot(), name, role(), drop, **params)
-    st.download_button(label or t("app.download_csv"), build, file_name=filename, mime="text/csv", key=key)
+@st.cache_resource(show_spinner=False)
+def _runner(data_dir: str) -> jobs.JobRunner:
+    """One worker pool per server process and data dir, shared by every session."""
+    return jobs.JobRunner(jobs.JobStore(Path(data_dir) / "state" / "jobs.sqlite", Path(data_dir) / "exports"))
+
+
+def runner() -> jobs.JobRunner:
+    return _runner(str(paths.data_dir()))
+
+
+def list_export(name: str, filename: str, key: str, drop: tuple[str, ...] = (), label: str | None = None,
+                **params) -> None:
+    """Export every row of named list query ``name`` with the filters shown, as a background job."""
+    export_button("list_csv", {"query": name, "params": params, "drop": list(drop),
+                               "filename": Path(filename).stem}, key=key, label=label or t("app.download_csv"))
+
+
+def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:
+    """A button that starts an export job (if the role may), then the job's live status and download."""
+    if not access.may_export(role(), kind):
+        return
+    if st.button(label or t(f"export_kind.{kind}"), key=key, icon=":material/download:"):
+        job = runner().submit(kind, params, user_name(), role())
+        st.session_state[f"{key}_job"] = job.id
+        st.toast(t("jobs.started"), icon=":material/hourglass_top:")
+    job_id = st.session_state.get(f"{key}_job")
+    if job_id:
+        job_status(job_id, where=key)
+
+
+ACTIVE = ("queued", "running")
+
+
+def job_status(job_id: str, where: str) -> None:
+    """One job's state: live while it runs (a fragment polls the store), then its download or error."""
+    job = runner().store.get(job_id)
+    if job.status in ACTIVE:
+        _live_job(job_id)
+    else:
+        job_result(job, where)
+
+
+@st.fragment(run_every=1.0)
+def _live_job(job_id: str) -> None:
+    job = runner().store.get(job_id)
+    if job.status not in ACTIVE:
+        st.rerun()  # the whole page once, to show the result without polling further
+    st.progress(job.progress, text=t("jobs.running", kind=t(f"export_kind.{job.kind}"), progress=job.progress))
+
+
+def job_result(job: jobs.Job, where: str) -> None:
+    """The download (for a job the viewer may see) or why the job failed."""
+    store = runner().store
+    if not store.visible_to(job, user_name(), role()):
+        return
+    if job.status == "succeeded" and job.path and job.path.is_file():
+        st.download_button(
+            t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
+            functools.partial(job.path.read_bytes), file_name=job.path.name, key=f"dl_{where}_{job.id}",
+            mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
+            on_click=store.audit, args=(user_name(), role(), "download", job.kind, job.id, job.params, job.rows,
+                                        job.sha256))
+    elif job.status == "failed":
+        st.error(t("jobs.failed", error=job.error or "?"), icon=":material/error:")
+    elif job.status == "expired":
+        st.caption(t("jobs.expired"))
+
+
+MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/json",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def language_switch() -> None:

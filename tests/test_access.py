@@ -64,6 +64,7 @@ def test_export_kinds_per_role():
     assert access.may_export("dpo", "subject_access") and access.may_export("dpo", "management_report")
     assert access.may_export("auditor", "management_report") and not access.may_export("auditor", "list_csv")
     assert not access.may_export("management", "deletion_worklist")
+    assert access.may_export("management", "list_csv")  # masked: what its pages show
     assert not access.may_export("nobody", "management_report")
     with pytest.raises(AccessDenied):
         access.check_export("management", "subject_access")

@@ -192,3 +192,27 @@ def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_
     assert not at.exception
     text = " ".join(str(m.value) for m in at.markdown)
     assert "@" not in text and "•••" in text
+
+
+def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
+    import time
+
+    from dashboard import jobs
+
+    use_data_dir(demo_data_dir)
+    at = _app("views/exports.py")
+    assert not at.exception
+    at.text_input(key="exports_contact_id").set_value("C00000001").run()
+    at.button(key="export_art15").click().run()
+    assert not at.exception
+    store = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
+    job = store.list()[0]
+    assert (job.kind, job.params, job.requested_by) == ("subject_access", {"contact_id": "C00000001"}, "demo:dpo")
+    deadline = time.monotonic() + 30
+    while store.get(job.id).status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert store.get(job.id).status == "succeeded"
+    at.run()
+    downloads = at.get("download_button")
+    assert any("auskunft_art15_C00000001.zip" in d.proto.label for d in downloads)
+    assert any("Audit-Trail" in h.value for h in at.subheader)

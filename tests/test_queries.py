@@ -434,15 +434,3 @@ def test_request_charts_and_detail(con):
     detail = data.run(con, "request_detail", request_id="Q-ext").row(0, named=True)
     assert (detail["raw_due"], detail["due"], detail["extension"]) == (
         dt.date(2026, 11, 1), dt.date(2026, 11, 2), "valid")
-
-
-def test_csv_bytes_has_every_row_for_excel_and_masks(con):
-    path = con.sql("SELECT path FROM duckdb_databases() WHERE NOT internal").fetchall()[0][0]
-    payload = data.csv_bytes(path, "request_queue", "dpo", drop=("total_rows",), **{**NO_FILTER, "as_of": AS_OF})
-    text = payload.decode("utf-8")
-    assert text.startswith("\ufeffrequest_id;right;channel;")
-    assert "total_rows" not in text
-    assert len(text.strip().splitlines()) == 1 + 4  # header + every open request, not a page
-    masked = data.csv_bytes(path, "retention_due_list", "management", **RETENTION, statuses=["due"],
-                            until_from=None, until_to=None, limit=None).decode("utf-8")
-    assert "C9" not in masked and data.MASK in masked

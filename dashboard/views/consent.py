@@ -87,7 +87,7 @@ def _findings(as_of) -> None:
     moments = ("first_asked_at", "requested_at", "confirmed_at", "given_at")
     ui.show_table(ui.with_moments(shown, moments), total=int(rows["total_rows"].max() or 0),
                   titles={"state": "consent.state"})
-    ui.csv_download("consent_findings", f"einwilligungen_{finding}_{as_of.isoformat()}.csv", key="consent_csv",
+    ui.list_export("consent_findings", f"einwilligungen_{finding}_{as_of.isoformat()}.csv", key="consent_csv",
                     drop=("total_rows",), **params, finding=finding, purposes=[], limit=None)
 
 

@@ -1,15 +1,102 @@
-"""Exporte: placeholder until the export-jobs issue lands; every list has a direct CSV download."""
+"""Exporte: start exports, follow the jobs (live while they run), download, re-run; the audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import streamlit as st
 
+from dashboard import access, ui
 from dashboard.ui import t
+
+JOBS_SHOWN = 50
+
+
+def _new_exports() -> None:
+    st.subheader(t("exports.new"))
+    c1, c2 = st.columns(2)
+    with c1:
+        if access.may_export(ui.role(), "subject_access"):
+            contact_id = st.text_input(t("exports.contact_id"), key="exports_contact_id", max_chars=64,
+                                       help=t("exports.contact_help")).strip()
+            if contact_id:
+                ui.export_button("subject_access", {"contact_id": contact_id}, key="export_art15")
+                ui.export_button("portability", {"contact_id": contact_id}, key="export_art20")
+    with c2:
+        ui.export_button("management_report", {"lang": ui.lang()}, key="export_report")
+
+
+def _jobs() -> None:
+    st.subheader(t("exports.jobs"))
+    mine_only = not access.sees_all_jobs(ui.role())
+    jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
+    if any(j.status in ui.ACTIVE for j in jobs):
+        _job_table_live()
+    else:
+        _job_table(jobs)
+
+
+@st.fragment(run_every=2.0)
+def _job_table_live() -> None:
+    mine_only = not access.sees_all_jobs(ui.role())
+    jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
+    if not any(j.status in ui.ACTIVE for j in jobs):
+        st.rerun()
+    _job_table(jobs)
+
+
+def _job_table(jobs) -> None:
+    if not jobs:
+        st.info(t("exports.none"))
+        return
+    for job in jobs:
+        with st.container(border=True):
+            c1, c2, c3 = st.columns([3, 4, 1])
+            c1.markdown(f"**{t(f'export_kind.{job.kind}')}**  \n"
+                        f"{ui.fmt_moment(dt.datetime.fromisoformat(job.created_at))} · {job.requested_by} · "
+                        f"{ui.coded('job_status', job.status)}")
+            with c2:
+                if job.status in ui.ACTIVE:
+                    st.progress(job.progress, text=f"{job.progress} %")
+                else:
+                    ui.job_result(job, where="jobs")
+            if job.status not in ui.ACTIVE and access.may_export(ui.role(), job.kind):
+                if c3.button(t("exports.rerun"), key=f"rerun_{job.id}", icon=":material/replay:"):
+                    ui.runner().rerun(job, ui.user_name(), ui.role())
+                    st.rerun()
+
+
+def _audit_trail() -> None:
+    if not access.sees_audit_trail(ui.role()):
+        return
+    st.subheader(t("exports.audit"))
+    store = ui.runner().store
+    c1, c2, c3 = st.columns(3)
+    users = sorted({e["user"] for e in store.audit_entries(limit=5000)})
+    user = c1.selectbox(t("exports.audit_user"), [None, *users], key="audit_user",
+                        format_func=lambda u: t("app.all") if u is None else u)
+    kind = c2.selectbox(t("exports.audit_kind"), [None, *access.PERSONAL_EXPORTS, *access.AGGREGATE_EXPORTS,
+                                                   "list_csv"], key="audit_kind",
+                        format_func=lambda k: t("app.all") if k is None else t(f"export_kind.{k}"))
+    since = c3.date_input(t("exports.audit_since"), value=None, key="audit_since",
+                          format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+    entries = store.audit_entries(user=user, kind=kind, since=since.isoformat() if since else None, limit=500)
+    frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
+                                          "action": pl.String, "kind": pl.String, "job_id": pl.String,
+                                          "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        c: st.column_config.Column(t(f"audit.{c}")) for c in frame.columns})
+    ui.export_button("audit_csv", {"user": user, "kind": kind, "since": since.isoformat() if since else None},
+                     key="export_audit")
 
 
 def render() -> None:
     st.title(t("exports.title"))
-    st.info(t("exports.pending_issue"))
+    st.caption(t("exports.intro"))
+    _new_exports()
+    _jobs()
+    _audit_trail()
 
 
 render()

@@ -69,7 +69,7 @@ def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
                          clock="status", art34="art34", status="incident_status")
     event = ui.show_table(shown, total=int(register["total_rows"].max() or 0), key="incidents_register",
                           titles={"status": "incidents.status"})
-    ui.csv_download("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
+    ui.list_export("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
                     drop=("total_rows",), **params, limit=None)
     rows = event.selection.rows if event and event.selection else []
     return register["incident_id"][rows[0]] if rows else None

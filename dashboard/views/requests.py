@@ -125,7 +125,7 @@ def render() -> None:
                          status="request_status")
     event = ui.show_table(shown, total=total, dates=("received_date", "due", "extended_due", "deadline"),
                           key="requests_queue")
-    ui.csv_download("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
+    ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
                     drop=("total_rows",), limit=None, **params)
     rows = event.selection.rows if event is not None else []
     if rows:

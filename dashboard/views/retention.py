@@ -71,7 +71,7 @@ def _lists(filters: dict) -> None:
                          record_type="record", status="status", hold_kind="hold")
     ui.show_table(shown, total=total, dates=("anchor_date", "retained_until", "hold_review_date"),
                   titles={"status": "retention.status"})
-    ui.csv_download("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
+    ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
                     key="retention_csv", drop=("total_rows",), **params, limit=None)
 
 
@@ -80,9 +80,8 @@ def _worklists(as_of) -> None:
     st.caption(t("retention.worklists_help"))
     for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS, strict=True):
         with col:
-            ui.csv_download("deletion_worklist", f"loeschliste_{system}_{as_of.isoformat()}.csv",
-                            key=f"worklist_{system}", label=t("retention.worklist", system=ui.coded("system", system)),
-                            as_of=as_of, system=system)
+            ui.export_button("deletion_worklist", {"system": system, "as_of": as_of}, key=f"worklist_{system}",
+                             label=t("retention.worklist", system=ui.coded("system", system)))
 
 
 def _subjects(subjects: pl.DataFrame, as_of) -> None:
@@ -90,7 +89,7 @@ def _subjects(subjects: pl.DataFrame, as_of) -> None:
         st.caption(t("retention.subjects_help"))
         ui.show_table(subjects.drop("total_rows"), total=int(subjects["total_rows"].max() or 0),
                       dates=("last_retained_until",))
-        ui.csv_download("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
+        ui.list_export("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
                         key="subjects_csv", drop=("total_rows",), as_of=as_of, limit=None)
 
 

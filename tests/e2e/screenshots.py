@@ -19,6 +19,20 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, serve, wait_idle
 PAGES = ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 
 
+def _sample_exports(data_dir: Path) -> None:
+    """A few finished jobs, so the Exporte page shows what it is for."""
+    import datetime as dt
+    import os
+
+    from dashboard import jobs
+
+    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+    store = jobs.JobStore(data_dir / "state" / "jobs.sqlite", data_dir / "exports")
+    for kind, params in (("deletion_worklist", {"system": "helpdesk", "as_of": dt.date.today()}),
+                         ("management_report", {}), ("subject_access", {"contact_id": "C00000001"})):
+        jobs.execute(store, store.create(kind, params, "demo:dpo", "dpo").id)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshots"))
@@ -33,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(tmp)
         generate(data_dir / "demo", seed=42, scale="small")
         build_snapshot(data_dir=data_dir)
+        _sample_exports(data_dir)
         with serve(data_dir) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()

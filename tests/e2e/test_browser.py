@@ -50,19 +50,26 @@ def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
-def test_csv_download_holds_every_row(server, page, tmp_path):
+def test_export_job_to_its_download_holds_every_row(server, page, tmp_path):
+    """Click the list export, the job runs in the background, its download appears and holds every row."""
     page.goto(f"{server}/loeschfristen")
     wait_idle(page)
+    tile = page.locator("[data-testid=stMetric]").filter(has_text="Löschung fällig")
+    due = int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
+    page.get_by_role("button", name="Liste als CSV").click()
+    wait_idle(page)
+    page.goto(f"{server}/exporte")  # leave the page: the job keeps running and is listed on Exporte
+    wait_idle(page)
+    download = page.get_by_role("button", name=re.compile(r"^loeschfristen_.*\.csv herunterladen")).first
+    download.wait_for(timeout=60_000)
     with page.expect_download(timeout=30_000) as info:
-        page.get_by_role("button", name="Liste als CSV").click()
+        download.click()
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for German Excel
     lines = raw.decode("utf-8-sig").strip().splitlines()
     assert lines[0].startswith("category;system;record_type;record_id")
-    tile = page.locator("[data-testid=stMetric]").filter(has_text="Löschung fällig")
-    due = int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
     assert len(lines) - 1 == due > 500  # all due records, not the page of 500 on screen
 
 

@@ -1,0 +1,57 @@
+"""The headline figures of every area, taken from the detail pages' own named queries.
+
+The overview tiles, the management report and the KPI history all call ``headline``: a figure is
+computed one way only, by the query its detail page shows. Aggregates only: no personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from dashboard import data
+from dashboard.policy import Settings
+
+# (key, area, unit): the order of the overview and of the report.
+KPIS = (
+    ("requests_open", "requests", "count"),
+    ("requests_overdue", "requests", "count"),
+    ("requests_on_time_pct", "requests", "pct"),
+    ("retention_due", "retention", "count"),
+    ("retention_approaching", "retention", "count"),
+    ("consent_rate_newsletter", "consent", "pct"),
+    ("consent_rate_extended_analytics", "consent", "pct"),
+    ("incidents_open", "incidents", "count"),
+    ("incidents_overdue", "incidents", "count"),
+    ("incidents_on_time_pct", "incidents", "pct"),
+)
+UNITS = {key: unit for key, _, unit in KPIS}
+AREAS = {key: area for key, area, _ in KPIS}
+
+
+def headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, now: dt.datetime, settings: Settings,
+             run=None) -> dict[str, float | None]:
+    """Every headline figure for ``as_of`` (dates) and ``now`` (the 72-hour clocks).
+
+    ``run(name, **params)`` runs a named query; by default on ``con``. The app passes its cached runner.
+    """
+    run = run or (lambda name, **params: data.run(con, name, **params))
+    req = run("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
+    ret = run("retention_summary", as_of=as_of, window_days=settings.approaching_days, categories=[], systems=[])
+    consent = {r["purpose"]: r["consent_rate_pct"] for r in run("consent_summary", as_of=as_of).iter_rows(named=True)}
+    clocks = run("incident_clock_counts", as_of=now, warning_hours=settings.breach_warning_hours)
+    still_open = dict(zip(clocks["clock"], clocks["still_open"], strict=True))
+    incidents = run("incident_kpis", as_of=now, warning_hours=settings.breach_warning_hours).row(0, named=True)
+    return {
+        "requests_open": req["open"],
+        "requests_overdue": req["overdue"],
+        "requests_on_time_pct": req["on_time_pct_90d"],
+        "retention_due": int(ret["due"].sum()),
+        "retention_approaching": int(ret["approaching"].sum()),
+        "consent_rate_newsletter": consent.get("newsletter"),
+        "consent_rate_extended_analytics": consent.get("extended_analytics"),
+        "incidents_open": still_open.get("open", 0) + still_open.get("warning", 0),
+        "incidents_overdue": still_open.get("overdue", 0),
+        "incidents_on_time_pct": incidents["on_time_pct"],
+    }

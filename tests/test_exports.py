@@ -1,0 +1,282 @@
+"""Export jobs: lifecycle, failure, restart recovery, concurrency, CSV dialect and formula injection,
+the Art. 15 ZIP and Art. 20 JSON of a fixture subject, the report, expiry and the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from dashboard import access, jobs
+from dashboard.snapshot import build_snapshot
+from tests.conftest import write_store
+
+AS_OF = dt.date(2026, 11, 26)
+QUEUE = dict(as_of=AS_OF, due_soon_days=7, show_hidden=True, rights=[], statuses=[], assignees=[], channels=[],
+             overdue_only=False, due_within=None, received_from=None, received_to=None, limit=None)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    """A snapshot with one fully described subject (S1) whose values try formula injection."""
+    tmp = tmp_path_factory.mktemp("exports")
+    contacts = [
+        {"contact_id": "S1", "first_name": "=HYPERLINK(\"http://x\")", "last_name": "+Muster",
+         "email": "s1@example.org", "phone": "-49 123", "street": "@Weg 1", "postal_code": "55546",
+         "city": "\tNeu-Bamberg", "created_at": "2020-01-01T10:00:00Z"},
+        {"contact_id": "S2", "first_name": "Erika", "last_name": "Beispiel", "email": "s2@example.org",
+         "created_at": "2020-01-01T10:00:00Z"},
+    ]
+    tickets = [{"ticket_id": f"T{i}", "contact_id": "S1", "opened_at": "2026-01-01T08:00:00Z", "status": "closed",
+                "closed_at": "2026-02-01T08:00:00Z", "category": "network"} for i in range(3)]
+    attachments = [{"attachment_id": "A1", "ticket_id": "T0", "kind": "log_file", "size_bytes": "2048"}]
+    contracts = [{"contract_id": "V1", "contact_id": "S1", "start_date": "2021-01-01", "status": "active"}]
+    invoices = [{"invoice_id": "R1", "contract_id": "V1", "contact_id": "S1", "invoice_date": "2025-03-01",
+                 "amount_eur": "-5.25"}]
+    consent = [{"event_id": "E1", "contact_id": "S1", "purpose": "newsletter", "action": "requested",
+                "occurred_at": "2026-01-01T10:00:00Z", "notice_version": "2025-01", "channel": "web"},
+               {"event_id": "E2", "contact_id": "S1", "purpose": "newsletter", "action": "confirmed",
+                "occurred_at": "2026-01-01T11:00:00Z", "notice_version": "2025-01", "channel": "email"}]
+    requests = [{"request_id": f"Q{i}", "contact_id": "S1" if i == 0 else "S2", "right": "access",
+                 "channel": "email", "received_at": f"2026-11-{10 + i:02d}T09:00:00Z", "status": "in_progress",
+                 "assignee": "=cmd|' /C calc'!A0"} for i in range(5)]
+    sources = write_store(tmp / "src", {"contacts": contacts, "tickets": tickets, "attachments": attachments,
+                                        "contracts": contracts, "invoices": invoices, "consent_events": consent,
+                                        "requests": requests})
+    build_snapshot(sources, data_dir=tmp)
+    return tmp
+
+
+@pytest.fixture
+def store(data_dir, use_data_dir, tmp_path) -> jobs.JobStore:
+    use_data_dir(data_dir)
+    return jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+
+
+def _run(store, kind, params, role="dpo", user="dsb") -> jobs.Job:
+    return jobs.execute(store, store.create(kind, params, user, role).id)
+
+
+def _queue_export(**extra) -> dict:
+    return {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"], **extra}
+
+
+def test_job_lifecycle_success_with_file_hash_and_audit(store):
+    job = store.create("list_csv", _queue_export(), "dsb", "dpo")
+    assert (job.status, job.progress, job.file) == ("queued", 0, None)
+    done = jobs.execute(store, job.id)
+    assert (done.status, done.progress, done.rows) == ("succeeded", 100, 5)
+    assert done.started_at and done.finished_at and done.expires_at
+    payload = done.path.read_bytes()
+    assert done.size == len(payload) and done.sha256 == hashlib.sha256(payload).hexdigest()
+    assert not list(done.path.parent.glob("*.part"))
+    entry = store.audit_entries()[0]
+    assert (entry["action"], entry["kind"], entry["rows"], entry["sha256"], entry["user"], entry["role"]) == (
+        "export", "list_csv", 5, done.sha256, "dsb", "dpo")
+    assert json.loads(entry["params"])["query"] == "request_queue"
+
+
+def test_failure_says_why_and_leaves_no_file(store):
+    failed = _run(store, "list_csv", {"query": "../../etc/passwd"})
+    assert failed.status == "failed" and "not an exportable list" in failed.error
+    assert not (store.exports_dir / failed.id).exists()
+    assert store.audit_entries()[0]["action"] == "export_failed"
+    unknown = _run(store, "subject_access", {"contact_id": "nobody"})
+    assert unknown.status == "failed" and "no data subject 'nobody'" in unknown.error
+
+
+def test_role_is_checked_when_the_job_is_created(store):
+    with pytest.raises(access.AccessDenied):
+        store.create("subject_access", {"contact_id": "S1"}, "chef", "management")
+    with pytest.raises(access.AccessDenied):
+        store.create("list_csv", _queue_export(), "pruefer", "auditor")
+    assert store.list() == []
+
+
+def test_restart_marks_interrupted_jobs_failed_and_removes_partial_files(store):
+    job = store.create("list_csv", _queue_export(), "dsb", "dpo")
+    # A real process takes the job, writes half a file and dies without cleaning up.
+    code = (f"import os, signal; from pathlib import Path; from dashboard import jobs;"
+            f"s = jobs.JobStore(Path({str(store.path)!r}), Path({str(store.exports_dir)!r}));"
+            f"s.start({job.id!r}); j = s.get({job.id!r});"
+            f"s.output_path(j, 'x.csv.part').write_text('half');"
+            f"os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
+    assert proc.returncode == -9
+    assert store.get(job.id).status == "running"
+    assert list((store.exports_dir / job.id).iterdir())
+    assert jobs.JobStore(store.path, store.exports_dir).recover_interrupted() == [job.id]
+    after = store.get(job.id)
+    assert (after.status, after.error) == ("failed", "interrupted by restart")
+    assert not (store.exports_dir / job.id).exists()
+    rerun = jobs.execute(store, store.create(after.kind, after.params, "dsb", "dpo").id)
+    assert rerun.status == "succeeded"
+
+
+def test_running_jobs_of_a_live_process_are_not_touched(store):
+    job = store.create("list_csv", _queue_export(), "dsb", "dpo")
+    store.start(job.id)  # this process is alive
+    assert store.recover_interrupted() == []
+    assert store.get(job.id).status == "running"
+
+
+def test_concurrent_jobs_from_two_sessions(store):
+    runner = jobs.JobRunner(store, workers=2)
+    submitted: list[jobs.Job] = []
+    lock = threading.Lock()
+
+    def session(user: str) -> None:
+        for kind, params in (("list_csv", _queue_export()), ("subject_access", {"contact_id": "S1"}),
+                             ("management_report", {})):
+            job = runner.submit(kind, params, user, "dpo")
+            with lock:
+                submitted.append(job)
+
+    threads = [threading.Thread(target=session, args=(u,)) for u in ("anna", "ben")]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(store.get(j.id).status in ("queued", "running") for j in submitted):
+        time.sleep(0.1)
+    final = [store.get(j.id) for j in submitted]
+    assert [j.status for j in final] == ["succeeded"] * 6, [j.error for j in final]
+    assert len({j.path for j in final}) == 6  # no two jobs share a file
+    assert {j.requested_by for j in store.list(user="anna")} == {"anna"} and len(store.list(user="anna")) == 3
+    assert len(store.list()) == 6
+    anna_job = store.list(user="anna")[0]
+    assert store.visible_to(anna_job, "anna", "management") and not store.visible_to(anna_job, "ben", "management")
+    assert store.visible_to(anna_job, "ben", "dpo")
+
+
+def _rows(path: Path, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig")), delimiter=delimiter))
+
+
+def test_csv_dialect_for_german_excel_and_formula_injection(store):
+    german = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"]})
+    raw = german.path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"request_id;right;channel" in raw[:60]
+    rows = _rows(german.path, ";")
+    header = rows[0]
+    assert "total_rows" not in header
+    assignee = {r[header.index("assignee")] for r in rows[1:]}
+    assert assignee == {"'=cmd|' /C calc'!A0"}  # neutralised: shown as text, never run
+    assert rows[1][header.index("received_date")] == "2026-11-10"  # dates as ISO
+    plain = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"],
+                                     "delimiter": ",", "bom": False})
+    raw = plain.path.read_bytes()
+    assert raw.startswith(b"request_id,right,channel")
+    odd = _run(store, "list_csv", {**_queue_export(), "delimiter": "|"})
+    assert odd.status == "failed" and "delimiter must be one of" in odd.error
+
+
+def test_subject_access_zip_for_the_fixture_subject(store):
+    job = _run(store, "subject_access", {"contact_id": "S1"})
+    assert job.status == "succeeded", job.error
+    with zipfile.ZipFile(job.path) as zf:
+        names = set(zf.namelist())
+        assert names == {"Auskunft_Art15.md", "contact.csv", "tickets.csv", "attachments.csv", "contracts.csv",
+                         "invoices.csv", "consents.csv", "requests.csv", "holds.csv"}
+        contact = _rows_from(zf, "contact.csv")
+        assert contact[1][contact[0].index("first_name")] == "'=HYPERLINK(\"http://x\")"
+        assert contact[1][contact[0].index("city")] == "'\tNeu-Bamberg"
+        assert len(_rows_from(zf, "tickets.csv")) == 1 + 3
+        assert len(_rows_from(zf, "consents.csv")) == 1 + 2
+        assert len(_rows_from(zf, "requests.csv")) == 1 + 1  # only S1's own request
+        invoice = _rows_from(zf, "invoices.csv")
+        assert invoice[1][invoice[0].index("amount_eur")] == "-5.25"  # a number, not neutralised
+        summary = zf.read("Auskunft_Art15.md").decode("utf-8")
+    for expected in ("Auskunft nach Art. 15 DSGVO", "Zwecke der Verarbeitung", "Empfänger", "Herkunft der Daten",
+                     "Supportkommunikation", "6 Monate", "10 Jahre ab Ende des Kalenderjahres", "LfDI",
+                     "tickets.csv: 3 Einträge"):
+        assert expected in summary, expected
+    assert job.rows == 1 + 3 + 1 + 1 + 1 + 2 + 1 + 0
+
+
+def _rows_from(zf: zipfile.ZipFile, name: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(zf.read(name).decode("utf-8-sig")), delimiter=";"))
+
+
+def test_portability_json_holds_what_the_subject_provided(store):
+    job = _run(store, "portability", {"contact_id": "S1"})
+    document = json.loads(job.path.read_text(encoding="utf-8"))
+    assert document["contact"]["email"] == "s1@example.org"
+    assert len(document["tickets"]) == 3 and len(document["consents"]) == 2 and len(document["requests"]) == 1
+    assert "invoices" not in document  # generated by the company, not provided by the subject
+
+
+def test_management_report_opens_and_holds_the_headline_figures(store, data_dir):
+    import openpyxl
+
+    from dashboard import data, kpis
+    from dashboard.policy import load_policy
+    from dashboard.snapshot import current_snapshot
+
+    job = _run(store, "management_report", {}, role="management", user="chef")
+    assert job.status == "succeeded", job.error
+    wb = openpyxl.load_workbook(job.path)
+    assert wb.sheetnames == ["Übersicht", "Betroffenenanfragen", "Löschfristen", "Einwilligungen", "Datenpannen"]
+    values = {r[1]: r[2] for r in wb["Übersicht"].iter_rows(min_row=5, values_only=True) if r[1]}
+    con = data.connect(current_snapshot(data_dir / "snapshots"))
+    built = data.run(con, "snapshot_info")["built_at"][0]
+    now = built.astimezone(dt.UTC).replace(second=0, microsecond=0)
+    figures = kpis.headline(con, now.astimezone(jobs_berlin()).date(), now, load_policy().settings)
+    assert values["Offene Anfragen"] == figures["requests_open"] == 5
+    assert values["Löschrückstand (Datensätze)"] == figures["retention_due"]
+    assert values["Einwilligungsquote Newsletter (%)"] == figures["consent_rate_newsletter"] == 100.0
+    text = " ".join(str(c) for ws in wb for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+    assert "s1@example.org" not in text and "S1" not in text.split()  # no personal data
+
+
+def jobs_berlin():
+    from dashboard.deadlines import BERLIN
+
+    return BERLIN
+
+
+def test_expiry_sweep_deletes_files_keeps_records(store):
+    job = _run(store, "list_csv", _queue_export())
+    assert store.sweep() == []  # not expired yet
+    later = dt.datetime.now(dt.UTC) + jobs.DEFAULT_TTL + dt.timedelta(minutes=1)
+    assert store.sweep(now=later) == [job.id]
+    expired = store.get(job.id)
+    assert (expired.status, expired.file) == ("expired", None)
+    assert not job.path.exists() and expired.sha256 == job.sha256
+
+
+def test_audit_trail_is_append_only_and_records_downloads(store):
+    job = _run(store, "list_csv", _queue_export())
+    store.audit("dsb", "dpo", "download", job.kind, job.id, job.params, job.rows, job.sha256)
+    assert [e["action"] for e in store.audit_entries()] == ["download", "export"]
+    with sqlite3.connect(store.path) as db, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("UPDATE audit SET user = 'someone else'")
+    with sqlite3.connect(store.path) as db, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        db.execute("DELETE FROM audit")
+    audit = _run(store, "audit_csv", {"user": "dsb"})
+    assert audit.rows == 2
+
+
+def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys):
+    from dashboard.cli import main
+
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))
+    assert main(["export", "deletion_worklist", "--system", "helpdesk", "--as-of", "2026-11-26",
+                 "--user", "cron"]) == 0
+    assert "rows ->" in capsys.readouterr().out
+    assert main(["export", "subject_access", "--contact-id", "S1", "--role", "management"]) == 2
+    state = jobs.JobStore(data_dir / "state" / "jobs.sqlite", data_dir / "exports")
+    assert state.audit_entries()[0]["user"] == "cron"
+
