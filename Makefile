@@ -39,6 +39,7 @@ snapshot: install
 run: install
 	@if [ ! -f "$(DASHBOARD_DATA_DIR)/demo/helpdesk/contacts.csv" ]; then $(PY) -m dashboard demo --scale small; fi
 	$(PY) -m dashboard snapshot --if-missing
+	$(PY) -m dashboard kpi-backfill --if-empty
 	DASHBOARD_AUTH=demo $(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 test: install-test

@@ -95,6 +95,22 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from dashboard.history import KpiHistory
+    from dashboard.snapshot import current_snapshot
+
+    live = current_snapshot()
+    if live is None:
+        print("error: no snapshot published", file=sys.stderr)
+        return 2
+    store = KpiHistory()
+    if args.if_empty and not store.series().is_empty() and (store.series()["kind"] == "backfill").any():
+        print("KPI history already backfilled")
+        return 0
+    print(f"{store.backfill(live, args.months)} month ends recomputed from {live.name}")
+    return 0
+
+
 def _sweep(_args: argparse.Namespace) -> int:
     from dashboard import jobs
 
@@ -134,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--delimiter", choices=(";", ","), help="CSV delimiter (default ';')")
     export.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
     export.set_defaults(run=_export)
+    backfill = sub.add_parser("kpi-backfill", help="recompute past month ends into the KPI history")
+    backfill.add_argument("--months", type=int, default=12)
+    backfill.add_argument("--if-empty", action="store_true", help="only when no backfill exists yet")
+    backfill.set_defaults(run=_backfill)
     sweep = sub.add_parser("sweep-exports", help="delete export files past their expiry")
     sweep.set_defaults(run=_sweep)
     args = parser.parse_args(argv)

@@ -11,7 +11,7 @@ import datetime as dt
 import duckdb
 
 from dashboard import data
-from dashboard.policy import Settings
+from dashboard.policy import Settings, Threshold
 
 # (key, area, unit): the order of the overview and of the report.
 KPIS = (
@@ -55,3 +55,12 @@ def headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, now: dt.datetime, s
         "incidents_overdue": still_open.get("overdue", 0),
         "incidents_on_time_pct": incidents["on_time_pct"],
     }
+
+
+def traffic_light(value: float | None, threshold: Threshold | None) -> str | None:
+    """green / amber / red for a figure against its policy threshold; None without one (or no value)."""
+    if value is None or threshold is None:
+        return None
+    if threshold.better == "lower":
+        return "green" if value <= threshold.green else "amber" if value <= threshold.amber else "red"
+    return "green" if value >= threshold.green else "amber" if value >= threshold.amber else "red"

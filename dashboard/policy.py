@@ -44,6 +44,16 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """Traffic light of one headline figure: green up to/from ``green``, amber up to/from ``amber``, else red."""
+
+    kpi: str
+    better: str  # "lower" (e.g. overdue requests) or "higher" (e.g. on-time rate)
+    green: float
+    amber: float
+
+
+@dataclass(frozen=True)
 class Policy:
     path: str
     version: str
@@ -51,6 +61,7 @@ class Policy:
     source: str
     settings: Settings
     retention: dict[str, RetentionRule]
+    thresholds: dict[str, Threshold]
 
     def rule(self, category: str) -> RetentionRule:
         try:
@@ -122,6 +133,19 @@ def parse_policy(raw: dict, path: str) -> Policy:
         if category not in rules:
             raise PolicyError(f"{top}: retention.{category}: missing; the privacy notice promises this category")
     effective = _get(raw, "effective_date", dt.date, top, "a date (YYYY-MM-DD)")
+    thresholds = {}
+    for kpi, table in (raw.get("thresholds") or {}).items():
+        where = f"{top}: thresholds.{kpi}"
+        if not isinstance(table, dict):
+            raise PolicyError(f"{where}: expected a table with better, green and amber")
+        better = _get(table, "better", str, where, "lower or higher")
+        if better not in ("lower", "higher"):
+            raise PolicyError(f"{where}.better: got {better!r}; expected lower or higher")
+        green = _get(table, "green", (int, float), where, "a number")
+        amber = _get(table, "amber", (int, float), where, "a number")
+        if (better == "lower" and amber < green) or (better == "higher" and amber > green):
+            raise PolicyError(f"{where}: amber must lie beyond green on the worse side")
+        thresholds[kpi] = Threshold(kpi, better, float(green), float(amber))
     return Policy(
         path=path,
         version=_get(raw, "version", str, top, "a version string"),
@@ -129,6 +153,7 @@ def parse_policy(raw: dict, path: str) -> Policy:
         source=_get(raw, "source", str, top, "where the policy comes from"),
         settings=settings,
         retention=rules,
+        thresholds=thresholds,
     )
 
 

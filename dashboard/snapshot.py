@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import __version__, deadlines, paths, queries
+from dashboard import __version__, deadlines, history, paths, queries
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table
 from dashboard.sources import SourceError, TableSource, load_sources, stage
@@ -247,6 +247,7 @@ def build_snapshot(
                 leftover.unlink(missing_ok=True)
             raise
         _prune(folder, keep, final)
+    history.record_build(final, base, policy)
     seconds = time.monotonic() - started
     log.info("snapshot %s published in %.1f s", final.name, seconds)
     return BuildResult(final, counts, seconds)

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, data, jobs, paths
+from dashboard import access, data, history, jobs, paths
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
@@ -241,6 +241,10 @@ def _runner(data_dir: str) -> jobs.JobRunner:
 
 def runner() -> jobs.JobRunner:
     return _runner(str(paths.data_dir()))
+
+
+def kpi_history() -> history.KpiHistory:
+    return history.KpiHistory(paths.data_dir() / "state" / "kpi_history.sqlite")
 
 
 def list_export(name: str, filename: str, key: str, drop: tuple[str, ...] = (), label: str | None = None,

@@ -9,8 +9,8 @@ from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 PAGES = {
-    "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter",
-                          "Offene 72-h-Fristen"],
+    "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter (%)",
+                          "Offene 72-h-Fristen", "Binnen 72 h gemeldet, 12 Monate (%)"],
     "views/retention.py": ["Löschung fällig", "Fällig in Kürze", "Gesperrt (Hold)", "Anhänge fällig",
                            "Löschbare Stammdaten"],
     "views/requests.py": ["Offen", "Überfällig", "Fällig in ≤ 7 Tagen", "Nicht verifiziert / Duplikat"],
@@ -70,15 +70,33 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     def pct(x):
         return f"{x:.1f} %".replace(".", ",")
 
+    incidents = data.run(con, "incident_kpis", as_of=now, warning_hours=24).row(0, named=True)
     assert tiles["Offene Anfragen"] == de(req["open"])
     assert tiles["Überfällige Anfragen"] == de(req["overdue"])
-    assert tiles["Fristgerecht beantwortet (90 Tage)"] == pct(req["on_time_pct_90d"])
+    assert tiles["Fristgerecht beantwortet, 90 Tage (%)"] == pct(req["on_time_pct_90d"])
     assert tiles["Löschrückstand (Datensätze)"] == de(ret["due"].sum())
-    assert tiles["Fällig in 30 Tagen"] == de(ret["approaching"].sum())
-    assert tiles["Einwilligungsquote Newsletter"] == pct(consent["newsletter"]["consent_rate_pct"])
-    assert tiles["Einwilligungsquote Erweiterte Analyse"] == pct(consent["extended_analytics"]["consent_rate_pct"])
+    assert tiles["Löschung fällig in 30 Tagen (Datensätze)"] == de(ret["approaching"].sum())
+    assert tiles["Einwilligungsquote Newsletter (%)"] == pct(consent["newsletter"]["consent_rate_pct"])
+    assert tiles["Einwilligungsquote Erweiterte Analyse (%)"] == pct(consent["extended_analytics"]["consent_rate_pct"])
     assert tiles["Offene 72-h-Fristen"] == de(clocks.get("open", 0) + clocks.get("warning", 0))
     assert tiles["Meldungen überfällig"] == de(clocks.get("overdue", 0))
+    assert tiles["Binnen 72 h gemeldet, 12 Monate (%)"] == pct(incidents["on_time_pct"])
+    # Every tile has a traffic light (all KPIs with a threshold) and nothing personal is on the page.
+    lights = [m.value for m in at.markdown if any(w in m.value for w in ("im Soll", "beobachten", "handeln"))]
+    assert len(lights) == len(load_policy().thresholds) == 7  # one light per threshold in data/policy.toml
+
+
+def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app()
+    at.button(key="tile_requests_overdue").click().run()
+    assert not at.exception
+    assert at.toggle(key="requests_overdue_only").value is True
+    clocks = {c for c in at.dataframe[0].value["clock"]}
+    assert clocks == {"überfällig"}
+    at = _app()
+    at.button(key="tile_incidents_overdue").click().run()
+    assert at.multiselect(key="incidents_clocks").value == ["overdue"]
 
 
 def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):

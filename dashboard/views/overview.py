@@ -1,46 +1,95 @@
-"""Übersicht: the headline figures of every area, from the same queries as the detail pages."""
+"""Übersicht: the headline figures of every area with traffic lights, changes and their history.
+
+Every figure comes from ``kpis.headline``, which runs the detail pages' own queries; this page
+computes nothing itself. Aggregates only, for every role.
+"""
 
 from __future__ import annotations
 
+import plotly.express as px
+import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import kpis, ui
 from dashboard.ui import t
+
+AREAS = ("requests", "retention", "consent", "incidents")
+LIGHTS = {"green": ("green", ":material/check_circle:"), "amber": ("orange", ":material/warning:"),
+          "red": ("red", ":material/error:")}
+# A tile's click opens its page with the matching filter (widget keys of that page -> values).
+TARGETS = {
+    "requests_open": ("views/requests.py", {}),
+    "requests_overdue": ("views/requests.py", {"requests_overdue_only": True}),
+    "requests_on_time_pct": ("views/requests.py", {}),
+    "retention_due": ("views/retention.py", {"retention_statuses": ["due"]}),
+    "retention_approaching": ("views/retention.py", {"retention_statuses": ["approaching"]}),
+    "consent_rate_newsletter": ("views/consent.py", {}),
+    "consent_rate_extended_analytics": ("views/consent.py", {}),
+    "incidents_open": ("views/incidents.py", {"incidents_clocks": ["open", "warning"]}),
+    "incidents_overdue": ("views/incidents.py", {"incidents_clocks": ["overdue"]}),
+    "incidents_on_time_pct": ("views/incidents.py", {}),
+}
+
+
+def _value(key: str, value) -> str:
+    return ui.fmt_pct(value) if kpis.UNITS[key] == "pct" else ui.fmt_int(value)
+
+
+def _tile(key: str, value, previous, threshold) -> None:
+    with st.container(border=True):
+        lower_is_better = threshold is not None and threshold.better == "lower"
+        st.metric(t(f"report.{key}"), _value(key, value),
+                  ui.fmt_delta(value, previous, points=kpis.UNITS[key] == "pct"),
+                  delta_color="inverse" if lower_is_better else "normal", help=t("overview.delta_help"))
+        light = kpis.traffic_light(value, threshold)
+        if light:
+            colour, icon = LIGHTS[light]
+            st.badge(t(f"overview.light_{light}"), color=colour, icon=icon)
+        else:
+            st.badge(t("overview.light_none"), color="gray", icon=":material/remove:")
+        page, filters = TARGETS[key]
+        if st.button(t("overview.details"), key=f"tile_{key}", icon=":material/arrow_forward:", type="tertiary"):
+            for widget, value in filters.items():
+                st.session_state[widget] = value
+            st.switch_page(page)
+
+
+def _history(figures: dict) -> None:
+    series = ui.kpi_history().series()
+    st.subheader(t("overview.history"))
+    if series.is_empty():
+        st.caption(t("overview.no_history"))
+        return
+    chosen = st.multiselect(t("overview.history_kpis"), list(figures), key="overview_history_kpis",
+                            default=["requests_overdue", "retention_due", "incidents_overdue"],
+                            format_func=lambda k: t(f"report.{k}"))
+    shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
+        pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),
+        pl.col("kind").replace({"build": t("overview.kind_build"), "backfill": t("overview.kind_backfill")}))
+    # One small chart per figure, each with its own scale (a backlog of thousands next to a count of 1).
+    fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kind", markers=True, facet_col="kpi",
+                  facet_col_wrap=3, facet_col_spacing=0.06, title=t("overview.history_chart"),
+                  labels={"as_of": t("overview.as_of"), "value": t("report.value"), "kind": t("overview.kind")})
+    fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
+    fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
+    fig.update_layout(legend={"orientation": "h", "y": -0.2})
+    st.plotly_chart(fig, width="stretch")
 
 
 def render() -> None:
     st.title(t("app.title"))
     st.caption(t("overview.intro"))
-    settings = ui.policy().settings
-    as_of = ui.today()
-    req = ui.query("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
-    ret = ui.query("retention_summary", as_of=as_of, window_days=settings.approaching_days, categories=[],
-                   systems=[])
-    consent = ui.query("consent_summary", as_of=as_of)
-    clocks = ui.query("incident_clock_counts", as_of=ui.now(), warning_hours=settings.breach_warning_hours)
-    by_clock = dict(zip(clocks["clock"], clocks["still_open"], strict=True))
-
-    st.subheader(t("nav.requests"))
-    c1, c2, c3 = st.columns(3)
-    c1.metric(t("overview.requests_open"), ui.fmt_int(req["open"]))
-    c2.metric(t("overview.requests_overdue"), ui.fmt_int(req["overdue"]))
-    c3.metric(t("requests.on_time"), ui.fmt_pct(req["on_time_pct_90d"]))
-
-    st.subheader(t("nav.retention"))
-    c1, c2 = st.columns(2)
-    c1.metric(t("overview.deletion_backlog"), ui.fmt_int(ret["due"].sum()))
-    c2.metric(t("overview.approaching", days=settings.approaching_days), ui.fmt_int(ret["approaching"].sum()))
-
-    st.subheader(t("nav.consent"))
-    cols = st.columns(max(consent.height, 1))
-    for col, row in zip(cols, consent.iter_rows(named=True), strict=False):
-        col.metric(t("overview.consent_rate", purpose=ui.coded("purpose", row["purpose"])),
-                   ui.fmt_pct(row["consent_rate_pct"]))
-
-    st.subheader(t("nav.incidents"))
-    c1, c2 = st.columns(2)
-    c1.metric(t("overview.incidents_open"), ui.fmt_int(by_clock.get("open", 0) + by_clock.get("warning", 0)))
-    c2.metric(t("overview.incidents_overdue"), ui.fmt_int(by_clock.get("overdue", 0)))
+    policy = ui.policy()
+    figures = kpis.headline(None, ui.today(), ui.now(), policy.settings, run=ui.query)
+    previous = ui.kpi_history().previous(ui.live_snapshot().name)
+    for area in AREAS:
+        st.subheader(t(f"nav.{area}"))
+        keys = [k for k in figures if kpis.AREAS[k] == area]
+        for col, key in zip(st.columns(len(keys)), keys, strict=True):
+            with col:
+                _tile(key, figures[key], previous.get(key), policy.thresholds.get(key))
+    ui.export_button("management_report", {"lang": ui.lang()}, key="overview_report")
+    _history(figures)
 
 
 render()

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from dashboard.demo import generate
+from dashboard.history import KpiHistory
 from dashboard.snapshot import build_snapshot
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, serve, wait_idle
 
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         generate(data_dir / "demo", seed=42, scale="small")
-        build_snapshot(data_dir=data_dir)
+        live = build_snapshot(data_dir=data_dir).path
+        KpiHistory(data_dir / "state" / "kpi_history.sqlite").backfill(live, months=12)
         _sample_exports(data_dir)
         with serve(data_dir) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

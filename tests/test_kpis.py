@@ -1,0 +1,61 @@
+"""Headline figures: traffic lights from the policy, and the KPI history that outlives pruning."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard import kpis
+from dashboard.history import KpiHistory
+from dashboard.policy import PolicyError, Threshold, load_policy, parse_policy
+from dashboard.snapshot import build_snapshot, list_snapshots
+from tests.conftest import write_store
+
+
+@pytest.mark.parametrize(("value", "threshold", "expected"), [
+    (0, Threshold("x", "lower", 0, 2), "green"),
+    (2, Threshold("x", "lower", 0, 2), "amber"),
+    (3, Threshold("x", "lower", 0, 2), "red"),
+    (95.0, Threshold("x", "higher", 95, 85), "green"),
+    (85.0, Threshold("x", "higher", 95, 85), "amber"),
+    (84.9, Threshold("x", "higher", 95, 85), "red"),
+    (None, Threshold("x", "higher", 95, 85), None),
+    (5, None, None),
+])
+def test_traffic_light(value, threshold, expected):
+    assert kpis.traffic_light(value, threshold) == expected
+
+
+def test_every_threshold_names_a_headline_figure():
+    assert set(load_policy().thresholds) <= set(kpis.UNITS)
+
+
+def test_threshold_errors_name_the_key():
+    import tomllib
+
+    from dashboard.paths import DEFAULT_POLICY_FILE
+
+    raw = tomllib.loads(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    raw["thresholds"]["requests_overdue"] = {"better": "lower", "green": 5, "amber": 1}
+    with pytest.raises(PolicyError, match="thresholds.requests_overdue: amber must lie beyond green"):
+        parse_policy(raw, "policy.toml")
+    raw["thresholds"]["requests_overdue"] = {"better": "sideways", "green": 0, "amber": 1}
+    with pytest.raises(PolicyError, match="thresholds.requests_overdue.better"):
+        parse_policy(raw, "policy.toml")
+
+
+def test_history_appends_one_row_per_build_and_survives_pruning(tmp_path):
+    sources = write_store(tmp_path / "src", {"requests": [
+        {"request_id": "Q1", "contact_id": "C1", "right": "access", "channel": "email",
+         "received_at": "2026-01-05T09:00:00Z", "status": "in_progress"}]})
+    built = [build_snapshot(sources, data_dir=tmp_path, keep=2).path.name for _ in range(4)]
+    assert len(list_snapshots(tmp_path / "snapshots")) == 2  # pruned
+    series = KpiHistory(tmp_path / "state" / "kpi_history.sqlite").series()
+    builds = series.filter(series["kind"] == "build")
+    assert sorted(set(builds["snapshot"])) == sorted(built)  # all four, pruned ones too
+    assert builds.height == 4 * len(kpis.KPIS)
+    overdue = builds.filter(builds["kpi"] == "requests_overdue")["value"].to_list()
+    assert overdue == [1.0] * 4  # due 2026-02-05, long overdue at every build
+    history = KpiHistory(tmp_path / "state" / "kpi_history.sqlite")
+    assert history.previous(built[-1])["requests_open"] == 1.0
+    assert history.previous(built[0]) == {}
+    assert set(series.columns) == {"snapshot", "built_at", "as_of", "kind", "kpi", "value"}  # aggregates only
