@@ -30,6 +30,20 @@ log = logging.getLogger(__name__)
 STATUSES = ("queued", "running", "succeeded", "failed", "expired")
 DEFAULT_TTL = dt.timedelta(days=7)
 
+
+def export_ttl() -> dt.timedelta:
+    """How long export files are kept: ``DASHBOARD_EXPORT_TTL_DAYS`` (default 7 days)."""
+    raw = os.environ.get("DASHBOARD_EXPORT_TTL_DAYS")
+    if not raw:
+        return DEFAULT_TTL
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ValueError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected a number of days") from None
+    if days <= 0:
+        raise ValueError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected more than 0 days")
+    return dt.timedelta(days=days)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL,
@@ -178,8 +192,9 @@ class JobStore:
         with self._db() as db:
             db.execute("UPDATE jobs SET progress = ? WHERE id = ?", (max(0, min(100, int(percent))), job_id))
 
-    def succeed(self, job_id: str, file: Path, rows: int, ttl: dt.timedelta = DEFAULT_TTL) -> Job:
+    def succeed(self, job_id: str, file: Path, rows: int, ttl: dt.timedelta | None = None) -> Job:
         digest = _sha256(file)
+        ttl = ttl or export_ttl()
         finished = dt.datetime.now(dt.UTC)
         with self._db() as db:
             db.execute("UPDATE jobs SET status = 'succeeded', progress = 100, finished_at = ?, expires_at = ?, "
@@ -279,10 +294,10 @@ def execute(store: JobStore, job_id: str, run: Executor | None = None) -> Job:
     job = store.get(job_id)
     try:
         file, rows = run(job, store, lambda pct: store.progress(job_id, pct))
+        return store.succeed(job_id, file, rows)
     except Exception as exc:  # a failed export says why, and keeps nothing half-written
         log.warning("export job %s (%s) failed: %s", job_id, job.kind, type(exc).__name__)
         return store.fail(job_id, _reason(exc))
-    return store.succeed(job_id, file, rows)
 
 
 def _reason(exc: Exception) -> str:

@@ -257,6 +257,16 @@ def test_expiry_sweep_deletes_files_keeps_records(store):
     assert not job.path.exists() and expired.sha256 == job.sha256
 
 
+def test_expiry_is_configurable(store, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_EXPORT_TTL_DAYS", "0.5")
+    job = _run(store, "list_csv", _queue_export())
+    kept = dt.datetime.fromisoformat(job.expires_at) - dt.datetime.fromisoformat(job.finished_at)
+    assert kept == dt.timedelta(hours=12)
+    monkeypatch.setenv("DASHBOARD_EXPORT_TTL_DAYS", "soon")
+    with pytest.raises(ValueError, match="DASHBOARD_EXPORT_TTL_DAYS"):
+        jobs.export_ttl()
+
+
 def test_audit_trail_is_append_only_and_records_downloads(store):
     job = _run(store, "list_csv", _queue_export())
     store.audit("dsb", "dpo", "download", job.kind, job.id, job.params, job.rows, job.sha256)
