@@ -46,6 +46,10 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
+# Full-page PNGs of every page on fresh demo data (desktop width, German) for the README.
+screenshots: install-test
+	$(PY) -m tests.e2e.screenshots docs/screenshots
+
 lint: install-test
 	$(VENV)/bin/ruff check .
 

@@ -26,8 +26,11 @@ ROLE_KEY = "_signed_in_role"
 USER_KEY = "_signed_in_user"
 
 
+LANG_KEY = "_lang"  # not a widget key: survives page switches, which clear unrendered widget state
+
+
 def lang() -> str:
-    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+    return st.session_state.get(LANG_KEY, DEFAULT_LANGUAGE)
 
 
 def t(key: str, **values: object) -> str:
@@ -310,8 +313,13 @@ MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/jso
 
 
 def language_switch() -> None:
-    st.sidebar.selectbox(t("app.language"), LANGUAGES, key="lang",
+    st.session_state["lang"] = lang()  # seed the widget from the kept choice on every run
+    st.sidebar.selectbox(t("app.language"), LANGUAGES, key="lang", on_change=_keep_language,
                          format_func=lambda code: {"de": "Deutsch", "en": "English"}[code])
+
+
+def _keep_language() -> None:
+    st.session_state[LANG_KEY] = st.session_state["lang"]
 
 
 def sidebar() -> None:

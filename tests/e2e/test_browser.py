@@ -100,3 +100,117 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
         assert page.get_by_text("Kein Zugriff").count() >= 1
         assert page.locator("[data-testid=stMetric]").count() == 0
         context.close()
+
+
+def _metric(page, label: str) -> int:
+    tile = page.locator("[data-testid=stMetric]").filter(has=page.get_by_text(label, exact=True)).first
+    return int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
+
+
+def _select_first_row(page, table: int = 0) -> None:
+    """Tick the selection box of a dataframe's first row (the grid is a canvas: click by position)."""
+    frame = page.locator("[data-testid=stDataFrame]").nth(table)
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    wait_idle(page)
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick an option of a selectbox or multiselect found by its label."""
+    widget = page.locator("[data-testid=stSelectbox], [data-testid=stMultiSelect]").filter(has_text=label).first
+    box = widget.locator("input").first
+    box.click()
+    choice = page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$")).first
+    try:
+        choice.wait_for(timeout=3_000)
+    except Exception:  # noqa: BLE001 - the list did not open on click: open it from the keyboard
+        box.press("ArrowDown")
+    choice.click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+
+
+def _caption_total(page) -> int:
+    text = page.get_by_text(re.compile(r"^[\d.]+ von [\d.]+ Zeilen angezeigt$")).first.inner_text()
+    return int(text.split(" von ")[1].split()[0].replace(".", ""))
+
+
+def test_language_switch_changes_the_labels_and_survives_navigation(server, page):
+    page.goto(server)
+    wait_idle(page)
+    _choose(page, "Sprache", "English")
+    page.wait_for_selector("text=Open requests", timeout=30_000)
+    assert page.get_by_text("Offene Anfragen").count() == 0
+    page.get_by_role("link", name="Data-subject requests").click()
+    wait_idle(page)
+    page.wait_for_selector("h1:has-text('Data-subject requests')", timeout=30_000)
+
+
+def test_tile_click_opens_the_filtered_page(server, page):
+    page.goto(server)
+    wait_idle(page)
+    overdue = _metric(page, "Überfällige Anfragen")
+    tile = page.locator("[data-testid=stVerticalBlock]").filter(
+        has=page.get_by_text("Überfällige Anfragen", exact=True)).last
+    tile.get_by_role("button", name="Details").click()
+    wait_idle(page)
+    page.wait_for_selector("h1:has-text('Betroffenenanfragen')", timeout=30_000)
+    assert page.locator("input[aria-label='Nur überfällige']").is_checked()  # in the filter expander
+    assert overdue > 0 and page.locator("[data-testid=stException]").count() == 0
+
+
+def test_requests_look_ahead_and_drill_down(server, page):
+    page.goto(f"{server}/anfragen")
+    wait_idle(page)
+    before = _metric(page, "Überfällig")
+    year = page.locator("[data-testid=stDateInput]").first.get_by_role("spinbutton").nth(2)
+    year.click()
+    page.keyboard.type("2027")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.wait_for_function(  # a year on, more requests are overdue
+        "before => { const t = [...document.querySelectorAll('[data-testid=stMetric]')]"
+        ".find(e => e.innerText.startsWith('Überfällig\\n')); "
+        "return t && parseInt(t.querySelector('[data-testid=stMetricValue]').innerText.replace('.', '')) > before }",
+        arg=before, timeout=30_000)
+    page.goto(f"{server}/anfragen")
+    wait_idle(page)
+    _select_first_row(page, table=0)
+    page.wait_for_selector("text=Fristberechnung", timeout=30_000)
+    assert page.get_by_text(re.compile("Ein Monat nach Eingang")).count() >= 1
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_retention_status_filter(server, page):
+    page.goto(f"{server}/loeschfristen")
+    wait_idle(page)
+    due, held = _metric(page, "Löschung fällig"), _metric(page, "Gesperrt (Hold)")
+    assert _caption_total(page) == due
+    _choose(page, "Status", "gesperrt")
+    page.wait_for_function(
+        "total => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
+        ".some(e => e.innerText.endsWith(' von ' + total + ' Zeilen angezeigt'))",
+        arg=f"{due + held:,}".replace(",", "."), timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_consent_finding_opens_its_list(server, page):
+    page.goto(f"{server}/einwilligungen")
+    wait_idle(page)
+    finding = page.get_by_role("radio", name=re.compile(r"^Opt-in offen > 30 Tage"))
+    finding.click()
+    wait_idle(page)
+    assert finding.get_attribute("aria-checked") == "true"
+    expected = int(finding.inner_text().split("(")[1].rstrip(")").replace(".", ""))
+    assert expected == 0 or page.locator("[data-testid=stDataFrame]").count() == 1
+    assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_incident_selection_shows_its_timeline(server, page):
+    page.goto(f"{server}/datenpannen")
+    wait_idle(page)
+    _select_first_row(page, table=0)
+    page.wait_for_selector("text=Verlauf von", timeout=30_000)
+    page.wait_for_selector("text=72-h-Frist:", timeout=30_000)
+    assert page.locator("[data-testid=stException]").count() == 0
