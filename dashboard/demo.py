@@ -184,7 +184,7 @@ class _Gen:
 
     def consent_events(self) -> pl.DataFrame:
         rng = self.rng
-        pairs = max(self.scale.consent_events // 2, 10)
+        pairs = max(int(self.scale.consent_events / 1.75), 10)  # ~1.75 events per (subject, purpose)
         contact = rng.integers(1, self.scale.contacts + 1, pairs)
         purpose = self.choice(["newsletter", "extended_analytics"], pairs, p=[0.7, 0.3])
         newsletter = purpose == "newsletter"

@@ -180,6 +180,7 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
         _replace(con, table, f"""
             SELECT t.*, r.retained_until FROM {table} t LEFT JOIN _ret_{category} r USING ({column})""")
     con.execute(queries.sql("build_retention_records"))
+    con.execute(queries.sql("build_consent_spans"))
     # R2.2: the 72-hour deadline, exactly, in UTC.
     _apply(con, "_breach_deadlines", "SELECT DISTINCT aware_at FROM incidents WHERE aware_at IS NOT NULL",
            lambda aware: (deadlines.breach_notification_deadline(aware),),

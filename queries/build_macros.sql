@@ -40,53 +40,54 @@ CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption) AS
         ELSE 'not_required'
     END;
 
--- R3.3: holds in force on a date. Set and released timestamps count by their Europe/Berlin date.
--- Besides recorded holds (legal, tax, erasure under statutory retention), an open data-subject
--- request holds all records of its subject (an open restriction request, Art. 18, says so by name),
--- and an open incident holds the records linked to it.
+-- R3.3: the holds in force on a date (from build_retention_records.sql: recorded holds, open
+-- requests, open incidents), and the records they hold, one row per record with the deciding hold.
 CREATE OR REPLACE MACRO active_holds(as_of) AS TABLE
     SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date
-    FROM holds
-    WHERE timezone('Europe/Berlin', set_at)::DATE <= as_of
-      AND (released_at IS NULL OR timezone('Europe/Berlin', released_at)::DATE > as_of)
-    UNION ALL
-    SELECT request_id, 'subject', contact_id,
-           CASE WHEN "right" = 'restriction' THEN 'restriction' ELSE 'open_request' END,
-           CASE WHEN "right" = 'restriction' THEN 'Einschränkung der Verarbeitung beantragt (Art. 18 DSGVO)'
-                ELSE 'Offene Betroffenenanfrage (' || "right" || ')' END,
-           assignee, deadline
-    FROM requests
-    WHERE is_open_request(status) AND status <> 'duplicate' AND contact_id IS NOT NULL
-      AND received_date <= as_of
-    UNION ALL
-    -- An incident under investigation holds the records it concerns, until it is closed or found
-    -- not to involve personal data.
-    SELECT l.link_id, l.record_type, l.record_id, 'incident', 'Offene Datenpanne ' || i.incident_id,
-           NULL, NULL::DATE
-    FROM incident_records l JOIN incidents i USING (incident_id)
-    WHERE i.status NOT IN ('closed', 'not_personal_data')
-      AND timezone('Europe/Berlin', i.detected_at)::DATE <= as_of
-      AND (i.closed_at IS NULL OR timezone('Europe/Berlin', i.closed_at)::DATE > as_of);
+    FROM hold_sources
+    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of);
 
--- R3.4: every governed record with its status on a date, and the hold that stops its deletion.
-CREATE OR REPLACE MACRO retention_on(as_of, window_days) AS TABLE
-    WITH h AS (
-        SELECT record_type, record_id,
-               arg_min(kind, hold_id) AS hold_kind, arg_min(reason, hold_id) AS hold_reason,
-               arg_min(set_by, hold_id) AS hold_set_by, min(review_date) AS hold_review_date
-        FROM active_holds(as_of) GROUP BY ALL
+CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
+    SELECT record_type, record_id, category, system, contact_id, anchor_date, retained_until, attachment_bytes,
+           arg_min(kind, (precedence, hold_id)) AS hold_kind, arg_min(reason, (precedence, hold_id)) AS hold_reason,
+           arg_min(set_by, (precedence, hold_id)) AS hold_set_by,
+           arg_min(review_date, (precedence, hold_id)) AS hold_review_date
+    FROM hold_links
+    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of)
+    GROUP BY ALL;
+
+-- R3.4: record counts per category, system, retained-until date and status on a date. Counted
+-- from the per-day table, with the held records moved to "held": no pass over every record.
+CREATE OR REPLACE MACRO retention_counts(as_of, window_days) AS TABLE
+    WITH held AS (
+        SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
+        FROM held_on(as_of) GROUP BY ALL
     )
-    SELECT r.*,
-           coalesce(hr.hold_kind, hs.hold_kind) AS hold_kind,
-           coalesce(hr.hold_reason, hs.hold_reason) AS hold_reason,
-           coalesce(hr.hold_set_by, hs.hold_set_by) AS hold_set_by,
-           coalesce(hr.hold_review_date, hs.hold_review_date) AS hold_review_date,
-           retention_status(r.retained_until, as_of,
-                            hr.record_id IS NOT NULL OR hs.record_id IS NOT NULL, window_days) AS status,
+    SELECT d.category, d.system, d.retained_until,
+           retention_status(d.retained_until, as_of, false, window_days) AS status,
+           d.records - coalesce(h.records, 0) AS records,
+           d.attachment_bytes - coalesce(h.attachment_bytes, 0) AS attachment_bytes
+    FROM retention_daily d LEFT JOIN held h USING (category, system, retained_until)
+    UNION ALL
+    SELECT category, system, retained_until, 'held', records, attachment_bytes FROM held;
+
+-- R3.4: the records of the given statuses on a date, with the hold that stops their deletion.
+-- Unheld records are found by date (they are sorted by retained-until), held ones from held_on.
+CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
+    WITH held AS (SELECT * FROM held_on(as_of))
+    SELECT r.*, NULL::VARCHAR AS hold_kind, NULL::VARCHAR AS hold_reason, NULL::VARCHAR AS hold_set_by,
+           NULL::DATE AS hold_review_date, retention_status(r.retained_until, as_of, false, window_days) AS status,
            as_of - r.retained_until AS days_overdue
     FROM retention_records r
-    LEFT JOIN h hr ON hr.record_type = r.record_type AND hr.record_id = r.record_id
-    LEFT JOIN h hs ON hs.record_type = 'subject' AND hs.record_id = r.contact_id;
+    WHERE r.retained_until <= as_of + window_days
+      AND list_contains(statuses, retention_status(r.retained_until, as_of, false, window_days))
+      AND NOT EXISTS (SELECT 1 FROM held h WHERE h.record_type = r.record_type AND h.record_id = r.record_id)
+    UNION ALL
+    SELECT h.category, h.system, h.record_type, h.record_id, h.contact_id, h.anchor_date, h.retained_until,
+           h.attachment_bytes, h.hold_kind, h.hold_reason, h.hold_set_by, h.hold_review_date, 'held',
+           as_of - h.retained_until
+    FROM held h
+    WHERE list_contains(statuses, 'held');
 
 -- R1.8: requests as the work queue sees them on a date.
 CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
@@ -101,38 +102,13 @@ CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
                ::INTEGER AS paused_days
     FROM requests r;
 
--- R4.2: consent events with their Berlin day and lifecycle step, duplicates removed. At the same
--- instant the later step wins (withdrawn > confirmed/granted > requested), as in consent_state.
-CREATE OR REPLACE MACRO consent_steps() AS TABLE
-    SELECT DISTINCT contact_id, purpose, action, occurred_at, notice_version, channel,
-           timezone('Europe/Berlin', occurred_at)::DATE AS day,
-           CASE action WHEN 'requested' THEN 0 WHEN 'withdrawn' THEN 2 ELSE 1 END AS step
-    FROM consent_events;
-
 -- R4.2, R4.4: every (subject, purpose) asked by as_of, with its state and the proof of its current
--- consent cycle (the events after the last withdrawal): notice version, channel, when it was
--- requested, confirmed (double opt-in) and given.
+-- consent cycle: the one span of build_consent_spans.sql that covers as_of.
 CREATE OR REPLACE MACRO consent_on(as_of) AS TABLE
-    WITH e AS (SELECT * FROM consent_steps() WHERE day <= as_of),
-    pair AS (
-        SELECT contact_id, purpose,
-               CASE arg_max(action, (occurred_at, step))
-                   WHEN 'requested' THEN 'pending' WHEN 'withdrawn' THEN 'withdrawn' ELSE 'active' END AS state,
-               max(occurred_at) FILTER (action = 'withdrawn') AS withdrawn_at,
-               min(occurred_at) AS first_asked_at,
-               arg_min(channel, (occurred_at, step)) AS signup_channel
-        FROM e GROUP BY ALL
-    )
-    SELECT p.*,
-           max(e.occurred_at) FILTER (e.action = 'requested') AS requested_at,
-           max(e.occurred_at) FILTER (e.action = 'confirmed') AS confirmed_at,
-           max(e.occurred_at) FILTER (e.action IN ('granted', 'confirmed')) AS given_at,
-           arg_max(e.notice_version, e.occurred_at) FILTER (e.notice_version IS NOT NULL) AS notice_version,
-           arg_max(e.channel, e.occurred_at) AS channel
-    FROM pair p
-    LEFT JOIN e ON e.contact_id = p.contact_id AND e.purpose = p.purpose AND e.action <> 'withdrawn'
-               AND (p.withdrawn_at IS NULL OR e.occurred_at > p.withdrawn_at)
-    GROUP BY ALL;
+    SELECT contact_id, purpose, state, withdrawn_at, first_asked_at, signup_channel, requested_at, confirmed_at,
+           given_at, proof_version AS notice_version, proof_channel AS channel
+    FROM consent_spans
+    WHERE day <= as_of AND (next_day IS NULL OR next_day > as_of);
 
 -- R4.4: what is wrong with the proof of a consent, if anything (one finding, the most serious).
 CREATE OR REPLACE MACRO consent_finding(purpose, state, notice_version, requested_at, confirmed_at, as_of,

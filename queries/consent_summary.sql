@@ -14,7 +14,7 @@ WITH now_ AS (
     FROM consent_on($as_of::DATE - 30) GROUP BY ALL
 ), withdrawals AS (
     SELECT purpose, count(*) AS withdrawals_30d
-    FROM consent_steps()
+    FROM consent_spans
     WHERE action = 'withdrawn' AND day > $as_of::DATE - 30 AND day <= $as_of::DATE
     GROUP BY ALL
 )

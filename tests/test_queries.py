@@ -249,7 +249,11 @@ def test_held_records_never_in_due_list(con):
 
 
 def test_retention_list_filters(con):
-    assert _records(con)["total_rows"][0] == 9 + 2 + 5  # due + approaching + held
+    counted = data.run(con, "retention_list_count", **{**RETENTION, "statuses": [], "until_from": None,
+                                                        "until_to": None})["total_rows"].item()
+    assert _records(con).height == counted == 9 + 2 + 5  # due + approaching + held
+    assert data.run(con, "retention_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
+                                                    "until_from": None, "until_to": None})["total_rows"].item() == 1
     clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
     assert clamped["record_id"].to_list() == ["T-c14"]
     contracts = _records(con, categories=["contract"])

@@ -66,13 +66,13 @@ def _lists(filters: dict) -> None:
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
     records = ui.query("retention_due_list", **params, limit=LIST_LIMIT)
-    total = int(records["total_rows"].max() or 0)
-    shown = ui.translate(records.drop("total_rows"), category="category", system="system",
+    total = int(ui.query("retention_list_count", **params)["total_rows"].item())
+    shown = ui.translate(records, category="category", system="system",
                          record_type="record", status="status", hold_kind="hold")
     ui.show_table(shown, total=total, dates=("anchor_date", "retained_until", "hold_review_date"),
                   titles={"status": "retention.status"})
     ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
-                    key="retention_csv", drop=("total_rows",), **params, limit=None)
+                   key="retention_csv", **params, limit=None)
 
 
 def _worklists(as_of) -> None:

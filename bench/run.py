@@ -1,0 +1,300 @@
+"""Benchmark of the dashboard at scale (``make bench``; not part of ``make test``).
+
+Usage: python -m bench.run [--profile large] [--data-dir DIR] [--reuse] [--skip STEP ...] [--out FILE]
+
+Steps (each reports into one table, written as JSON too):
+  generate  the demo profile's stores (time, rows)
+  snapshot  a snapshot from them (time, rows/s, peak RSS of the build process)
+  postgres  a snapshot whose 2M tickets stream from a real PostgreSQL (rows/s; peak RSS at 0.5M and
+            2M rows, to show memory stays flat)
+  pages     every page as a full script run (AppTest), cold (new snapshot version) and warm, next to
+            the time of the same page's SQL run directly in DuckDB (the dashboard's overhead ratio)
+  server    peak memory of a Streamlit server after a browser visited every page
+  export    a 1M-row CSV export job
+The budget (docs/PERFORMANCE.md) is checked and each line says whether it holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+AS_OF = "2026-11-26"
+PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",
+         "views/exports.py", "views/quality.py")
+BUDGET = {"page_warm_s": 1.0, "page_cold_s": 3.0, "overhead_ratio": 2.0, "server_mb": 1536,
+          "pg_rows_per_s": 250_000, "export_1m_s": 10.0}
+
+results: list[dict] = []
+
+
+def report(step: str, metric: str, value: float, unit: str, budget: float | None = None,
+           better: str = "lower", note: str = "") -> None:
+    ok = None if budget is None else (value <= budget if better == "lower" else value >= budget)
+    results.append({"step": step, "metric": metric, "value": round(value, 3), "unit": unit, "budget": budget,
+                    "ok": ok, "note": note})
+    flag = "" if ok is None else ("  ok" if ok else "  OVER BUDGET")
+    print(f"{step:<9} {metric:<42} {value:>12,.3f} {unit:<6}{flag} {note}", flush=True)
+
+
+def _child(code: str, env: dict | None = None) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh Python; returns (seconds, peak RSS in MB, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.run([PY, "-c", code], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True,
+                          text=True, check=False)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # high-water mark of all children
+    return seconds, peak, proc.stdout
+
+
+def step_generate(data_dir: Path, profile: str) -> None:
+    code = ("import datetime as dt, json; from pathlib import Path; from dashboard.demo import generate;"
+            f"c = generate(Path({str(data_dir / 'demo')!r}), as_of=dt.date.fromisoformat({AS_OF!r}), "
+            f"scale={profile!r}); print(json.dumps(c))")
+    seconds, peak, out = _child(code)
+    rows = sum(json.loads(out.strip().splitlines()[-1]).values())
+    report("generate", f"{profile} demo stores", seconds, "s", note=f"{rows:,} rows, peak {peak:,.0f} MB")
+
+
+def step_snapshot(data_dir: Path) -> None:
+    code = ("import json; from dashboard.snapshot import build_snapshot; r = build_snapshot();"
+            "print(json.dumps({'rows': sum(v[0] for v in r.tables.values()), 's': r.seconds}))")
+    seconds, peak, out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)})
+    info = json.loads(out.strip().splitlines()[-1])
+    report("snapshot", "build from files", info["s"], "s", note=f"{info['rows']:,} rows")
+    report("snapshot", "rows per second (files)", info["rows"] / info["s"], "rows/s")
+    report("snapshot", "peak RSS of the build", peak, "MB")
+
+
+PG_SOURCES = """
+[sources.helpdesk_db]
+kind = "postgres"
+dsn_env = "BENCH_PG_DSN"
+[sources.files]
+kind = "jsonl"
+path = "{small}/privacy_register"
+[sources.helpdesk]
+kind = "csv"
+path = "{small}/helpdesk"
+[sources.billing]
+kind = "parquet"
+path = "{small}/billing"
+[sources.newsletter]
+kind = "jsonl"
+path = "{small}/newsletter"
+[tables.tickets]
+source = "helpdesk_db"
+query = "SELECT * FROM helpdesk.tickets LIMIT {limit}"
+[tables.contacts]
+source = "helpdesk"
+file = "contacts.csv"
+[tables.attachments]
+source = "helpdesk"
+file = "attachments.csv"
+[tables.contracts]
+source = "billing"
+file = "contracts.parquet"
+[tables.invoices]
+source = "billing"
+file = "invoices.parquet"
+[tables.consent_events]
+source = "newsletter"
+file = "consent_events.jsonl"
+""" + "".join(f'[tables.{t}]\nsource = "files"\nfile = "{t}.jsonl"\n'
+              for t in ("requests", "request_pauses", "request_events", "incidents", "holds"))
+
+
+def step_postgres(data_dir: Path) -> None:
+    """2M tickets in PostgreSQL (native types), streamed into a snapshot through ADBC."""
+    sys.path.insert(0, str(ROOT))
+    import adbc_driver_postgresql.dbapi as pg
+    import polars as pl
+
+    from tests.pg import postgres_dsn
+
+    tickets_csv = data_dir / "demo" / "helpdesk" / "tickets.csv"
+    with tempfile.TemporaryDirectory() as tmp, postgres_dsn() as dsn:
+        small = Path(tmp) / "small"
+        subprocess.run([PY, "-m", "dashboard", "demo", "--scale", "small", "--as-of", AS_OF, "--out", str(small)],
+                       cwd=ROOT, check=True, capture_output=True)
+        frame = pl.read_csv(tickets_csv, infer_schema=False, n_rows=2_000_000).with_columns(
+            pl.col("opened_at", "closed_at").str.to_datetime(time_zone="UTC"), pl.col("message_count").cast(pl.Int32))
+        with pg.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA IF NOT EXISTS helpdesk")
+            cur.adbc_ingest("tickets", frame.to_arrow(), mode="replace", db_schema_name="helpdesk")
+            conn.commit()
+        del frame
+        for limit in (500_000, 2_000_000):
+            sources = Path(tmp) / f"sources-{limit}.toml"
+            sources.write_text(PG_SOURCES.format(small=small, limit=limit), encoding="utf-8")
+            code = ("import json, time; from pathlib import Path; from dashboard.sources import load_sources, stage;"
+                    "import duckdb; ts = load_sources(Path(%r))['tickets']; con = duckdb.connect();"
+                    "t = time.perf_counter(); n = stage(con, ts, '_t'); s = time.perf_counter() - t;"
+                    "print(json.dumps({'rows': n, 's': s}))") % str(sources)
+            _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})
+            info = json.loads(out.strip().splitlines()[-1])
+            rate = info["rows"] / info["s"]
+            budget = BUDGET["pg_rows_per_s"] if limit == 2_000_000 else None
+            report("postgres", f"stream {info['rows']:,} tickets", rate, "rows/s", budget, better="higher",
+                   note=f"{info['s']:.1f} s, peak RSS {peak:,.0f} MB")
+        code = ("import json; from pathlib import Path; from dashboard.snapshot import build_snapshot;"
+                "r = build_snapshot(Path(%r)); print(json.dumps({'s': r.seconds, 'rows': r.tables['tickets'][0]}))"
+                ) % str(Path(tmp) / "sources-2000000.toml")
+        _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})
+        info = json.loads(out.strip().splitlines()[-1])
+        report("postgres", "snapshot with 2M PostgreSQL tickets", info["s"], "s",
+               note=f"{info['rows']:,} tickets, peak RSS {peak:,.0f} MB")
+
+
+def step_pages(data_dir: Path) -> None:
+    """Each page cold and warm via AppTest; its SQL timed alone on a fresh connection."""
+    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+    os.environ["DASHBOARD_AUTH"] = "demo"
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data
+    from dashboard.snapshot import current_snapshot
+
+    calls: list[tuple[str, dict]] = []
+    original = data.run
+
+    def recording(con, name, **params):
+        calls.append((name, params))
+        return original(con, name, **params)
+
+    data.run = recording
+    app = str(ROOT / "dashboard" / "app.py")
+    for page in PAGES:
+        st.cache_data.clear()
+        st.cache_resource.clear()  # a new snapshot version: no cached connection or result
+        at = AppTest.from_file(app, default_timeout=120)
+        at.run()
+        calls.clear()
+        started = time.perf_counter()
+        at.switch_page(page).run()
+        cold = time.perf_counter() - started
+        if at.exception:
+            raise RuntimeError(f"{page}: {at.exception[0].value}")
+        page_calls = list(calls)
+        started = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - started
+        con = data.connect(current_snapshot(data_dir / "snapshots"))
+        started = time.perf_counter()
+        for name, params in page_calls:
+            original(con, name, **params)
+        sql = time.perf_counter() - started
+        con.close()
+        name = Path(page).stem
+        report("pages", f"{name}: cold", cold, "s", BUDGET["page_cold_s"], note=f"{len(page_calls)} queries")
+        report("pages", f"{name}: warm", warm, "s", BUDGET["page_warm_s"])
+        report("pages", f"{name}: SQL alone", sql, "s")
+        report("pages", f"{name}: cold / SQL", cold / max(sql, 1e-3), "x", BUDGET["overhead_ratio"])
+    data.run = original
+
+
+def step_server(data_dir: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve, wait_idle
+
+    with serve(data_dir) as url, sync_playwright() as p:
+        pid = _server_pid(url)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+        for path in ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"):
+            page.goto(f"{url}/{path}", timeout=180_000)
+            wait_idle(page)
+        browser.close()
+        peak = _vm_hwm(pid)
+    report("server", "peak RSS after every page", peak, "MB", BUDGET["server_mb"])
+
+
+def _server_pid(url: str) -> int:
+    port = url.rsplit(":", 1)[1]
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if "streamlit" in line and f"--server.port {port}" in line:
+            return int(line.split()[0])
+    raise RuntimeError("server process not found")
+
+
+def _vm_hwm(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def step_export(data_dir: Path) -> None:
+    os.environ["DASHBOARD_DATA_DIR"] = str(data_dir)
+    from dashboard import jobs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = jobs.JobStore(Path(tmp) / "jobs.sqlite", Path(tmp) / "exports")
+        params = {"query": "retention_due_list", "drop": ["total_rows"],
+                  "params": {"as_of": dt.date.fromisoformat(AS_OF), "window_days": 30, "categories": [],
+                             "systems": [], "statuses": ["due", "retained", "approaching", "held"],
+                             "until_from": None, "until_to": None, "limit": 1_000_000}}
+        started = time.perf_counter()
+        job = jobs.execute(store, store.create("list_csv", params, "bench", "dpo").id)
+        seconds = time.perf_counter() - started
+        if job.status != "succeeded":
+            raise RuntimeError(job.error)
+        report("export", f"CSV job, {job.rows:,} rows", seconds, "s", BUDGET["export_1m_s"],
+               note=f"{job.size / 1e6:,.0f} MB")
+
+
+STEPS = {"generate": step_generate, "snapshot": step_snapshot, "postgres": step_postgres, "pages": step_pages,
+         "server": step_server, "export": step_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="large", choices=("small", "medium", "large"))
+    parser.add_argument("--data-dir", help="where to generate (default: a temporary folder)")
+    parser.add_argument("--reuse", action="store_true", help="keep the demo stores and snapshot in --data-dir")
+    parser.add_argument("--skip", nargs="*", default=[], choices=list(STEPS))
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = parser.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        data_dir = Path(args.data_dir) if args.data_dir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        skip = set(args.skip)
+        if args.reuse and (data_dir / "snapshots" / "CURRENT").exists():
+            skip |= {"generate", "snapshot"}
+        print(f"benchmark: profile {args.profile}, data in {data_dir}, {os.cpu_count()} cores", flush=True)
+        for name, step in STEPS.items():
+            if name in skip:
+                continue
+            if name == "generate":
+                step(data_dir, args.profile)
+            else:
+                step(data_dir)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"profile": args.profile, "at": dt.datetime.now(dt.UTC).isoformat(),
+                               "cores": os.cpu_count(), "budget": BUDGET, "results": results}, indent=2),
+                   encoding="utf-8")
+    over = [r for r in results if r["ok"] is False]
+    print(f"\n{len(results)} figures, {len(over)} over budget; written to {out}")
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
