@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export DASHBOARD_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install install-test demo snapshot lint browser screenshots clean
+.PHONY: run test install install-test demo snapshot lint browser screenshots bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,11 @@ test: install-test
 # Full-page PNGs of every page on fresh demo data (desktop width, German) for the README.
 screenshots: install-test
 	$(PY) -m tests.e2e.screenshots docs/screenshots
+
+# The large profile and the performance budget (docs/PERFORMANCE.md); not part of `make test`.
+BENCH_DIR ?= $(CURDIR)/bench/data
+bench: install-test
+	$(PY) -m bench.run --profile large --data-dir $(BENCH_DIR) --reuse
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -248,6 +248,7 @@ def build_snapshot(
                 leftover.unlink(missing_ok=True)
             raise
         _prune(folder, keep, final)
+    log.info("published after %.1f s", time.monotonic() - started)
     history.record_build(final, base, policy)
     seconds = time.monotonic() - started
     log.info("snapshot %s published in %.1f s", final.name, seconds)
@@ -276,7 +277,9 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
                 raise SourceError(f"{ts.describe()}: table {table.name}: {exc}") from exc
             con.execute("DROP TABLE _staging")
             counts[table.name] = (read, accepted, rejected)
+            log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
         _derive(con, policy)
+        log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
         con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
                        rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
         con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
