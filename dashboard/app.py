@@ -26,6 +26,10 @@ PAGES = (
 )
 
 ui.language_switch()
+if ui.snapshot_outdated():
+    st.title(t("app.title"))
+    st.warning(t("app.outdated_snapshot"))
+    st.stop()
 role = ui.sign_in()
 if role is None:
     st.stop()

@@ -30,11 +30,14 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from dashboard.snapshot import build_snapshot, current_snapshot
+    from dashboard.snapshot import LAYOUT, build_snapshot, current_snapshot, snapshot_layout
 
-    if args.if_missing and current_snapshot() is not None:
-        print(f"snapshot exists: {current_snapshot()}")
+    live = current_snapshot()
+    if args.if_missing and live is not None and snapshot_layout(live) == LAYOUT:
+        print(f"snapshot exists: {live}")
         return 0
+    if args.if_missing and live is not None:
+        print(f"snapshot {live.name} was built by an older version: rebuilding")
     result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep)
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")

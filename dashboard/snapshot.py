@@ -50,6 +50,21 @@ class BuildResult:
 # --- reading the pointer ----------------------------------------------------------------------
 
 
+# The layout of the tables and macros the queries rely on. Raise it whenever a build writes
+# something the queries of this version need; an older snapshot is then rebuilt, not misread.
+LAYOUT = 2
+
+
+def snapshot_layout(path: Path) -> int:
+    """The layout a snapshot was built with (0 for snapshots from before layouts were recorded)."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        columns = {r[0] for r in con.sql("DESCRIBE snapshot_meta").fetchall()}
+        return con.sql("SELECT layout FROM snapshot_meta").fetchall()[0][0] if "layout" in columns else 0
+    finally:
+        con.close()
+
+
 def current_snapshot(snapshot_dir: Path | None = None) -> Path | None:
     """The live snapshot file, or None when none has been published."""
     folder = Path(snapshot_dir or paths.snapshots_dir())
@@ -288,9 +303,10 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
         ])
         con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
                        $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
-                       $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources""", {
+                       $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
+                       $layout::INTEGER AS layout""", {
             "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
-            "app_version": __version__, "seconds": time.monotonic() - started,
+            "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
             "sources": json.dumps(sorted({ts.describe() for ts in table_sources.values()})),
         })
         con.execute("CHECKPOINT")

@@ -19,7 +19,7 @@ from dashboard import access, data, history, jobs, paths
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
-from dashboard.snapshot import current_snapshot
+from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout
 
 STALE_AFTER = dt.timedelta(hours=24)
 ROLE_KEY = "_signed_in_role"
@@ -116,6 +116,17 @@ def policy() -> Policy:
 
 def live_snapshot() -> Path | None:
     return current_snapshot()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _layout(path: str) -> int:
+    return snapshot_layout(Path(path))
+
+
+def snapshot_outdated() -> bool:
+    """The live snapshot was built by an older version whose tables this version cannot read."""
+    snapshot = live_snapshot()
+    return snapshot is not None and _layout(str(snapshot)) != LAYOUT
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -171,6 +171,24 @@ def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
     assert any("python -m dashboard snapshot" in i.value for i in at.info)
 
 
+def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path, use_data_dir):
+    import shutil
+
+    import duckdb
+
+    from dashboard.snapshot import current_snapshot
+
+    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    con = duckdb.connect(str(current_snapshot(tmp_path / "snapshots")))
+    con.execute("ALTER TABLE snapshot_meta DROP COLUMN layout")
+    con.close()
+    use_data_dir(tmp_path)
+    at = _app()
+    assert not at.exception
+    assert any("älteren Programmversion" in w.value for w in at.warning)
+    assert not at.metric
+
+
 def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
     import shutil
 

@@ -19,6 +19,15 @@ def test_demo_then_snapshot_then_if_missing(tmp_path, use_data_dir, capsys):
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "published" in out and "@" not in out  # counts and file names only, no personal data
+    # A snapshot from an older version (no layout recorded) is rebuilt by --if-missing.
+    import duckdb
+
+    con = duckdb.connect(str(first))
+    con.execute("ALTER TABLE snapshot_meta DROP COLUMN layout")
+    con.close()
+    assert main(["snapshot", "--if-missing"]) == 0
+    assert current_snapshot(tmp_path / "snapshots") != first
+    assert "older version: rebuilding" in capsys.readouterr().out
 
 
 def test_demo_is_deterministic(tmp_path):
