@@ -11,6 +11,7 @@ Steps (each reports into one table, written as JSON too):
             the time of the same page's SQL run directly in DuckDB (the dashboard's overhead ratio)
   server    peak memory of a Streamlit server after a browser visited every page
   export    a 1M-row CSV export job
+  load      20 concurrent sessions running every page against one server
 The budget (docs/PERFORMANCE.md) is checked and each line says whether it holds.
 """
 
@@ -220,7 +221,7 @@ def step_server(data_dir: Path) -> None:
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve, wait_idle
 
     with serve(data_dir) as url, sync_playwright() as p:
-        pid = _server_pid(url)
+        pid = url.pid
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
         for path in ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"):
@@ -229,15 +230,6 @@ def step_server(data_dir: Path) -> None:
         browser.close()
         peak = _vm_hwm(pid)
     report("server", "peak RSS after every page", peak, "MB", BUDGET["server_mb"])
-
-
-def _server_pid(url: str) -> int:
-    port = url.rsplit(":", 1)[1]
-    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
-    for line in out.splitlines():
-        if "streamlit" in line and f"--server.port {port}" in line:
-            return int(line.split()[0])
-    raise RuntimeError("server process not found")
 
 
 def _vm_hwm(pid: int) -> float:
@@ -266,8 +258,31 @@ def step_export(data_dir: Path) -> None:
                note=f"{job.size / 1e6:,.0f} MB")
 
 
+def step_load(data_dir: Path) -> None:
+    """20 concurrent sessions (websocket protocol, tests/wsclient.py) run every page once each."""
+    import asyncio
+    import concurrent.futures
+
+    sys.path.insert(0, str(ROOT))
+    from tests.e2e.conftest import serve
+    from tests.wsclient import load
+
+    pages = ["", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"]
+    with serve(data_dir) as url:
+        started = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own event loop
+            result = pool.submit(asyncio.run, load(url, sessions=20, pages=pages)).result()
+        seconds = time.perf_counter() - started
+    titles = ["DSGVO-Compliance-Cockpit", "Löschfristen", "Betroffenenanfragen", "Einwilligungen", "Datenpannen",
+              "Exporte", "Datenqualität"]
+    wrong = [r for r in result.runs if not any(titles[pages.index(r.page)] in h for h in r.headings)]
+    report("load", f"20 sessions x {len(pages)} pages: errors", len(result.errors) + len(wrong), "", 0)
+    report("load", "page run p50", result.quantile(0.5), "s", note=f"{len(result.runs)} runs in {seconds:.0f} s")
+    report("load", "page run p95", result.quantile(0.95), "s")
+
+
 STEPS = {"generate": step_generate, "snapshot": step_snapshot, "postgres": step_postgres, "pages": step_pages,
-         "server": step_server, "export": step_export}
+         "server": step_server, "export": step_export, "load": step_load}
 
 
 def main(argv: list[str] | None = None) -> int:

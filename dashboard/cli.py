@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dashboard import paths
 from dashboard.policy import PolicyError
+from dashboard.snapshot import BuildError
 from dashboard.sources import SourceError
 
 
@@ -79,7 +80,7 @@ def _export(args: argparse.Namespace) -> int:
 
     from dashboard import jobs
 
-    params = _iso_dates(json.loads(args.params)) if args.params else {}
+    params = {"params": _iso_dates(json.loads(args.params))} if args.params else {}
     for key in ("as_of", "system", "contact_id", "query", "filename"):
         value = getattr(args, key)
         if value is not None:
@@ -163,6 +164,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
-    except (SourceError, PolicyError, ValueError, PermissionError) as exc:
+    except (SourceError, BuildError, PolicyError, ValueError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

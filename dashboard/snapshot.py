@@ -30,7 +30,7 @@ import polars as pl
 from dashboard import __version__, deadlines, history, paths, queries
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table
-from dashboard.sources import SourceError, TableSource, load_sources, stage
+from dashboard.sources import SourceError, TableSource, load_sources, stage, writing_failed
 
 log = logging.getLogger(__name__)
 POINTER = "CURRENT"
@@ -48,6 +48,15 @@ class BuildResult:
 
 
 # --- reading the pointer ----------------------------------------------------------------------
+
+
+class BuildError(RuntimeError):
+    """The build failed for a reason other than a source (disk, memory); nothing was published."""
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
@@ -125,11 +134,16 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, ts: TableSource, sta
         "FROM _checked WHERE _reason <> ''",
         {"t": table.name, "s": ts.describe()},
     )
+    # Lines the reader could not parse at all (stage() kept them with their line and reason).
+    con.execute(f"INSERT INTO rejected_rows SELECT $t, $s, NULL, source_row, reason FROM {staging}_rejects",
+                {"t": table.name, "s": ts.describe()})
     casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {c.type}) AS {_q(c.name)}" for c in table.columns)
     con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts} FROM _checked WHERE _reason = '' ORDER BY _row")
     accepted = con.sql(f"SELECT count(*) FROM {_q(table.name)}").fetchall()[0][0]
     rejected = con.sql("SELECT count(*) FROM _checked WHERE _reason <> ''").fetchall()[0][0]
+    rejected += con.sql(f"SELECT count(*) FROM {staging}_rejects").fetchall()[0][0]
     con.execute("DROP TABLE _checked")
+    con.execute(f"DROP TABLE {staging}_rejects")
     return accepted, rejected
 
 
@@ -248,19 +262,26 @@ def build_snapshot(
     version = built_at.strftime("%Y%m%dT%H%M%S%fZ")
     with _build_lock(folder):
         tmp = folder / f".building-{version}.duckdb"
+        final = folder / f"{PREFIX}{version}.duckdb"
+        pointer_tmp = folder / f".building-{POINTER}"
         try:
             counts = _build_into(tmp, table_sources, policy, built_at, started)
-            final = folder / f"{PREFIX}{version}.duckdb"
             _fsync(tmp)
             os.replace(tmp, final)
-            pointer_tmp = folder / f".building-{POINTER}"
             pointer_tmp.write_text(final.name, encoding="utf-8")
             _fsync(pointer_tmp)
             os.replace(pointer_tmp, folder / POINTER)
             _fsync(folder)
-        except BaseException:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        except BaseException as exc:
+            # Nothing half-built stays behind, and the pointer still names the previous snapshot.
+            live = current_snapshot(folder)
+            for leftover in (tmp, tmp.with_name(tmp.name + ".wal"), pointer_tmp):
                 leftover.unlink(missing_ok=True)
+            if live != final:
+                final.unlink(missing_ok=True)
+            if isinstance(exc, duckdb.Error | OSError):  # e.g. the disk filled up: say so in one line
+                raise BuildError(f"snapshot build failed: {_first_line(exc)}; "
+                                 "the previous snapshot stays live") from exc
             raise
         _prune(folder, keep, final)
     log.info("published after %.1f s", time.monotonic() - started)
@@ -289,6 +310,8 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
             try:
                 accepted, rejected = _validate(con, table, ts, "_staging")
             except duckdb.Error as exc:
+                if writing_failed(exc):
+                    raise
                 raise SourceError(f"{ts.describe()}: table {table.name}: {exc}") from exc
             con.execute("DROP TABLE _staging")
             counts[table.name] = (read, accepted, rejected)

@@ -109,40 +109,78 @@ def _text_or_native(column: str, type_: str) -> str:
 
 
 def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
-    """Load one source table into staging table ``target``; returns the rows read."""
+    """Load one source table into staging table ``target``; returns the rows read.
+
+    Lines that cannot be parsed at all (broken quoting, wrong number of fields, invalid UTF-8, not
+    JSON) are not lost and do not stop the build: they go to ``<target>_rejects`` with their line
+    number and the reason, and count as read.
+    """
     table = BY_NAME[ts.table]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {target}_rejects (source_row BIGINT, reason VARCHAR)")
     try:
         if ts.kind == "postgres":
             _stage_postgres(con, ts, table, target)
         else:
-            if not Path(ts.location).is_file():
+            path = Path(ts.location)
+            if not path.is_file():
                 raise SourceError(f"{ts.describe()}: file not found")
-            reader = {
-                "csv": "read_csv($path, all_varchar = true, header = true)",
-                "parquet": "read_parquet($path)",
-                "jsonl": "read_ndjson_objects($path)",
-            }[ts.kind]
             params = {"path": ts.location}
-            if ts.kind == "jsonl":
-                # Every line's keys: a column that first appears late in the file must not be missed.
-                keys = con.sql(f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {reader}", params=params).fetchall()
-                available = {k: "VARCHAR" for (k,) in keys}
-                if not available:  # an empty export: no rows, so no columns to check
-                    available = {ts.columns.get(c.name, c.name): "VARCHAR" for c in table.columns}
-                select = _projection(
-                    table, ts, available,
-                    lambda c, _t: f"NULLIF(trim(json ->> '{c.replace(chr(39), chr(39) * 2)}'), '')",
-                )
+            if path.stat().st_size == 0:  # an empty export: no rows (and no header to check)
+                available = {ts.columns.get(c.name, c.name): "VARCHAR" for c in table.columns}
+                select = _projection(table, ts, available, lambda c, _t: "NULL::VARCHAR")
+                con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} LIMIT 0")
+            elif ts.kind == "csv":
+                _stage_csv(con, ts, table, target, params)
+            elif ts.kind == "jsonl":
+                _stage_jsonl(con, ts, table, target, params)
             else:
-                described = con.sql(f"DESCRIBE SELECT * FROM {reader}", params=params).fetchall()
-                available = {row[0]: row[1] for row in described}
-                select = _projection(table, ts, available, _text_or_native)
-            con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM {reader}", params)
+                described = con.sql("DESCRIBE SELECT * FROM read_parquet($path)", params=params).fetchall()
+                select = _projection(table, ts, {row[0]: row[1] for row in described}, _text_or_native)
+                con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM read_parquet($path)", params)
     except SourceError:
         raise
     except (duckdb.Error, OSError) as exc:
+        if writing_failed(exc):
+            raise  # the snapshot could not be written (disk full): not the source's fault
         raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
-    return con.sql(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    staged = con.sql(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    return staged + con.sql(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]
+
+
+def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) -> None:
+    reader = ("read_csv($path, all_varchar = true, header = true, store_rejects = true, "
+              "rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans')")
+    # The header alone decides the columns; a broken line further down must not break the sniffing.
+    described = con.sql("DESCRIBE SELECT * FROM read_csv($path, all_varchar = true, header = true, "
+                        "ignore_errors = true)", params=params).fetchall()
+    select = _projection(table, ts, {row[0]: row[1] for row in described}, _text_or_native)
+    con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM {reader}", params)
+    con.execute(f"""
+        INSERT INTO {target}_rejects
+        SELECT line, 'line ' || line || ': ' || string_agg(
+                   DISTINCT coalesce(column_name || ': ', '') || error_message, '; ')
+        FROM _csv_reject_errors GROUP BY line ORDER BY line""")
+    con.execute("DROP TABLE IF EXISTS _csv_reject_errors")
+    con.execute("DROP TABLE IF EXISTS _csv_reject_scans")
+
+
+def _stage_jsonl(con, ts: TableSource, table: Table, target: str, params: dict) -> None:
+    # Every line, in file order; a line that is not JSON (or not UTF-8) reads as NULL and is set aside.
+    con.execute("CREATE OR REPLACE TEMP TABLE _jsonl AS SELECT row_number() OVER () AS line, json "
+                "FROM read_ndjson_objects($path, ignore_errors = true)", params)
+    con.execute(f"INSERT INTO {target}_rejects SELECT line, 'line ' || line || ': not valid JSON or not UTF-8' "
+                "FROM _jsonl WHERE json IS NULL")
+    # Every line's keys: a column that first appears late in the file must not be missed.
+    keys = con.sql("SELECT DISTINCT unnest(json_keys(json)) AS k FROM _jsonl WHERE json IS NOT NULL").fetchall()
+    available = {k: "VARCHAR" for (k,) in keys}
+    if not available:  # no valid line: no columns to check
+        available = {ts.columns.get(c.name, c.name): "VARCHAR" for c in table.columns}
+    select = _projection(
+        table, ts, available,
+        lambda c, _t: f"NULLIF(trim(json ->> '{c.replace(chr(39), chr(39) * 2)}'), '')",
+    )
+    con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _jsonl WHERE json IS NOT NULL ORDER BY line")
+    con.execute("DROP TABLE _jsonl")
 
 
 def _stage_postgres(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target: str) -> None:
@@ -166,6 +204,12 @@ def _stage_postgres(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Tabl
         raise
     except Exception as exc:  # the driver raises its own DB-API error classes
         raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
+
+
+def writing_failed(exc: BaseException) -> bool:
+    """The error is about writing the snapshot (disk full, file too large), not about reading a source."""
+    text = str(exc)
+    return ".building-" in text or any(m in text for m in ("No space left", "File too large", "Disk full"))
 
 
 def _first_line(exc: BaseException) -> str:

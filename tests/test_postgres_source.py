@@ -124,3 +124,60 @@ def test_unreachable_postgres_keeps_previous_snapshot(demo_data_dir, tmp_path, m
     monkeypatch.delenv("HELPDESK_PG_DSN")
     with pytest.raises(SourceError, match="HELPDESK_PG_DSN is not set"):
         build_snapshot(sources, data_dir=tmp_path / "data")
+
+
+def test_postgres_stopped_mid_stream_fails_cleanly(tmp_path, monkeypatch):
+    """The server dies while a large table streams: a clear error, no temporary file, old snapshot live."""
+    import threading
+    import time
+
+    from tests.conftest import write_store
+    from tests.pg import postgres_server
+
+    with postgres_server() as server:
+        if not server.embedded:
+            pytest.skip("TEST_PG_DSN points at a server this test must not stop")
+        with pg.connect(server.dsn) as conn, conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA helpdesk")
+            cur.execute("""CREATE TABLE helpdesk.tickets AS
+                SELECT 'T' || g AS ticket_id, 'C' || (g % 1000) AS contact_id,
+                       now() - interval '300 days' AS opened_at, now() - interval '200 days' AS closed_at,
+                       'closed' AS status, 'network' AS category, 3 AS message_count
+                FROM generate_series(1, 4000000) g""")
+            conn.commit()
+        sources = write_store(tmp_path / "src", {})
+        data = tmp_path / "data"
+        previous = build_snapshot(sources, data_dir=data).path
+        text = sources.read_text(encoding="utf-8").replace(
+            '[tables.tickets]\nsource = "fixture"\nfile = "tickets.jsonl"',
+            '[tables.tickets]\nsource = "db"\nquery = "SELECT * FROM helpdesk.tickets"')
+        sources.write_text(text + '\n[sources.db]\nkind = "postgres"\ndsn_env = "MIDSTREAM_PG_DSN"\n', encoding="utf-8")
+        monkeypatch.setenv("MIDSTREAM_PG_DSN", server.dsn)
+        outcome: dict = {}
+
+        def build() -> None:
+            try:
+                build_snapshot(sources, data_dir=data)
+                outcome["ok"] = True
+            except Exception as exc:  # noqa: BLE001 - the test inspects what came out
+                outcome["error"] = exc
+
+        builder = threading.Thread(target=build)
+        builder.start()
+        # Stop the server once the ticket query is running.
+        deadline = time.monotonic() + 30
+        with pg.connect(server.dsn) as conn, conn.cursor() as cur:
+            while time.monotonic() < deadline:
+                cur.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%helpdesk.tickets%' "
+                            "AND pid <> pg_backend_pid()")
+                if cur.fetchone()[0]:
+                    break
+                conn.rollback()  # statistics are a snapshot per transaction: look again
+                time.sleep(0.05)
+        server.stop()
+        builder.join(timeout=120)
+    assert "error" in outcome, "the build finished before the server stopped"
+    assert isinstance(outcome["error"], SourceError), repr(outcome["error"])
+    assert "db (postgres: query): table tickets" in str(outcome["error"])
+    assert current_snapshot(data / "snapshots") == previous
+    assert not [p for p in (data / "snapshots").iterdir() if p.name.startswith(".building-")]

@@ -98,12 +98,31 @@ def test_failing_source_keeps_previous_snapshot(tmp_path):
     assert list_snapshots(data / "snapshots") == [first]
 
 
+def test_unparseable_lines_are_kept_aside_with_line_and_reason(tmp_path):
+    data = tmp_path / "data"
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
+    hold = ('{"hold_id": "H1", "record_type": "ticket", "record_id": "T1", "kind": "legal", "reason": "x", '
+            '"set_by": "y", "set_at": "2026-01-01T00:00:00Z"}\n')
+    (tmp_path / "src" / "holds.jsonl").write_bytes(hold.encode() + b'{"hold_id": "H2", broken\n'
+                                                   + b'{"hold_id": "H\xe4"}\n')
+    result = build_snapshot(sources, data_dir=data)
+    assert result.tables["holds"] == (3, 1, 2)  # read = accepted + rejected, nothing lost
+    con = duckdb.connect(str(result.path), read_only=True)
+    reasons = con.sql("SELECT source_row, reason FROM rejected_rows WHERE table_name = 'holds' "
+                      "ORDER BY source_row").fetchall()
+    assert reasons == [(2, "line 2: not valid JSON or not UTF-8"), (3, "line 3: not valid JSON or not UTF-8")]
+
+
 def test_corrupt_file_fails_with_source_and_cause(tmp_path):
     data = tmp_path / "data"
     sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
     first = build_snapshot(sources, data_dir=data).path
-    (tmp_path / "src" / "holds.jsonl").write_text('{"hold_id": "H1", broken\n', encoding="utf-8")
-    with pytest.raises(SourceError, match="holds"):
+    (tmp_path / "src" / "contracts.parquet").write_bytes(b"PAR1 this is not parquet")
+    text = sources.read_text(encoding="utf-8").replace(
+        '[tables.contracts]\nsource = "fixture"\nfile = "contracts.jsonl"',
+        '[tables.contracts]\nsource = "pq"\nfile = "contracts.parquet"')
+    sources.write_text(text + f'\n[sources.pq]\nkind = "parquet"\npath = "{tmp_path / "src"}"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match=r"pq \(parquet: .*contracts.parquet\): table contracts"):
         build_snapshot(sources, data_dir=data)
     assert current_snapshot(data / "snapshots") == first
     assert not [p for p in (data / "snapshots").iterdir() if p.name.startswith(".building-")]

@@ -53,10 +53,22 @@ def serve(data_dir: Path, **env: str) -> Iterator[str]:
         else:
             proc.kill()
             raise RuntimeError("streamlit did not start: " + proc.stderr.read().decode(errors="replace")[-2000:])
-        yield url
+        served = Served(url)
+        served.pid = proc.pid
+        yield served
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+class Served(str):
+    """The app's URL, which also knows the server's process id."""
+
+    pid: int
+
+
+def server_pid(url: str) -> int:
+    return url.pid
 
 
 @pytest.fixture(scope="session")

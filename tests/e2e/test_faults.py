@@ -1,0 +1,51 @@
+"""The Streamlit process killed during an export job: after a restart the job shows as failed
+(interrupted), its partial file is gone, and a re-run from the Exporte page succeeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import sqlite3
+
+from dashboard import jobs
+from tests.e2e.conftest import serve, server_pid, wait_idle
+
+
+def test_server_killed_during_an_export(browser, demo_data_dir, tmp_path):
+    shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
+    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    with serve(tmp_path) as url:
+        pid = server_pid(url)
+        # The server's worker has taken a job and written half of its file ...
+        job = store.create("deletion_worklist", {"system": "helpdesk", "as_of": dt.date(2026, 11, 26)},
+                           "demo:dpo", "dpo")
+        store.start(job.id)
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE jobs SET owner_pid = ? WHERE id = ?", (pid, job.id))
+        partial = store.output_path(job, "loeschliste_helpdesk_2026-11-26.csv.part")
+        partial.write_text("record_type;record_id\nticket;T1\n", encoding="utf-8")
+        os.kill(pid, signal.SIGKILL)  # ... when the process is killed.
+    assert store.get(job.id).status == "running"
+    with serve(tmp_path) as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/exporte")
+        wait_idle(page)
+        page.wait_for_selector("text=interrupted by restart", timeout=30_000)
+        assert store.get(job.id).status == "failed"
+        assert not partial.exists() and not partial.parent.exists()
+        card = page.locator("[data-testid=stVerticalBlock]").filter(
+            has=page.get_by_text("interrupted by restart")).filter(has=page.get_by_role("button", name="Erneut")).last
+        card.get_by_role("button", name="Erneut").click()
+        download = page.get_by_role("button", name=re.compile(r"^loeschliste_helpdesk_2026-11-26\.csv herunterladen"))
+        download.first.wait_for(timeout=60_000)
+        with page.expect_download(timeout=30_000) as info:
+            download.first.click()
+        target = tmp_path / "download.csv"
+        info.value.save_as(target)
+        lines = target.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0] == "record_type;record_id;category;retained_until;days_overdue" and len(lines) > 100
+        page.context.close()
