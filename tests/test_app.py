@@ -217,6 +217,7 @@ def test_requests_filter_and_drill_down(demo_data_dir, use_data_dir):
     assert not at.exception
     assert any(s.value.startswith("Anfrage ") for s in at.subheader)
     assert "Rechnungen" in [m.label for m in at.metric]
+    assert "Auskunftspaket Art. 15 (ZIP)" in [b.label for b in at.button]  # answer it from here
 
 
 def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_dir, monkeypatch):
@@ -228,6 +229,7 @@ def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_
     assert not at.exception
     text = " ".join(str(m.value) for m in at.markdown)
     assert "@" not in text and "•••" in text
+    assert "Auskunftspaket Art. 15 (ZIP)" not in [b.label for b in at.button]
 
 
 def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):

@@ -105,6 +105,11 @@ def _detail(request_id: str) -> None:
         for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
             label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
             cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
+        # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
+        if row["contact_id"] and ui.sees_personal_data():
+            kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
+            for kind in kinds:
+                ui.export_button(kind, {"contact_id": row["contact_id"]}, key=f"{kind}_{request_id}")
 
 
 def render() -> None:

@@ -56,6 +56,25 @@ def _forecast(as_of) -> None:
     st.plotly_chart(fig, width="stretch")
 
 
+def _backlog_trend() -> None:
+    """The deletion backlog over earlier snapshots (from the KPI history; it outlives pruning)."""
+    series = ui.kpi_history().series()
+    backlog = series.filter(pl.col("kpi").is_in(["retention_due", "retention_approaching"]))
+    if backlog.is_empty():
+        st.caption(t("overview.no_history"))
+        return
+    shown = backlog.with_columns(pl.col("kpi").replace({k: t(f"report.{k}") for k in ("retention_due",
+                                                                                      "retention_approaching")}),
+                                 pl.col("kind").replace({"build": t("overview.kind_build"),
+                                                         "backfill": t("overview.kind_backfill")}))
+    fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kpi", line_dash="kind", markers=True,
+                  title=t("retention.backlog_trend"),
+                  labels={"as_of": t("overview.as_of"), "value": t("retention.records_unit"), "kpi": "",
+                          "kind": t("overview.kind")})
+    fig.update_yaxes(rangemode="tozero")
+    st.plotly_chart(fig, width="stretch")
+
+
 def _lists(filters: dict) -> None:
     st.subheader(t("retention.list"))
     c1, c2 = st.columns([2, 1])
@@ -110,7 +129,11 @@ def render() -> None:
     summary = ui.query("retention_summary", **filters)
     subjects = ui.query("deletable_subjects", as_of=filters["as_of"], limit=LIST_LIMIT)
     _figures(summary, subjects)
-    _forecast(filters["as_of"])
+    left, right = st.columns(2)
+    with left:
+        _forecast(filters["as_of"])
+    with right:
+        _backlog_trend()
     _lists(filters)
     _worklists(filters["as_of"])
     _subjects(subjects, filters["as_of"])
