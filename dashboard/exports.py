@@ -161,6 +161,20 @@ def _subject_frames(con, contact_id: str, progress: Progress) -> dict[str, pl.Da
     return frames
 
 
+def _subject_data(job, progress: Progress) -> tuple[str, dict[str, pl.DataFrame], dt.date]:
+    """The job's data subject, their data per category, and the date of the snapshot it comes from."""
+    contact_id = job.params.get("contact_id")
+    if not contact_id:
+        raise ExportError(f"{job.kind} needs a data subject (contact_id)")
+    con = _snapshot_connection()
+    try:
+        frames = _subject_frames(con, contact_id, progress)
+        as_of = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
+    finally:
+        con.close()
+    return contact_id, frames, as_of
+
+
 def _csv_text(frame: pl.DataFrame) -> bytes:
     safe = frame.with_columns(pl.col(c).map_elements(neutralise, return_dtype=pl.String)
                               for c, t in frame.schema.items() if t == pl.String)
@@ -193,15 +207,7 @@ def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date
 
 def subject_access(job, store, progress: Progress) -> tuple[Path, int]:
     """Art. 15: a ZIP with one CSV per category of the subject's data and the Art. 15(1) summary."""
-    contact_id = job.params.get("contact_id")
-    if not contact_id:
-        raise ExportError("a subject access package needs a data subject (contact_id)")
-    con = _snapshot_connection()
-    try:
-        frames = _subject_frames(con, contact_id, progress)
-        as_of = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
-    finally:
-        con.close()
+    contact_id, frames, as_of = _subject_data(job, progress)
     target = store.output_path(job, _filename(f"auskunft_art15_{contact_id}", ".zip"))
     part = target.with_name(target.name + ".part")
     with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -218,14 +224,7 @@ PROVIDED = ("contact", "tickets", "consents", "requests")  # what the subject ga
 
 def portability(job, store, progress: Progress) -> tuple[Path, int]:
     """Art. 20: the data the subject provided, structured and machine-readable (JSON)."""
-    contact_id = job.params.get("contact_id")
-    if not contact_id:
-        raise ExportError("a portability export needs a data subject (contact_id)")
-    con = _snapshot_connection()
-    try:
-        frames = _subject_frames(con, contact_id, progress)
-    finally:
-        con.close()
+    contact_id, frames, _ = _subject_data(job, progress)
     document = {"format": "aelvirionek-art20-v1", "contact_id": contact_id,
                 "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 **{c: json.loads(frames[c].write_json()) for c in PROVIDED}}
