@@ -53,6 +53,7 @@ def _forecast(as_of) -> None:
                  labels={"month": t("requests_page.month"), "records": t("retention.records_unit"),
                          "category": t("col.category")})
     fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
     st.plotly_chart(fig, width="stretch")
 
 
@@ -72,6 +73,7 @@ def _backlog_trend() -> None:
                   labels={"as_of": t("overview.as_of"), "value": t("retention.records_unit"), "kpi": "",
                           "kind": t("overview.kind")})
     fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
     st.plotly_chart(fig, width="stretch")
 
 
