@@ -20,7 +20,7 @@ import polars as pl
 
 from dashboard import data, queries
 from dashboard.deadlines import BERLIN
-from dashboard.i18n import code_labels, label
+from dashboard.i18n import code_labels
 from dashboard.paths import PROJECT_ROOT
 from dashboard.policy import load_policy
 from dashboard.snapshot import current_snapshot
@@ -278,8 +278,4 @@ def run(job, store, progress: Progress) -> tuple[Path, int]:
     except KeyError:
         raise ExportError(f"unknown export kind {job.kind!r}") from None
     return handler(job, store, progress)
-
-
-def kind_label(kind: str, lang: str = "de") -> str:
-    return label(f"export_kind.{kind}", lang)
 

@@ -65,3 +65,15 @@ def test_art34_status_twin(con):
                                                  (None, "a", "c")):
         sql_value = _one(con, "SELECT art34_status($r, $i::TIMESTAMPTZ, $e)", {"r": risk, "i": at, "e": exemption})
         assert sql_value == d.art34_status(risk, at, exemption), (risk, at, exemption)
+
+
+def test_berlin_date_twin(con):
+    """R1.2: the snapshot's Berlin calendar date of a UTC timestamp (received_date, closed_date) is
+    the same as deadlines.berlin_date, around midnight and across both DST changes."""
+    moments = [dt.datetime(2026, 3, 28, 22, 59, tzinfo=dt.UTC), dt.datetime(2026, 3, 28, 23, 0, tzinfo=dt.UTC),
+               dt.datetime(2026, 3, 29, 21, 59, tzinfo=dt.UTC), dt.datetime(2026, 3, 29, 22, 0, tzinfo=dt.UTC),
+               dt.datetime(2026, 10, 24, 21, 59, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 22, 59, tzinfo=dt.UTC),
+               dt.datetime(2026, 10, 25, 23, 0, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)]
+    for moment in moments:
+        sql_value = _one(con, "SELECT timezone('Europe/Berlin', $m::TIMESTAMPTZ)::DATE", {"m": moment})
+        assert sql_value == d.berlin_date(moment), moment
