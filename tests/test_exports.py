@@ -183,6 +183,24 @@ def test_csv_dialect_for_german_excel_and_formula_injection(store):
     assert odd.status == "failed" and "delimiter must be one of" in odd.error
 
 
+def test_incident_register_export(store, demo_data_dir, use_data_dir):
+    from dashboard import data
+    from dashboard.snapshot import current_snapshot
+
+    use_data_dir(demo_data_dir)
+    now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
+    params = {"as_of": now, "warning_hours": 24, "clocks": [], "limit": None}
+    job = _run(store, "list_csv", {"query": "incident_register", "drop": ["total_rows"], "params": params})
+    assert job.status == "succeeded", job.error
+    rows = _rows(job.path, ";")
+    header = rows[0]
+    assert header[:3] == ["incident_id", "title", "type"] and "total_rows" not in header
+    expected = data.run(data.connect(current_snapshot(demo_data_dir / "snapshots")), "incident_register", **params)
+    assert job.rows == len(rows) - 1 == expected.height > 40
+    deadlines = [r[header.index("notification_deadline")] for r in rows[1:] if r[header.index("notification_deadline")]]
+    assert deadlines and all(d.endswith(("+01", "+02")) for d in deadlines)  # Europe/Berlin with its offset
+
+
 def test_subject_access_zip_for_the_fixture_subject(store):
     job = _run(store, "subject_access", {"contact_id": "S1"})
     assert job.status == "succeeded", job.error

@@ -72,6 +72,8 @@ def con(tmp_path_factory):
         _ticket("T-c14", "C14", closed="2025-08-31"),
         # C15: due, but an erasure request under statutory retention holds the subject.
         _ticket("T-c15", "C15", closed="2026-01-31"),
+        # C1: due, but the subject's access request Q-overdue is still open.
+        _ticket("T-c1", "C1", closed="2026-01-31"),
     ]
     contracts = [
         {"contract_id": "V-c12", "contact_id": "C12", "start_date": "2020-01-01", "status": "active"},
@@ -224,9 +226,9 @@ def test_retention_summary_and_holds(con):
     summary = {r["category"]: r for r in data.run(con, "retention_summary", **RETENTION).iter_rows(named=True)}
     support = summary["support_communication"]
     # due: T-due, T-released, T-c10, T-c11a, T-c12, T-c13b, T-c14; approaching: T-edge, T-c11b;
-    # held: T-legal, T-restricted, T-c13 (open incident), T-c15 (erasure, statutory retention).
-    assert (support["due"], support["approaching"], support["held"]) == (7, 2, 4)
-    assert support["records"] == 14 and support["bytes_due"] == 1024
+    # held: T-legal, T-restricted, T-c13 (open incident), T-c15 (erasure, statutory retention), T-c1 (open request).
+    assert (support["due"], support["approaching"], support["held"]) == (7, 2, 5)
+    assert support["records"] == 15 and support["bytes_due"] == 1024
     assert support["oldest_due_since"] == dt.date(2026, 2, 28)  # T-c14, clamped from 08-31
     billing = summary["billing"]
     assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (1, 0, 1, 4)
@@ -243,7 +245,7 @@ def test_held_records_never_in_due_list(con):
     held = _records(con, statuses=["held"])
     reasons = dict(zip(held["record_id"], held["hold_kind"], strict=True))
     assert reasons == {"T-legal": "legal", "T-restricted": "restriction", "R-tax": "tax", "T-c13": "incident",
-                       "T-c15": "erasure_statutory"}
+                       "T-c15": "erasure_statutory", "T-c1": "open_request"}
     assert held.filter(held["record_id"] == "T-legal")["hold_review_date"].item() == dt.date(2027, 2, 1)
     assert held["days_overdue"].null_count() == held.height
 
@@ -251,7 +253,7 @@ def test_held_records_never_in_due_list(con):
 def test_retention_list_filters(con):
     counted = data.run(con, "retention_list_count", **{**RETENTION, "statuses": [], "until_from": None,
                                                         "until_to": None})["total_rows"].item()
-    assert _records(con).height == counted == 9 + 2 + 5  # due + approaching + held
+    assert _records(con).height == counted == 9 + 2 + 6  # due + approaching + held
     assert data.run(con, "retention_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
                                                     "until_from": None, "until_to": None})["total_rows"].item() == 1
     clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
