@@ -218,13 +218,13 @@ def step_server(data_dir: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from playwright.sync_api import sync_playwright
 
-    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, serve, wait_idle
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, URL_PAGES, serve, wait_idle
 
     with serve(data_dir) as url, sync_playwright() as p:
         pid = url.pid
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-        for path in ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"):
+        for path in URL_PAGES:
             page.goto(f"{url}/{path}", timeout=180_000)
             wait_idle(page)
         browser.close()
@@ -264,10 +264,10 @@ def step_load(data_dir: Path) -> None:
     import concurrent.futures
 
     sys.path.insert(0, str(ROOT))
-    from tests.e2e.conftest import serve
+    from tests.e2e.conftest import URL_PAGES, serve
     from tests.wsclient import load
 
-    pages = ["", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"]
+    pages = URL_PAGES
     with serve(data_dir) as url:
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own event loop

@@ -56,8 +56,13 @@ def may_see_personal_data(role: str) -> bool:
     return role in ROLES_WITH_PERSONAL_DATA
 
 
-def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
+def hidden_columns(columns: list[str], role: str) -> list[str]:
+    """The columns ``role`` may not see: for pages (mask_personal) and for exports alike."""
     if may_see_personal_data(role):
-        return frame
-    hidden = [c for c in frame.columns if c in PERSONAL_COLUMNS or c in FREE_TEXT_COLUMNS]
+        return []
+    return [c for c in columns if c in PERSONAL_COLUMNS or c in FREE_TEXT_COLUMNS]
+
+
+def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
+    hidden = hidden_columns(frame.columns, role)
     return frame.with_columns(pl.lit(MASK).alias(c) for c in hidden) if hidden else frame

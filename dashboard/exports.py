@@ -62,11 +62,12 @@ def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: 
                     drop: tuple[str, ...]) -> str:
     """The SELECT list that masks, neutralises formulas and (for German Excel) uses decimal commas."""
     parts = []
+    hidden = set(data.hidden_columns(columns, role))
     for name, type_ in zip(columns, types, strict=True):
         if name in drop:
             continue
         col = f"q.{_q(name)}"
-        if not data.may_see_personal_data(role) and (name in data.PERSONAL_COLUMNS or name in data.FREE_TEXT_COLUMNS):
+        if name in hidden:
             expr = f"'{data.MASK}'"
         elif type_ == "VARCHAR":
             starts = " OR ".join(f"starts_with({col}, chr({ord(c)}))" for c in FORMULA_START)

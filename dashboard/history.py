@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -57,7 +58,8 @@ class KpiHistory:
         try:
             built = data.run(con, "snapshot_info")["built_at"][0].astimezone(dt.UTC)
             now = built.replace(second=0, microsecond=0)
-            figures = kpis.headline(con, now.astimezone(BERLIN).date(), now, (policy or load_policy()).settings)
+            figures = kpis.headline(functools.partial(data.run, con), now.astimezone(BERLIN).date(), now,
+                                    (policy or load_policy()).settings)
         finally:
             con.close()
         self.append(snapshot.name, built, now.astimezone(BERLIN).date(), figures)
@@ -78,7 +80,8 @@ class KpiHistory:
             for _ in range(months):
                 as_of = month_start - dt.timedelta(days=1)
                 moment = dt.datetime.combine(as_of, dt.time(23, 59), BERLIN).astimezone(dt.UTC)
-                self.append(snapshot.name, moment, as_of, kpis.headline(con, as_of, moment, settings), kind="backfill")
+                figures = kpis.headline(functools.partial(data.run, con), as_of, moment, settings)
+                self.append(snapshot.name, moment, as_of, figures, kind="backfill")
                 month_start = as_of.replace(day=1)
                 written += 1
         finally:

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -250,6 +249,10 @@ class JobStore:
                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (_now(), user, role, action, kind, job_id, dumps(params or {}), rows, sha256))
 
+    def audit_users(self) -> list[str]:
+        with self._db() as db:
+            return [r[0] for r in db.execute("SELECT DISTINCT user FROM audit ORDER BY user").fetchall()]
+
     def audit_entries(self, user: str | None = None, kind: str | None = None, since: str | None = None,
                       limit: int | None = None) -> list[dict]:
         clauses, args = [], []
@@ -311,14 +314,12 @@ class JobRunner:
     def __init__(self, store: JobStore, workers: int = 2):
         self.store = store
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
-        self._lock = threading.Lock()
         store.recover_interrupted()
         store.sweep()
 
     def submit(self, kind: str, params: dict, user: str, role: str) -> Job:
         job = self.store.create(kind, params, user, role)
-        with self._lock:
-            self.pool.submit(execute, self.store, job.id)
+        self.pool.submit(execute, self.store, job.id)
         return job
 
     def rerun(self, job: Job, user: str, role: str) -> Job:

@@ -7,10 +7,10 @@ computed one way only, by the query its detail page shows. Aggregates only: no p
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-import duckdb
+import polars as pl
 
-from dashboard import data
 from dashboard.policy import Settings, Threshold
 
 # (key, area, unit): the order of the overview and of the report.
@@ -30,13 +30,13 @@ UNITS = {key: unit for key, _, unit in KPIS}
 AREAS = {key: area for key, area, _ in KPIS}
 
 
-def headline(con: duckdb.DuckDBPyConnection, as_of: dt.date, now: dt.datetime, settings: Settings,
-             run=None) -> dict[str, float | None]:
+def headline(run: Callable[..., pl.DataFrame], as_of: dt.date, now: dt.datetime,
+             settings: Settings) -> dict[str, float | None]:
     """Every headline figure for ``as_of`` (dates) and ``now`` (the 72-hour clocks).
 
-    ``run(name, **params)`` runs a named query; by default on ``con``. The app passes its cached runner.
+    ``run(name, **params)`` runs a named query: ``functools.partial(data.run, con)`` in plain
+    Python, the cached ``ui.query`` in the app.
     """
-    run = run or (lambda name, **params: data.run(con, name, **params))
     req = run("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
     ret = run("retention_summary", as_of=as_of, window_days=settings.approaching_days, categories=[], systems=[])
     consent = {r["purpose"]: r["consent_rate_pct"] for r in run("consent_summary", as_of=as_of).iter_rows(named=True)}

@@ -7,6 +7,7 @@ says exactly what the dashboard says. Aggregates only: no names, ids or free tex
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de") -> tuple[dic
     info = data.run(con, "snapshot_info").row(0, named=True)
     now = info["built_at"].astimezone(dt.UTC).replace(second=0, microsecond=0)
     as_of = now.astimezone(BERLIN).date()
-    figures = kpis.headline(con, as_of, now, settings)
+    figures = kpis.headline(functools.partial(data.run, con), as_of, now, settings)
     headline = pl.DataFrame({
         _title("area", lang): [label(f"nav.{kpis.AREAS[k]}", lang) for k in figures],
         _title("kpi", lang): [_title(k, lang) for k in figures],

@@ -40,13 +40,8 @@ CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption) AS
         ELSE 'not_required'
     END;
 
--- R3.3: the holds in force on a date (from build_retention_records.sql: recorded holds, open
--- requests, open incidents), and the records they hold, one row per record with the deciding hold.
-CREATE OR REPLACE MACRO active_holds(as_of) AS TABLE
-    SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date
-    FROM hold_sources
-    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of);
-
+-- R3.3: the records held on a date (holds, open requests and open incidents resolved to records
+-- by build_retention_records.sql), one row per record with the deciding hold.
 CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     SELECT record_type, record_id, category, system, contact_id, anchor_date, retained_until, attachment_bytes,
            arg_min(kind, (precedence, hold_id)) AS hold_kind, arg_min(reason, (precedence, hold_id)) AS hold_reason,

@@ -171,7 +171,8 @@ def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
     assert any("python -m dashboard snapshot" in i.value for i in at.info)
 
 
-def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path, use_data_dir):
+def _altered_copy(demo_data_dir, tmp_path, sql: str):
+    """A copy of the demo snapshots whose live snapshot was changed by ``sql``."""
     import shutil
 
     import duckdb
@@ -180,9 +181,13 @@ def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path,
 
     shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
     con = duckdb.connect(str(current_snapshot(tmp_path / "snapshots")))
-    con.execute("ALTER TABLE snapshot_meta DROP COLUMN layout")
+    con.execute(sql)
     con.close()
-    use_data_dir(tmp_path)
+    return tmp_path
+
+
+def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path, use_data_dir):
+    use_data_dir(_altered_copy(demo_data_dir, tmp_path, "ALTER TABLE snapshot_meta DROP COLUMN layout"))
     at = _app()
     assert not at.exception
     assert any("älteren Programmversion" in w.value for w in at.warning)
@@ -190,17 +195,8 @@ def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path,
 
 
 def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
-    import shutil
-
-    import duckdb
-
-    from dashboard.snapshot import current_snapshot
-
-    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
-    con = duckdb.connect(str(current_snapshot(tmp_path / "snapshots")))
-    con.execute("UPDATE snapshot_meta SET built_at = built_at - INTERVAL 25 HOUR")
-    con.close()
-    use_data_dir(tmp_path)
+    use_data_dir(_altered_copy(demo_data_dir, tmp_path,
+                               "UPDATE snapshot_meta SET built_at = built_at - INTERVAL 25 HOUR"))
     at = _app()
     assert any("älter als 24 Stunden" in w.value for w in at.sidebar.warning)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -251,7 +252,8 @@ def test_management_report_opens_and_holds_the_headline_figures(store, data_dir)
     con = data.connect(current_snapshot(data_dir / "snapshots"))
     built = data.run(con, "snapshot_info")["built_at"][0]
     now = built.astimezone(dt.UTC).replace(second=0, microsecond=0)
-    figures = kpis.headline(con, now.astimezone(jobs_berlin()).date(), now, load_policy().settings)
+    figures = kpis.headline(functools.partial(data.run, con), now.astimezone(jobs_berlin()).date(), now,
+                            load_policy().settings)
     assert values["Offene Anfragen"] == figures["requests_open"] == 5
     assert values["Löschrückstand (Datensätze)"] == figures["retention_due"]
     assert values["Einwilligungsquote Newsletter (%)"] == figures["consent_rate_newsletter"] == 100.0

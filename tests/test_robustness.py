@@ -210,7 +210,6 @@ def _env() -> dict:
 
 PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",
          "views/exports.py", "views/quality.py")
-URL_PAGES = ["", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet"]
 TITLES = {"": "DSGVO-Compliance-Cockpit", "loeschfristen": "Löschfristen", "anfragen": "Betroffenenanfragen",
           "einwilligungen": "Einwilligungen", "datenpannen": "Datenpannen", "exporte": "Exporte",
           "datenqualitaet": "Datenqualität"}
@@ -223,7 +222,7 @@ def test_twenty_sessions_while_publishing_and_exporting(demo_data_dir, tmp_path,
     import concurrent.futures
     import shutil
 
-    from tests.e2e.conftest import serve
+    from tests.e2e.conftest import URL_PAGES, serve
     from tests.wsclient import load
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")

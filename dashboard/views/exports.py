@@ -73,7 +73,7 @@ def _audit_trail() -> None:
     st.subheader(t("exports.audit"))
     store = ui.runner().store
     c1, c2, c3 = st.columns(3)
-    users = sorted({e["user"] for e in store.audit_entries(limit=5000)})
+    users = store.audit_users()
     user = c1.selectbox(t("exports.audit_user"), [None, *users], key="audit_user",
                         format_func=lambda u: t("app.all") if u is None else u)
     kind = c2.selectbox(t("exports.audit_kind"), [None, *access.PERSONAL_EXPORTS, *access.AGGREGATE_EXPORTS,

@@ -80,7 +80,7 @@ def render() -> None:
     st.title(t("app.title"))
     st.caption(t("overview.intro"))
     policy = ui.policy()
-    figures = kpis.headline(None, ui.today(), ui.now(), policy.settings, run=ui.query)
+    figures = kpis.headline(ui.query, ui.today(), ui.now(), policy.settings)
     previous = ui.kpi_history().previous(ui.live_snapshot().name)
     for area in AREAS:
         st.subheader(t(f"nav.{area}"))

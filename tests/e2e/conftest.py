@@ -14,12 +14,16 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.access import PAGE_ROLES
+
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", "--disable-quic"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
+# Every page's URL path, in navigation order; the overview is the default page, served at the root.
+URL_PAGES = ["" if page == "uebersicht" else page for page in PAGE_ROLES]
 
 pytestmark = pytest.mark.e2e
 

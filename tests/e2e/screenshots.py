@@ -14,10 +14,7 @@ from pathlib import Path
 from dashboard.demo import generate
 from dashboard.history import KpiHistory
 from dashboard.snapshot import build_snapshot
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, serve, wait_idle
-
-# The overview is the default page: its URL is the root ("").
-PAGES = ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, URL_PAGES, serve, wait_idle
 
 
 def _sample_exports(data_dir: Path) -> None:
@@ -38,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--lang", default="de", choices=("de", "en"))
-    parser.add_argument("--pages", default=",".join(PAGES))
+    parser.add_argument("--pages", default=",".join(URL_PAGES))
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

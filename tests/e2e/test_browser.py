@@ -8,10 +8,7 @@ import time
 import pytest
 
 from dashboard.snapshot import build_snapshot
-from tests.e2e.conftest import serve, wait_idle
-
-# The overview is the default page: its URL is the root ("").
-PAGES = ("", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+from tests.e2e.conftest import URL_PAGES, serve, wait_idle
 
 
 def test_overview_renders_with_figures(server, page, tmp_path):
@@ -25,7 +22,7 @@ def test_overview_renders_with_figures(server, page, tmp_path):
     assert (tmp_path / "overview.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", URL_PAGES)
 def test_every_page_renders(server, page, path):
     page.goto(f"{server}/{path}")
     wait_idle(page)
