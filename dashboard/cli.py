@@ -108,6 +108,9 @@ def _backfill(args: argparse.Namespace) -> int:
         print("error: no snapshot published", file=sys.stderr)
         return 2
     store = KpiHistory()
+    recomputed = store.recompute_outdated(live)
+    if recomputed:
+        print(f"{recomputed} stored points of older rules recomputed from {live.name}")
     if args.if_empty and not store.series().is_empty() and (store.series()["kind"] == "backfill").any():
         print("KPI history already backfilled")
         return 0
@@ -154,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--delimiter", choices=(";", ","), help="CSV delimiter (default ';')")
     export.add_argument("--no-bom", action="store_true", help="CSV without the UTF-8 byte-order mark")
     export.set_defaults(run=_export)
-    backfill = sub.add_parser("kpi-backfill", help="recompute past month ends into the KPI history")
+    backfill = sub.add_parser("kpi-backfill",
+                              help="recompute past month ends, and points of older rules, into the KPI history")
     backfill.add_argument("--months", type=int, default=12)
     backfill.add_argument("--if-empty", action="store_true", help="only when no backfill exists yet")
     backfill.set_defaults(run=_backfill)

@@ -155,6 +155,11 @@ def answered_on_time(status: str, closed_on: dt.date | None, deadline: dt.date) 
     return closed_on <= deadline
 
 
+def in_last_days(day: dt.date | None, as_of: dt.date, days: int) -> bool:
+    """R1.9: "the last N days" on ``as_of`` holds exactly N dates: ``as_of - N < day <= as_of``."""
+    return day is not None and as_of - dt.timedelta(days=days) < day <= as_of
+
+
 # --- breaches (R2) ----------------------------------------------------------------------------
 
 NOTIFIABLE_RISKS = frozenset({"risk", "high", None, "unassessed"})  # R2.3: unassessed counts
@@ -182,6 +187,11 @@ class BreachClock:
     late_without_reason: bool
 
 
+def stood_at(moment: dt.datetime | None, at: dt.datetime) -> dt.datetime | None:
+    """R2.4a: a recorded moment counts at ``at`` only if it had happened by then."""
+    return moment if moment is not None and moment <= at else None
+
+
 def breach_clock(
     aware_at: dt.datetime,
     risk: str | None,
@@ -190,14 +200,21 @@ def breach_clock(
     delay_reason: str | None = None,
     warning_hours: int = 24,
 ) -> BreachClock:
-    """R2.4: the 72-hour clock of a confirmed breach on ``as_of``."""
+    """R2.4, R2.4a: the 72-hour clock of a confirmed breach as it stood at ``as_of``.
+
+    The breach must exist then (``aware_at <= as_of``); a notification after ``as_of`` had not
+    happened yet, so the clock is ``open``/``warning``/``overdue`` at that moment, never ``notified_*``.
+    """
     deadline = breach_notification_deadline(aware_at)
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
+    if aware_at > as_of:
+        raise ValueError("the breach was not known yet at as_of (R2.4a: it exists from aware_at)")
     if not breach_notifiable(risk):
         return BreachClock("not_required", deadline, None, False)
-    if authority_notified_at is not None:
-        late_by = (authority_notified_at - deadline).total_seconds() / 3600
+    notified_at = stood_at(authority_notified_at, as_of)
+    if notified_at is not None:
+        late_by = (notified_at - deadline).total_seconds() / 3600
         if late_by <= 0:
             return BreachClock("notified_on_time", deadline, None, False)
         return BreachClock("notified_late", deadline, -late_by, not (delay_reason or "").strip())
@@ -207,19 +224,31 @@ def breach_clock(
     return BreachClock("warning" if hours_left < warning_hours else "open", deadline, hours_left, False)
 
 
-def art34_status(risk: str | None, subjects_informed_at: dt.datetime | None, exemption: str | None) -> str:
-    """R2.3: whether the data subjects had to be told (Art. 34) and whether that is settled.
+def art34_status(risk: str | None, subjects_informed_at: dt.datetime | None, exemption: str | None,
+                 as_of: dt.datetime, exemption_at: dt.datetime | None = None) -> str:
+    """R2.3, R2.4a: whether the data subjects had to be told (Art. 34) and whether that was settled at ``as_of``.
 
     ``informed``; ``exempt`` (an Art. 34(3) a/b/c exemption recorded); ``outstanding`` (high risk,
-    neither); ``to_assess`` (risk not assessed yet: it may turn out high); ``not_required``.
+    neither); ``to_assess`` (risk not assessed yet: it may turn out high); ``not_required``. An
+    information or exemption counts only from its timestamp; an exemption recorded without one is
+    taken as part of the risk assessment and counts throughout.
     """
-    if subjects_informed_at is not None:
+    if stood_at(subjects_informed_at, as_of) is not None:
         return "informed"
     if risk == "high":
-        return "exempt" if exemption else "outstanding"
+        exempt = exemption is not None and (exemption_at is None or exemption_at <= as_of)
+        return "exempt" if exempt else "outstanding"
     if risk in (None, "unassessed"):
         return "to_assess"
     return "not_required"
+
+
+def incident_closed(closed_at: dt.datetime | None, at: dt.datetime) -> bool:
+    """R2.4b: an incident is closed at ``at`` once its ``closed_at`` has passed; one definition everywhere.
+
+    (A record that says "closed" without ``closed_at`` never reaches a snapshot: the build rejects it.)
+    """
+    return stood_at(closed_at, at) is not None
 
 
 # --- retention (R3) ---------------------------------------------------------------------------
@@ -235,21 +264,46 @@ def retention_end(category: str, anchor: dt.date, policy: Policy | None = None) 
     return add_months(start, months)
 
 
-def retention_status(retained_until: dt.date, as_of: dt.date, held: bool, window_days: int) -> str:
-    """R3.4: ``held``, ``due`` (past retention), ``approaching`` (within the window) or ``retained``."""
+def retention_status(retained_until: dt.date, as_of: dt.date, held: bool, window_days: int,
+                     erasure_due: bool = False) -> str:
+    """R3.4: ``held``, ``due`` (past retention, or R3.6: erased but still there), ``approaching`` or ``retained``."""
     if held:
         return "held"
     days_left = (retained_until - as_of).days
-    if days_left < 0:
+    if days_left < 0 or erasure_due:
         return "due"
     if days_left <= window_days:
         return "approaching"
     return "retained"
 
 
+def erasure_restricts(statutory_duty: bool, retained_until: dt.date, as_of: dt.date) -> bool:
+    """DOMAIN.md section 5: an erasure request restricts (holds) a record only if a statute obliges
+    keeping it, and only until its retained-until date; from the next day the record is due."""
+    return statutory_duty and as_of <= retained_until
+
+
+def erasure_not_carried_out(statutory_duty: bool, created_on: dt.date, completed_on: dt.date, grace_days: int,
+                            as_of: dt.date) -> bool:
+    """R3.6: a record that existed when the erasure request was completed on ``completed_on``, in a
+    category without statutory duty, that is still there after ``completed_on + grace_days``."""
+    return (not statutory_duty and created_on <= completed_on
+            and as_of > completed_on + dt.timedelta(days=grace_days))
+
+
 def master_data_deletable_from(retained_until: list[dt.date]) -> dt.date | None:
-    """R3.5: a subject's master data may go once the last of their records may go."""
+    """R3.5: a subject's master data may go once the last of their records may go (None: no records,
+    so nothing keeps it: deletable now, unless a consent, a hold, a request or an incident does)."""
     return max(retained_until) if retained_until else None
+
+
+def master_data_deletable(record_statuses: list[str], running: bool, active_consent: bool,
+                          concerned: bool) -> bool:
+    """R3.5: no record still retained, approaching or held, nothing running (an open ticket, a contract
+    without an end), no active consent (the newsletter needs the e-mail), no open request, subject
+    hold or incident that concerns the subject."""
+    return (all(s == "due" for s in record_statuses) and not running and not active_consent
+            and not concerned)
 
 
 # --- consent (R4) -----------------------------------------------------------------------------
@@ -268,3 +322,26 @@ def consent_state(events: list[tuple[dt.datetime, str]]) -> str | None:
     order = {"requested": 0, "granted": 1, "confirmed": 1, "withdrawn": 2}
     _, action = max(events, key=lambda e: (e[0], order[e[1]]))
     return CONSENT_STATE_OF_ACTION[action]
+
+
+def consent_findings(purpose: str, state: str, notice_version: str | None, requested_at: dt.datetime | None,
+                     confirmed_at: dt.datetime | None, as_of: dt.date, current_version: str,
+                     pending_days: int) -> tuple[str, ...]:
+    """R4.4: every finding on the proof of one consent (its current cycle); one consent may have several.
+
+    ``no_notice_version``, ``no_confirmation`` (newsletter without double opt-in), ``outdated_version``
+    (given under an older notice: to review), ``stale_pending`` (opt-in requested more than
+    ``pending_days`` days ago and never confirmed: to purge).
+    """
+    found = []
+    if state == "active":
+        if notice_version is None:
+            found.append("no_notice_version")
+        if purpose == "newsletter" and confirmed_at is None:
+            found.append("no_confirmation")
+        if notice_version is not None and notice_version != current_version:
+            found.append("outdated_version")
+    elif state == "pending" and requested_at is not None and (as_of - berlin_date(requested_at)).days > pending_days:
+        found.append("stale_pending")
+    return tuple(found)
+

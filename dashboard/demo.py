@@ -349,6 +349,7 @@ class _Gen:
         notified = np.where((risk == "none") | not_pd, -1, notified)
         high = (risk == "high") & ~not_pd
         exempt = high & (rng.random(n) < 0.3)
+        closing = aware + rng.integers(7 * DAY, 60 * DAY, n)
         bulk = pl.DataFrame({
             "incident_id": _ids("INC", n),
             "title": self.choice(["Fehlversand E-Mail", "Verlorener Laptop", "Phishing-Zugang", "Ransomware-Versuch",
@@ -363,21 +364,26 @@ class _Gen:
                                            "Forensik abgewartet", None)),
             "_informed": np.where(high & ~exempt, aware + rng.integers(24 * HOUR, 120 * HOUR, n), -1),
             "art34_exemption": _text(np.where(exempt, self.choice(["a", "b", "c"], n), None)),
-            "status": np.where(not_pd, "not_personal_data", "closed"),
+            "_exempt": np.where(exempt, aware + rng.integers(2 * HOUR, 48 * HOUR, n), -1),
+            # Closed once the closing date has passed; until then contained (R2.4b: closed has closed_at).
+            "status": np.where(not_pd, "not_personal_data",
+                               np.where(closing <= ref, "closed", "contained")),
             "_contained": aware + rng.integers(HOUR, 72 * HOUR, n),
-            "_closed": aware + rng.integers(7 * DAY, 60 * DAY, n),
+            "_closed": closing,
         })
         return pl.concat([bulk, self._incident_scenarios()], how="diagonal_relaxed").with_columns(
             detected_at=_iso(pl.col("_detected")),
             aware_at=pl.when(pl.col("_aware") >= 0).then(_iso(pl.col("_aware"))),
             authority_notified_at=pl.when(pl.col("_notified") >= 0).then(_iso(pl.col("_notified"))),
             subjects_informed_at=pl.when(pl.col("_informed") >= 0).then(_iso(pl.col("_informed"))),
+            art34_exemption_at=pl.when(pl.col("_exempt") >= 0).then(_iso(pl.col("_exempt"))),
             contained_at=pl.when(pl.col("_contained").is_between(0, ref)).then(_iso(pl.col("_contained"))),
             closed_at=pl.when(pl.col("_closed").is_between(0, ref) & (pl.col("status") == "closed"))
             .then(_iso(pl.col("_closed"))),
         ).select(
             "incident_id", "title", "type", "detected_at", "aware_at", "personal_data", "risk", "subjects_affected",
-            "authority_notified_at", "delay_reason", "subjects_informed_at", "art34_exemption", "status",
+            "authority_notified_at", "delay_reason", "subjects_informed_at", "art34_exemption", "art34_exemption_at",
+            "status",
             "contained_at", "closed_at",
         )
 
@@ -394,6 +400,8 @@ class _Gen:
             ("late-reason", "high", 500, 90, "Forensik abgewartet", "contained"),
             ("late-no-reason", "risk", 600, 110, None, "contained"),
             ("not-required", "none", 200, None, None, "closed"),
+            # R2.4b: says closed but has no closing time: the build rejects it with its reason.
+            ("closed-no-date", "risk", 900, 40, None, "closed"),
         ]
         out = []
         for i, (name, risk, ago, notified, reason, status) in enumerate(rows, 1):
@@ -404,7 +412,8 @@ class _Gen:
                 "subjects_affected": 25 * i, "_notified": aware + notified * HOUR if notified else -1,
                 "delay_reason": reason, "_informed": -1, "art34_exemption": None, "status": status,
                 "_contained": aware + 5 * HOUR if status in ("contained", "closed") else -1,
-                "_closed": aware + 100 * HOUR if status == "closed" else -1,
+                "_closed": aware + 100 * HOUR if status == "closed" and name != "closed-no-date" else -1,
+                "_exempt": -1,
             })
         return pl.DataFrame(out)
 
@@ -450,6 +459,94 @@ class _Gen:
                  "released_at")
 
 
+    def situations(self) -> dict[str, list[dict]]:
+        """Rows that show each look-back and erasure rule on the pages (DOMAIN.md R3.3, R3.6, R4.4, section 5).
+
+        Each situation has a contact of its own (C900000NN), outside the random bulk.
+
+        - C90000011 asked for erasure; billing is under statutory retention, so a hold restricts it:
+          an invoice still in its period is held, one whose period ended is due first; the old
+          tickets (no statutory duty) are simply due and the contract retained, neither held.
+        - C90000012 had an access request open from 60 to 40 days ago: it held the subject's
+          long-expired invoice then (a look back shows it held), not now.
+        - C90000013's erasure request was completed 30 days ago, yet the helpdesk still has the
+          tickets and billing the ended contract: "erasure not carried out".
+        - C90000014 consented again after a withdrawal without recording a notice version: no
+          notice version, whatever the first consent recorded.
+        - C90000015 is on the newsletter without double opt-in under an outdated notice version:
+          two findings on one consent.
+        """
+        as_of = self.as_of
+
+        def ts(day: dt.date, hour: int = 10) -> str:
+            return dt.datetime.combine(day, dt.time(hour), BERLIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        def ago(days: int) -> dt.date:
+            return as_of - dt.timedelta(days=days)
+
+        old_invoice = dt.date(as_of.year - 12, 6, 1)  # retained until 31 Dec (year - 2): long due
+        recent_invoice = dt.date(as_of.year - 2, 3, 1)  # still in its statutory period
+        tickets = [
+            {"ticket_id": f"T-DEMO-{k}", "contact_id": contact, "opened_at": ts(ago(days + 3)),
+             "closed_at": ts(ago(days)), "status": "closed", "category": "software", "message_count": 4}
+            for k, (contact, days) in enumerate([("C90000011", 700), ("C90000011", 650), ("C90000013", 40),
+                                                 ("C90000013", 90)], 1)
+        ]
+        contracts = [
+            {"contract_id": "V-DEMO-11", "contact_id": "C90000011", "start_date": dt.date(as_of.year - 13, 1, 1),
+             "end_date": ago(400), "status": "ended"},
+            {"contract_id": "V-DEMO-12", "contact_id": "C90000012", "start_date": dt.date(as_of.year - 13, 1, 1),
+             "end_date": dt.date(as_of.year - 11, 12, 31), "status": "ended"},
+            {"contract_id": "V-DEMO-13", "contact_id": "C90000013", "start_date": ago(900), "end_date": ago(100),
+             "status": "ended"},
+        ]
+        invoices = [
+            {"invoice_id": f"R-DEMO-{k}", "contract_id": contract, "contact_id": "C900000" + contract[-2:],
+             "invoice_date": day, "amount_eur": 119}
+            for k, (contract, day) in enumerate([("V-DEMO-11", old_invoice), ("V-DEMO-11", recent_invoice),
+                                                 ("V-DEMO-12", old_invoice), ("V-DEMO-13", ago(200))], 1)
+        ]
+        requests = [
+            {"request_id": "DSR-DEMO-12-held-while-open", "contact_id": "C90000012", "right": "access",
+             "channel": "email", "received_at": ts(ago(60)), "identity_verified_at": ts(ago(59)),
+             "status": "completed", "closed_at": ts(ago(40)), "outcome": "completed", "assignee": STAFF[1]},
+            {"request_id": "DSR-DEMO-13-erasure-not-done", "contact_id": "C90000013", "right": "erasure",
+             "channel": "web_form", "received_at": ts(ago(50)), "identity_verified_at": ts(ago(49)),
+             "status": "completed", "closed_at": ts(ago(30)), "outcome": "completed", "assignee": STAFF[2]},
+        ]
+        holds = [{"hold_id": "H-DEMO-11", "record_type": "subject", "record_id": "C90000011",
+                  "kind": "erasure_statutory", "reason": "erasure requested, statutory retention",
+                  "set_by": "DSB Schneider", "set_at": ts(ago(300)), "review_date": ago(-65)}]
+        consent = [
+            ("C90000014", "requested", 800, "2023-06"), ("C90000014", "confirmed", 799, "2023-06"),
+            ("C90000014", "withdrawn", 300, None), ("C90000014", "requested", 100, None),
+            ("C90000014", "confirmed", 99, None), ("C90000015", "granted", 1500, "2021-03"),
+        ]
+        events = [{"event_id": f"E-DEMO-{k}", "contact_id": contact, "purpose": "newsletter", "action": action,
+                   "occurred_at": ts(ago(days)), "notice_version": version, "channel": "web"}
+                  for k, (contact, action, days, version) in enumerate(consent, 1)]
+        contacts = [{"contact_id": f"C900000{k}", "first_name": "Demo", "last_name": f"Situation {k}",
+                     "email": f"situation{k}@beispiel.de", "created_at": ts(ago(5000))} for k in range(11, 16)]
+        return {"helpdesk/contacts.csv": contacts, "helpdesk/tickets.csv": tickets,
+                "billing/contracts.parquet": contracts, "billing/invoices.parquet": invoices,
+                "privacy_register/requests.jsonl": requests, "privacy_register/holds.jsonl": holds,
+                "newsletter/consent_events.jsonl": events}
+
+
+def _erased(requests: pl.DataFrame, tickets: pl.DataFrame,
+            contracts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Completed erasure requests were carried out (R3.6): the subject's tickets and contracts that
+    existed at completion are gone; invoices stay (statutory retention). Only the situations show a
+    missed erasure."""
+    done = (requests.filter((pl.col("right") == "erasure") & (pl.col("status") == "completed"))
+            .group_by("contact_id").agg(erased_at=pl.col("closed_at").max()))
+    tickets = tickets.join(done, on="contact_id", how="left").filter(
+        pl.col("erased_at").is_null() | (pl.col("opened_at") > pl.col("erased_at"))).drop("erased_at")
+    contracts = contracts.join(done, on="contact_id", how="left").filter(
+        pl.col("erased_at").is_null() | (pl.col("start_date").cast(pl.String) > pl.col("erased_at"))).drop("erased_at")
+    return tickets, contracts
+
+
 def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale: str = "small") -> dict[str, int]:
     """Write the demo stores below ``out_dir``; returns rows written per table."""
     if scale not in SCALES:
@@ -465,11 +562,12 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
     contracts = g.contracts()
     invoices = g.invoices(contracts)
     requests, pauses, req_events = g.requests()
+    tickets, contracts = _erased(requests, tickets, contracts)
     incidents = g.incidents()
     tables = {
         "helpdesk/contacts.csv": contacts,
         "helpdesk/tickets.csv": tickets,
-        "helpdesk/attachments.csv": g.attachments(),
+        "helpdesk/attachments.csv": g.attachments().filter(pl.col("ticket_id").is_in(tickets["ticket_id"].implode())),
         "billing/contracts.parquet": contracts,
         "billing/invoices.parquet": invoices,
         "newsletter/consent_events.jsonl": g.consent_events(),
@@ -480,6 +578,9 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
         "privacy_register/incident_records.jsonl": g.incident_records(incidents, tickets),
         "privacy_register/holds.jsonl": g.holds(tickets, invoices, requests),
     }
+    for rel, rows in g.situations().items():
+        frame = tables[rel]
+        tables[rel] = pl.concat([frame, pl.DataFrame(rows)], how="diagonal_relaxed").select(frame.columns)
     counts = {}
     for rel, df in tables.items():
         path = out_dir / rel

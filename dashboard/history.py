@@ -26,9 +26,16 @@ log = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS kpi_history (
     snapshot TEXT NOT NULL, built_at TEXT NOT NULL, as_of TEXT NOT NULL, kind TEXT NOT NULL,
-    kpi TEXT NOT NULL, value REAL, PRIMARY KEY (snapshot, as_of, kpi)
+    kpi TEXT NOT NULL, value REAL, rules INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (snapshot, as_of, kpi)
 );
 """
+# The version of the rules (DOMAIN.md) a stored figure was computed with. Raise it when a rule fix
+# changes figures: kpi-backfill then recomputes every older point and marks it "recomputed".
+# 2: look-backs as things stood (R2.4a, R3.3), 90 days = 90 dates (R1.9), erasure rules (R3.6, section 5).
+RULES = 2
+# Stored points: "build" (at a snapshot build), "backfill" (a past month end computed later),
+# "recomputed" (a point of an older rule version computed again with the current rules).
+KINDS = ("build", "backfill", "recomputed")
 
 
 class KpiHistory:
@@ -37,6 +44,8 @@ class KpiHistory:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._db() as db:
             db.executescript(SCHEMA)
+            if "rules" not in {row[1] for row in db.execute("PRAGMA table_info(kpi_history)")}:
+                db.execute("ALTER TABLE kpi_history ADD COLUMN rules INTEGER NOT NULL DEFAULT 1")
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -47,10 +56,10 @@ class KpiHistory:
             db.close()
 
     def append(self, snapshot: str, built_at: dt.datetime, as_of: dt.date, figures: dict, kind: str = "build") -> None:
-        rows = [(snapshot, built_at.isoformat(), as_of.isoformat(), kind, k, None if v is None else float(v))
+        rows = [(snapshot, built_at.isoformat(), as_of.isoformat(), kind, k, None if v is None else float(v), RULES)
                 for k, v in figures.items()]
         with self._db() as db:
-            db.executemany("INSERT OR REPLACE INTO kpi_history VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO kpi_history VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def record_snapshot(self, snapshot: Path, policy: Policy | None = None) -> dict:
         """Append the figures of a freshly built snapshot, as of its build moment."""
@@ -69,24 +78,55 @@ class KpiHistory:
         """Figures at past month ends, recomputed from one snapshot (marked "backfill", not a build).
 
         For a fresh installation, so the trend is not a single point; every later build appends
-        real history.
+        real history. Each point reads the snapshot as things stood at that month end (R2.4a, R3.3).
         """
+        built = self._built_at(snapshot).astimezone(BERLIN)
+        month_start = built.date().replace(day=1)
+        moments = []
+        for _ in range(months):
+            as_of = month_start - dt.timedelta(days=1)
+            moments.append((as_of, dt.datetime.combine(as_of, dt.time(23, 59), BERLIN).astimezone(dt.UTC)))
+            month_start = as_of.replace(day=1)
+        for as_of, moment, figures in self._compute(snapshot, moments):
+            self.append(snapshot.name, moment, as_of, figures, kind="backfill")
+        return len(moments)
+
+    def recompute_outdated(self, snapshot: Path) -> int:
+        """Compute every point stored under an older rule version again, with the current rules, at
+        its own moment, from ``snapshot``; the point keeps its place and is marked "recomputed"."""
+        with self._db() as db:
+            stale = db.execute("SELECT DISTINCT snapshot, built_at, as_of FROM kpi_history WHERE rules < ?",
+                               (RULES,)).fetchall()
+        moments = [(dt.date.fromisoformat(as_of), _moment(built_at)) for _, built_at, as_of in stale]
+        for (old_snapshot, built_at, _), (as_of, _, figures) in zip(stale, self._compute(snapshot, moments),
+                                                                     strict=True):
+            rows = [(None if v is None else float(v), RULES, old_snapshot, as_of.isoformat(), k)
+                    for k, v in figures.items()]
+            with self._db() as db:
+                db.executemany("UPDATE kpi_history SET value = ?, rules = ?, kind = 'recomputed' "
+                               "WHERE snapshot = ? AND as_of = ? AND kpi = ?", rows)
+                db.executemany("INSERT OR IGNORE INTO kpi_history VALUES (?, ?, ?, 'recomputed', ?, ?, ?)",
+                               [(old_snapshot, built_at, r[3], r[4], r[0], RULES) for r in rows])
+        return len(stale)
+
+    @staticmethod
+    def _built_at(snapshot: Path) -> dt.datetime:
         con = data.connect(snapshot)
-        written = 0
         try:
-            built = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN)
-            settings = load_policy().settings
-            month_start = built.date().replace(day=1)
-            for _ in range(months):
-                as_of = month_start - dt.timedelta(days=1)
-                moment = dt.datetime.combine(as_of, dt.time(23, 59), BERLIN).astimezone(dt.UTC)
-                figures = kpis.headline(functools.partial(data.run, con), as_of, moment, settings)
-                self.append(snapshot.name, moment, as_of, figures, kind="backfill")
-                month_start = as_of.replace(day=1)
-                written += 1
+            return data.run(con, "snapshot_info")["built_at"][0].astimezone(dt.UTC)
         finally:
             con.close()
-        return written
+
+    @staticmethod
+    def _compute(snapshot: Path, moments: list[tuple[dt.date, dt.datetime]]):
+        """The headline figures of ``snapshot`` at each (date, moment), in order."""
+        settings = load_policy().settings
+        con = data.connect(snapshot)
+        try:
+            run = functools.partial(data.run, con)
+            return [(as_of, moment, kpis.headline(run, as_of, moment, settings)) for as_of, moment in moments]
+        finally:
+            con.close()
 
     def series(self) -> pl.DataFrame:
         """Every recorded figure: snapshot, built_at (UTC), as_of, kind, kpi, value; oldest first."""
@@ -107,6 +147,11 @@ class KpiHistory:
                 return {}
             return dict(db.execute("SELECT kpi, value FROM kpi_history WHERE snapshot = ? AND kind = 'build'",
                                    (row[0],)).fetchall())
+
+
+def _moment(stored: str) -> dt.datetime:
+    """A stored built_at (ISO, UTC) as the moment its figures describe, to the minute."""
+    return dt.datetime.fromisoformat(stored).astimezone(dt.UTC).replace(second=0, microsecond=0)
 
 
 def record_build(snapshot: Path, data_dir: Path, policy: Policy | None = None) -> None:

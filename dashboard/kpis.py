@@ -20,6 +20,7 @@ KPIS = (
     ("requests_on_time_pct", "requests", "pct"),
     ("retention_due", "retention", "count"),
     ("retention_approaching", "retention", "count"),
+    ("retention_erasure_open", "retention", "count"),
     ("consent_rate_newsletter", "consent", "pct"),
     ("consent_rate_extended_analytics", "consent", "pct"),
     ("incidents_open", "incidents", "count"),
@@ -39,6 +40,7 @@ def headline(run: Callable[..., pl.DataFrame], as_of: dt.date, now: dt.datetime,
     """
     req = run("requests_kpis", as_of=as_of, due_soon_days=settings.due_soon_days).row(0, named=True)
     ret = run("retention_summary", as_of=as_of, window_days=settings.approaching_days, categories=[], systems=[])
+    erasures = run("erasure_findings", as_of=as_of, request_id=None)
     consent = {r["purpose"]: r["consent_rate_pct"] for r in run("consent_summary", as_of=as_of).iter_rows(named=True)}
     clocks = run("incident_clock_counts", as_of=now, warning_hours=settings.breach_warning_hours)
     still_open = dict(zip(clocks["clock"], clocks["still_open"], strict=True))
@@ -49,6 +51,7 @@ def headline(run: Callable[..., pl.DataFrame], as_of: dt.date, now: dt.datetime,
         "requests_on_time_pct": req["on_time_pct_90d"],
         "retention_due": int(ret["due"].sum()),
         "retention_approaching": int(ret["approaching"].sum()),
+        "retention_erasure_open": erasures["request_id"].n_unique(),
         "consent_rate_newsletter": consent.get("newsletter"),
         "consent_rate_extended_analytics": consent.get("extended_analytics"),
         "incidents_open": still_open.get("open", 0) + still_open.get("warning", 0),

@@ -31,6 +31,7 @@ class RetentionRule:
     unit: str
     from_end_of_year: bool
     legal_basis: str
+    statutory_duty: bool  # a statute (e.g. § 147 AO) obliges keeping it: erasure only restricts (DOMAIN.md 5)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class Settings:
     pending_optin_max_days: int
     current_notice_version: str
     extra_holidays: tuple[dt.date, ...]
+    erasure_grace_days: int = 7  # R3.6: days after a completed erasure before remaining records are a finding
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def parse_policy(raw: dict, path: str) -> Policy:
         pending_optin_max_days=_non_negative(settings_raw, "pending_optin_max_days", where),
         current_notice_version=_get(settings_raw, "current_notice_version", str, where, "a version string"),
         extra_holidays=tuple(sorted(extra)),
+        erasure_grace_days=_non_negative(settings_raw, "erasure_grace_days", where)
+        if "erasure_grace_days" in settings_raw else 7,
     )
     retention_raw = raw.get("retention")
     if not isinstance(retention_raw, dict):
@@ -128,6 +132,9 @@ def parse_policy(raw: dict, path: str) -> Policy:
             if "from_end_of_year" in table
             else False,
             legal_basis=_get(table, "legal_basis", str, where, "the legal reference"),
+            statutory_duty=_get(table, "statutory_duty", bool, where, "true or false")
+            if "statutory_duty" in table
+            else False,
         )
     for category in REQUIRED_CATEGORIES:
         if category not in rules:

@@ -25,6 +25,8 @@ class Table:
     key: str
     columns: tuple[Column, ...]
     optional: bool = False  # may be left out of sources.toml; the snapshot then holds it empty
+    # Rules across columns: (SQL condition a valid row meets, reason when it does not).
+    checks: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -104,8 +106,12 @@ TABLES: tuple[Table, ...] = (
         _c("subjects_affected", "INTEGER"),
         _c("authority_notified_at", TS), _c("delay_reason"),
         _c("subjects_informed_at", TS), _c("art34_exemption", enum=("a", "b", "c")),
+        _c("art34_exemption_at", TS),
         _c("status", required=True, enum=INCIDENT_STATUSES),
         _c("contained_at", TS), _c("closed_at", TS),
+    ), checks=(
+        # R2.4b: one definition of "closed" everywhere: a closed breach has its closing time.
+        ("status IS DISTINCT FROM 'closed' OR closed_at IS NOT NULL", "closed_at: missing for status closed"),
     )),
     Table("holds", "privacy_register", "hold_id", (
         _c("hold_id", required=True),

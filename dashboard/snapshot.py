@@ -61,7 +61,7 @@ def _first_line(exc: BaseException) -> str:
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
 # something the queries of this version need; an older snapshot is then rebuilt, not misread.
-LAYOUT = 2
+LAYOUT = 3
 
 
 def snapshot_layout(path: Path) -> int:
@@ -114,6 +114,8 @@ def _checks(table: Table) -> str:
             allowed = ", ".join(_lit(v) for v in c.enum)
             parts.append(f"CASE WHEN {col} IS NOT NULL AND {col}::VARCHAR NOT IN ({allowed}) "
                          f"THEN '{c.name}: unknown value (allowed: {'/'.join(c.enum)})' END")
+    for condition, reason in table.checks:
+        parts.append(f"CASE WHEN NOT coalesce({condition}, false) THEN {_lit(reason)} END")
     return "concat_ws('; ', " + ", ".join(parts) + ")"
 
 
@@ -208,6 +210,8 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
                {"retained_until": pl.Date})
         _replace(con, table, f"""
             SELECT t.*, r.retained_until FROM {table} t LEFT JOIN _ret_{category} r USING ({column})""")
+    _rule_tables(con, policy)
+    con.execute(queries.sql("build_rules"))
     con.execute(queries.sql("build_retention_records"))
     con.execute(queries.sql("build_consent_spans"))
     # R2.2: the 72-hour deadline, exactly, in UTC.
@@ -217,6 +221,16 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     _replace(con, "incidents", """
         SELECT i.*, b.notification_deadline FROM incidents i LEFT JOIN _breach_deadlines b USING (aware_at)""")
     con.execute(queries.sql("build_macros"))
+
+
+def _rule_tables(con, policy: Policy) -> None:
+    """The policy facts the derived tables read: which categories carry a statutory duty (section 5)
+    and the rule settings in force, recorded in the snapshot with what they decided."""
+    con.execute("CREATE TABLE policy_categories (category VARCHAR, statutory_duty BOOLEAN)")
+    con.executemany("INSERT INTO policy_categories VALUES (?, ?)",
+                    [(c, r.statutory_duty) for c, r in policy.retention.items()])
+    con.execute("CREATE TABLE rule_settings AS SELECT $grace::INTEGER AS erasure_grace_days",
+                {"grace": policy.settings.erasure_grace_days})
 
 
 def _request_dates(received: dt.date, notified: dt.date | None, policy: Policy) -> tuple:

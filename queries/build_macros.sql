@@ -1,44 +1,6 @@
--- Status rules that depend on the chosen "as of" moment, stored in every snapshot as macros.
--- They are the SQL twins of request_status, retention_status and breach_clock in
--- dashboard/deadlines.py (DOMAIN.md R1.8, R3.4, R2.4); tests/test_rule_twins.py checks that both
--- give the same answer on every edge. The dates they compare are computed by deadlines.py itself.
-
-CREATE OR REPLACE MACRO is_open_request(status) AS
-    status NOT IN ('completed', 'rejected', 'withdrawn');
-
-CREATE OR REPLACE MACRO request_status(deadline, as_of, due_soon_days) AS
-    CASE
-        WHEN deadline < as_of THEN 'overdue'
-        WHEN deadline - as_of <= due_soon_days THEN 'due_soon'
-        ELSE 'on_track'
-    END;
-
-CREATE OR REPLACE MACRO retention_status(retained_until, as_of, held, window_days) AS
-    CASE
-        WHEN held THEN 'held'
-        WHEN retained_until < as_of THEN 'due'
-        WHEN retained_until - as_of <= window_days THEN 'approaching'
-        ELSE 'retained'
-    END;
-
-CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, warning_hours) AS
-    CASE
-        WHEN risk = 'none' THEN 'not_required'
-        WHEN notified_at IS NOT NULL AND notified_at <= deadline THEN 'notified_on_time'
-        WHEN notified_at IS NOT NULL THEN 'notified_late'
-        WHEN as_of > deadline THEN 'overdue'
-        WHEN deadline - as_of < to_hours(warning_hours) THEN 'warning'
-        ELSE 'open'
-    END;
-
--- R2.3: the Art. 34 status of a breach (twin of deadlines.art34_status).
-CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption) AS
-    CASE
-        WHEN subjects_informed_at IS NOT NULL THEN 'informed'
-        WHEN risk = 'high' THEN CASE WHEN exemption IS NOT NULL THEN 'exempt' ELSE 'outstanding' END
-        WHEN risk IS NULL OR risk = 'unassessed' THEN 'to_assess'
-        ELSE 'not_required'
-    END;
+-- Table macros every page query builds on, stored in every snapshot: the records, requests,
+-- consents and breaches as they stood on a date, built from the derived tables and the scalar rules
+-- of build_rules.sql (created after both).
 
 -- R3.3: the records held on a date (holds, open requests and open incidents resolved to records
 -- by build_retention_records.sql), one row per record with the deciding hold.
@@ -51,36 +13,65 @@ CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of)
     GROUP BY ALL;
 
+-- R3.6, section 5: the unheld records an erasure makes due on a date, one row per record with its
+-- finding (erasure not carried out before statutory retention ended) and the request or hold.
+CREATE OR REPLACE MACRO erasure_on(as_of) AS TABLE
+    SELECT e.record_type, e.record_id, e.category, e.system, e.contact_id, e.anchor_date, e.retained_until,
+           e.attachment_bytes, arg_min(e.finding, (e.precedence, e.erasure_ref)) AS finding,
+           arg_min(e.erasure_ref, (e.precedence, e.erasure_ref)) AS erasure_ref,
+           arg_min(e.erasure_date, (e.precedence, e.erasure_ref)) AS erasure_date,
+           min(e.valid_from) AS due_from
+    FROM erasure_links e
+    WHERE e.valid_from <= as_of AND (e.valid_to IS NULL OR e.valid_to > as_of)
+      AND NOT EXISTS (SELECT 1 FROM held_on(as_of) h WHERE h.record_type = e.record_type AND h.record_id = e.record_id)
+    GROUP BY ALL;
+
 -- R3.4: record counts per category, system, retained-until date and status on a date. Counted
--- from the per-day table, with the held records moved to "held": no pass over every record.
+-- from the per-day table, with the held records moved to "held" and the erased ones to "due":
+-- no pass over every record.
 CREATE OR REPLACE MACRO retention_counts(as_of, window_days) AS TABLE
     WITH held AS (
         SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
         FROM held_on(as_of) GROUP BY ALL
+    ), erased AS (
+        SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
+        FROM erasure_on(as_of) GROUP BY ALL
     )
     SELECT d.category, d.system, d.retained_until,
            retention_status(d.retained_until, as_of, false, window_days) AS status,
-           d.records - coalesce(h.records, 0) AS records,
-           d.attachment_bytes - coalesce(h.attachment_bytes, 0) AS attachment_bytes
+           d.records - coalesce(h.records, 0) - coalesce(e.records, 0) AS records,
+           d.attachment_bytes - coalesce(h.attachment_bytes, 0) - coalesce(e.attachment_bytes, 0) AS attachment_bytes
     FROM retention_daily d LEFT JOIN held h USING (category, system, retained_until)
+    LEFT JOIN erased e USING (category, system, retained_until)
     UNION ALL
-    SELECT category, system, retained_until, 'held', records, attachment_bytes FROM held;
+    SELECT category, system, retained_until, 'held', records, attachment_bytes FROM held
+    UNION ALL
+    SELECT category, system, retained_until, 'due', records, attachment_bytes FROM erased;
 
--- R3.4: the records of the given statuses on a date, with the hold that stops their deletion.
--- Unheld records are found by date (they are sorted by retained-until), held ones from held_on.
+-- R3.4: the records of the given statuses on a date, with the hold that stops their deletion or
+-- the erasure finding that puts them first (days overdue counted from the day they became due). Unheld records are found by date (they are sorted by
+-- retained-until), held ones from held_on, erased ones from erasure_on.
 CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
-    WITH held AS (SELECT * FROM held_on(as_of))
-    SELECT r.*, NULL::VARCHAR AS hold_kind, NULL::VARCHAR AS hold_reason, NULL::VARCHAR AS hold_set_by,
-           NULL::DATE AS hold_review_date, retention_status(r.retained_until, as_of, false, window_days) AS status,
-           as_of - r.retained_until AS days_overdue
+    WITH held AS (SELECT * FROM held_on(as_of)), erased AS (SELECT * FROM erasure_on(as_of))
+    SELECT r.category, r.system, r.record_type, r.record_id, r.contact_id, r.anchor_date, r.retained_until,
+           r.attachment_bytes, NULL::VARCHAR AS hold_kind, NULL::VARCHAR AS hold_reason,
+           NULL::VARCHAR AS hold_set_by, NULL::DATE AS hold_review_date,
+           retention_status(r.retained_until, as_of, false, window_days) AS status,
+           as_of - r.retained_until AS days_overdue, NULL::VARCHAR AS finding, NULL::VARCHAR AS erasure_ref
     FROM retention_records r
     WHERE r.retained_until <= as_of + window_days
       AND list_contains(statuses, retention_status(r.retained_until, as_of, false, window_days))
       AND NOT EXISTS (SELECT 1 FROM held h WHERE h.record_type = r.record_type AND h.record_id = r.record_id)
+      AND NOT EXISTS (SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id)
+    UNION ALL
+    SELECT e.category, e.system, e.record_type, e.record_id, e.contact_id, e.anchor_date, e.retained_until,
+           e.attachment_bytes, NULL, NULL, NULL, NULL, 'due', as_of - e.due_from + 1, e.finding, e.erasure_ref
+    FROM erased e
+    WHERE list_contains(statuses, 'due')
     UNION ALL
     SELECT h.category, h.system, h.record_type, h.record_id, h.contact_id, h.anchor_date, h.retained_until,
            h.attachment_bytes, h.hold_kind, h.hold_reason, h.hold_set_by, h.hold_review_date, 'held',
-           as_of - h.retained_until
+           as_of - h.retained_until, NULL, NULL
     FROM held h
     WHERE list_contains(statuses, 'held');
 
@@ -105,26 +96,50 @@ CREATE OR REPLACE MACRO consent_on(as_of) AS TABLE
     FROM consent_spans
     WHERE day <= as_of AND (next_day IS NULL OR next_day > as_of);
 
--- R4.4: what is wrong with the proof of a consent, if anything (one finding, the most serious).
-CREATE OR REPLACE MACRO consent_finding(purpose, state, notice_version, requested_at, confirmed_at, as_of,
-                                        current_version, pending_days) AS
-    CASE
-        WHEN state = 'active' AND notice_version IS NULL THEN 'no_notice_version'
-        WHEN state = 'active' AND purpose = 'newsletter' AND confirmed_at IS NULL THEN 'no_confirmation'
-        WHEN state = 'active' AND notice_version <> current_version THEN 'outdated_version'
-        WHEN state = 'pending' AND as_of - timezone('Europe/Berlin', requested_at)::DATE > pending_days
-            THEN 'stale_pending'
-    END;
-
--- R2.2-R2.4: confirmed personal-data breaches (aware by as_of) with their clock on as_of, the hours
--- left (open, warning) or late (overdue: so far; notified late: at notification), and Art. 34 status.
+-- R2.2-R2.4a: confirmed personal-data breaches (aware by as_of) as they stood at as_of: what had
+-- not happened by then (notification, information, exemption, containment, closing) is NULL. With
+-- their clock, the hours to notify and from detection to awareness, and the Art. 34 status.
 CREATE OR REPLACE MACRO breaches_on(as_of, warning_hours) AS TABLE
+    WITH i AS (
+        SELECT * REPLACE (stood_at(authority_notified_at, as_of) AS authority_notified_at,
+                          stood_at(subjects_informed_at, as_of) AS subjects_informed_at,
+                          CASE WHEN coalesce(art34_exemption_at <= as_of, true) THEN art34_exemption END
+                              AS art34_exemption,
+                          stood_at(contained_at, as_of) AS contained_at, stood_at(closed_at, as_of) AS closed_at)
+        FROM incidents
+        WHERE aware_at IS NOT NULL AND aware_at <= as_of AND status <> 'not_personal_data'
+    )
     SELECT i.*,
            breach_clock_status(i.notification_deadline, i.risk, i.authority_notified_at, as_of, warning_hours)
                AS clock,
            i.risk IS DISTINCT FROM 'none' AS notification_required,
            epoch(i.authority_notified_at - i.aware_at) / 3600 AS hours_to_notify,
            epoch(i.aware_at - i.detected_at) / 3600 AS hours_to_aware,
-           art34_status(i.risk, i.subjects_informed_at, i.art34_exemption) AS art34
-    FROM incidents i
-    WHERE i.aware_at IS NOT NULL AND i.aware_at <= as_of AND i.status <> 'not_personal_data';
+           art34_status(i.risk, i.subjects_informed_at, i.art34_exemption, as_of, i.art34_exemption_at) AS art34,
+           NOT incident_closed(i.closed_at, as_of) AS still_open
+    FROM i;
+
+-- R3.5: the data subjects whose master data may be deleted on as_of: none of their records (that
+-- existed then) is still retained, approaching or held; nothing of theirs still runs (an open
+-- ticket, a contract without an end); no active consent needs their e-mail; no open request,
+-- subject hold or incident concerns them. A contact with no records at all qualifies too
+-- (deletable now: last_retained_until is NULL); otherwise from max(retained-until).
+CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
+    WITH erased AS (SELECT record_type, record_id FROM erasure_on(as_of)), kept AS (
+        SELECT contact_id FROM retention_records r
+        WHERE r.retained_until >= as_of AND r.created_date <= as_of
+          AND NOT EXISTS (SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id)
+        UNION ALL SELECT contact_id FROM held_on(as_of)
+        UNION ALL SELECT contact_id FROM subject_running WHERE since <= as_of
+        UNION ALL SELECT contact_id FROM consent_on(as_of) WHERE state = 'active'
+        UNION ALL SELECT record_id FROM hold_sources
+                  WHERE record_type = 'subject' AND kind <> 'erasure_statutory'
+                    AND valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of)
+    ), records AS (
+        SELECT contact_id, count(*) AS records, max(retained_until) AS last_retained_until
+        FROM retention_records WHERE created_date <= as_of GROUP BY contact_id
+    )
+    SELECT c.contact_id, coalesce(r.records, 0) AS records, r.last_retained_until
+    FROM contacts c LEFT JOIN records r USING (contact_id)
+    WHERE timezone('Europe/Berlin', c.created_at)::DATE <= as_of
+      AND c.contact_id NOT IN (SELECT contact_id FROM kept WHERE contact_id IS NOT NULL);

@@ -1,46 +1,49 @@
 -- One row per record that a retention rule governs, with its retained-until date
--- (computed by dashboard.deadlines.retention_end during the build), sorted by that date so that
--- date filters skip whole row groups. Status is decided per query, because it depends on the
--- chosen date and on holds.
+-- (computed by dashboard.deadlines.retention_end during the build), the day it came into being
+-- (a look back ignores records that did not exist yet) and whether a statute obliges keeping it
+-- (policy_categories, from the policy). Sorted by retained-until so that date filters skip whole
+-- row groups. Status is decided per query, because it depends on the chosen date and on holds.
 CREATE TABLE retention_records AS
 WITH ticket_bytes AS (
     SELECT ticket_id, sum(size_bytes) AS attachment_bytes FROM attachments GROUP BY ticket_id
 ), governed AS (
     SELECT 'support_communication' AS category, 'helpdesk' AS system, 'ticket' AS record_type,
            t.ticket_id AS record_id, t.contact_id, t.closed_date AS anchor_date, t.retained_until,
-           coalesce(b.attachment_bytes, 0) AS attachment_bytes
+           coalesce(b.attachment_bytes, 0) AS attachment_bytes,
+           timezone('Europe/Berlin', t.opened_at)::DATE AS created_date
     FROM tickets t LEFT JOIN ticket_bytes b USING (ticket_id)
     WHERE t.retained_until IS NOT NULL
     UNION ALL
-    SELECT 'contract', 'billing', 'contract', contract_id, contact_id, end_date, retained_until, 0
+    SELECT 'contract', 'billing', 'contract', contract_id, contact_id, end_date, retained_until, 0, start_date
     FROM contracts WHERE retained_until IS NOT NULL
     UNION ALL
-    SELECT 'billing', 'billing', 'invoice', invoice_id, contact_id, invoice_date, retained_until, 0
+    SELECT 'billing', 'billing', 'invoice', invoice_id, contact_id, invoice_date, retained_until, 0, invoice_date
     FROM invoices
 )
-SELECT * FROM governed ORDER BY retained_until;
+SELECT g.*, coalesce(p.statutory_duty, false) AS statutory_duty
+FROM governed g LEFT JOIN policy_categories p USING (category)
+ORDER BY retained_until;
 
 -- The same records counted per day: the figures and the forecast need no row-by-row pass.
 CREATE TABLE retention_daily AS
 SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
 FROM retention_records GROUP BY ALL;
 
--- R3.5 per data subject: how many governed records, the last retained-until date, and whether
--- anything of theirs is still running (an open ticket or a contract without an end has no
--- retention clock yet, so the master data is still needed).
-CREATE TABLE subject_retention AS
-WITH running AS (
-    SELECT DISTINCT contact_id FROM tickets WHERE retained_until IS NULL
-    UNION SELECT DISTINCT contact_id FROM contracts WHERE retained_until IS NULL
-)
-SELECT r.contact_id, count(*) AS records, max(r.retained_until) AS last_retained_until,
-       r.contact_id IN (SELECT contact_id FROM running) AS running
-FROM retention_records r GROUP BY r.contact_id;
+-- R3.5 per data subject: what still runs without a retention clock (an open ticket, a contract
+-- without an end) and since when, so that a look back sees what ran on that day.
+CREATE TABLE subject_running AS
+SELECT contact_id, min(timezone('Europe/Berlin', opened_at)::DATE) AS since
+FROM tickets WHERE retained_until IS NULL GROUP BY ALL
+UNION ALL
+SELECT contact_id, min(start_date) FROM contracts WHERE retained_until IS NULL GROUP BY ALL;
 
 -- R3.3: everything that can hold a record, with the dates it holds it from and until (exclusive):
--- recorded holds (legal, tax, erasure under statutory retention), open data-subject requests
--- (an open restriction request, Art. 18, says so by name) and open incidents with their records.
--- Timestamps count by their Europe/Berlin date.
+-- recorded holds (legal, tax, erasure under statutory retention) from set_at until release; data-
+-- subject requests from receipt until closing, while open by R1.8 (an open restriction request,
+-- Art. 18, says so by name); incidents with their records from awareness (detection while
+-- awareness is not recorded: the safer reading) until closing.
+-- Timestamps count by their Europe/Berlin date; closed requests and incidents are kept, so that a
+-- look back at a date sees the holds of that date.
 CREATE TABLE hold_sources AS
 SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date,
        timezone('Europe/Berlin', set_at)::DATE AS valid_from,
@@ -51,20 +54,51 @@ SELECT request_id, 'subject', contact_id,
        CASE WHEN "right" = 'restriction' THEN 'restriction' ELSE 'open_request' END,
        CASE WHEN "right" = 'restriction' THEN 'Einschränkung der Verarbeitung beantragt (Art. 18 DSGVO)'
             ELSE 'Offene Betroffenenanfrage (' || "right" || ')' END,
-       assignee, deadline, received_date, NULL::DATE
+       assignee, deadline, received_date,
+       CASE WHEN NOT is_open_request(status) THEN coalesce(closed_date, received_date) END
 FROM requests
-WHERE status NOT IN ('completed', 'rejected', 'withdrawn', 'duplicate') AND contact_id IS NOT NULL
+WHERE contact_id IS NOT NULL
 UNION ALL
 SELECT l.link_id, l.record_type, l.record_id, 'incident', 'Offene Datenpanne ' || i.incident_id, NULL, NULL::DATE,
-       timezone('Europe/Berlin', i.detected_at)::DATE, timezone('Europe/Berlin', i.closed_at)::DATE
+       timezone('Europe/Berlin', coalesce(i.aware_at, i.detected_at))::DATE,
+       timezone('Europe/Berlin', i.closed_at)::DATE
 FROM incident_records l JOIN incidents i USING (incident_id)
-WHERE i.status NOT IN ('closed', 'not_personal_data');
+WHERE i.status <> 'not_personal_data';
 
 -- Each hold joined to the records it covers (a subject hold covers all the subject's records);
--- record holds take precedence over subject holds when both apply.
+-- record holds take precedence over subject holds when both apply. An erasure under statutory
+-- retention (DOMAIN.md section 5) holds only records whose category has a statutory duty, and
+-- only until their retained-until date (deadlines.erasure_restricts).
 CREATE TABLE hold_links AS
-SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
-FROM hold_sources s JOIN retention_records r ON r.record_type = s.record_type AND r.record_id = s.record_id
+WITH linked AS (
+    SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
+    FROM hold_sources s JOIN retention_records r ON r.record_type = s.record_type AND r.record_id = s.record_id
+    UNION ALL
+    SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
+    FROM hold_sources s JOIN retention_records r ON s.record_type = 'subject' AND r.contact_id = s.record_id
+)
+SELECT * REPLACE (CASE WHEN kind = 'erasure_statutory' THEN least(coalesce(valid_to, retained_until + 1),
+                                                                 retained_until + 1)
+                       ELSE valid_to END AS valid_to),
+       valid_to AS released_on
+FROM linked
+WHERE kind <> 'erasure_statutory' OR statutory_duty;
+
+-- R3.6 and section 5: records that an erasure puts first on the deletion list, and from when.
+-- "erasure_not_carried_out": the subject's erasure request was completed on erasure_date, yet a
+-- record of a category without statutory duty that existed then is still here after the grace
+-- days (deadlines.erasure_not_carried_out): due whatever its retention date.
+-- "erasure_statutory_ended": a record restricted by an erasure under statutory retention whose
+-- retained-until date has passed: due from the next day.
+CREATE TABLE erasure_links AS
+SELECT 'erasure_not_carried_out' AS finding, 0 AS precedence, q.request_id AS erasure_ref,
+       q.closed_date AS erasure_date, q.closed_date + (SELECT erasure_grace_days FROM rule_settings) + 1 AS valid_from,
+       NULL::DATE AS valid_to, r.*
+FROM requests q JOIN retention_records r
+  ON r.contact_id = q.contact_id AND NOT r.statutory_duty AND r.created_date <= q.closed_date
+WHERE q."right" = 'erasure' AND q.status = 'completed' AND q.closed_date IS NOT NULL
 UNION ALL
-SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
-FROM hold_sources s JOIN retention_records r ON s.record_type = 'subject' AND r.contact_id = s.record_id;
+SELECT 'erasure_statutory_ended', 1, hold_id, valid_from, greatest(valid_from, retained_until + 1), released_on,
+       l.* EXCLUDE (hold_id, kind, reason, set_by, review_date, valid_from, valid_to, precedence, released_on)
+FROM hold_links l
+WHERE kind = 'erasure_statutory';

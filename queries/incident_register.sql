@@ -1,7 +1,12 @@
 -- The incident register at $as_of, those needing action first (R2.2-R2.5). Incidents not (yet)
 -- confirmed as breaches have no clock. Filter $clocks (empty: all). $limit NULL: every row.
 WITH c AS (
-    SELECT i.*, b.clock, b.notification_required, b.art34
+    -- As they stood at $as_of (R2.4a): what happened later is not shown yet.
+    SELECT i.* REPLACE (stood_at(i.authority_notified_at, $as_of::TIMESTAMPTZ) AS authority_notified_at,
+                        stood_at(i.subjects_informed_at, $as_of::TIMESTAMPTZ) AS subjects_informed_at,
+                        CASE WHEN coalesce(i.art34_exemption_at <= $as_of::TIMESTAMPTZ, true) THEN i.art34_exemption
+                        END AS art34_exemption),
+           b.clock, b.notification_required, b.art34
     FROM incidents i LEFT JOIN breaches_on($as_of::TIMESTAMPTZ, $warning_hours) b USING (incident_id)
     WHERE i.detected_at <= $as_of::TIMESTAMPTZ
 )

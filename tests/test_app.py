@@ -76,6 +76,9 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     assert tiles["Fristgerecht beantwortet, 90 Tage (%)"] == pct(req["on_time_pct_90d"])
     assert tiles["Löschrückstand (Datensätze)"] == de(ret["due"].sum())
     assert tiles["Löschung fällig in 30 Tagen (Datensätze)"] == de(ret["approaching"].sum())
+    erasures = data.run(con, "erasure_findings", as_of=today, request_id=None)
+    assert tiles["Löschung nicht umgesetzt (Anfragen)"] == de(erasures["request_id"].n_unique())
+    assert erasures["request_id"].n_unique() >= 1  # the demo's situation C90000013
     assert tiles["Einwilligungsquote Newsletter (%)"] == pct(consent["newsletter"]["consent_rate_pct"])
     assert tiles["Einwilligungsquote Erweiterte Analyse (%)"] == pct(consent["extended_analytics"]["consent_rate_pct"])
     assert tiles["Offene 72-h-Fristen"] == de(clocks.get("open", 0) + clocks.get("warning", 0))
@@ -83,7 +86,7 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     assert tiles["Binnen 72 h gemeldet, 12 Monate (%)"] == pct(incidents["on_time_pct"])
     # Every tile has a traffic light (all KPIs with a threshold) and nothing personal is on the page.
     lights = [m.value for m in at.markdown if any(w in m.value for w in ("im Soll", "beobachten", "handeln"))]
-    assert len(lights) == len(load_policy().thresholds) == 7  # one light per threshold in data/policy.toml
+    assert len(lights) == len(load_policy().thresholds) == 8  # one light per threshold in data/policy.toml
 
 
 def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
@@ -112,16 +115,21 @@ def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
 def test_retention_filters(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app("views/retention.py")
-    records = at.dataframe[1].value  # [0] is the per-category summary
+    # [0] is the per-category summary, [1] the erasures not carried out (R3.6), [2] the records.
+    erasures = at.dataframe[1].value
+    assert "DSR-DEMO-13-erasure-not-done" in set(erasures["request_id"])
+    records = at.dataframe[2].value
     assert len(records) > 0 and set(records["status"]) == {"fällig"}
+    # Due records that an erasure makes due come first.
+    assert records["finding"].iloc[0] == "Löschung nicht umgesetzt (Art. 17)"
     at.multiselect(key="retention_statuses").set_value(["held"]).run()
     assert not at.exception
-    held = at.dataframe[1].value
+    held = at.dataframe[2].value
     assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
     at.multiselect(key="retention_systems").set_value(["billing"]).run()
     summary = at.dataframe[0].value
     assert set(summary["system"]) == {"Verträge & Abrechnung"}
-    assert set(at.dataframe[1].value["system"]) <= {"Verträge & Abrechnung"}
+    assert set(at.dataframe[2].value["system"]) <= {"Verträge & Abrechnung"}
 
 
 def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
@@ -161,7 +169,10 @@ def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
     at = _app("views/quality.py")
     tables = at.dataframe[0].value
     assert set(tables["table_name"]) >= {"contacts", "tickets", "requests", "incidents"}
-    assert [s.value for s in at.success]  # the demo has no rejected rows
+    # The demo's one bad row: a breach that says closed without a closing time (R2.4b).
+    rejected = at.dataframe[1].value
+    assert list(rejected["record_key"]) == ["INC-DEMO-09-closed-no-date"]
+    assert rejected["reason"].iloc[0] == "closed_at: missing for status closed"
 
 
 def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):

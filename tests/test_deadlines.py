@@ -131,11 +131,93 @@ def test_breach_clock_states():
     assert _clock(as_of=deadline + dt.timedelta(seconds=1)).status == "overdue"
     assert _clock(as_of=deadline - dt.timedelta(hours=24)).status == "open"  # 24 h left: not under 24
     assert _clock(as_of=deadline - dt.timedelta(hours=23, minutes=59)).status == "warning"
-    assert _clock(authority_notified_at=deadline).status == "notified_on_time"
-    late = _clock(authority_notified_at=deadline + dt.timedelta(hours=2))
+    later = deadline + dt.timedelta(days=30)
+    assert _clock(authority_notified_at=deadline, as_of=later).status == "notified_on_time"
+    late = _clock(authority_notified_at=deadline + dt.timedelta(hours=2), as_of=later)
     assert (late.status, late.late_without_reason) == ("notified_late", True)
-    excused = _clock(authority_notified_at=deadline + dt.timedelta(hours=2), delay_reason="Forensik")
+    excused = _clock(authority_notified_at=deadline + dt.timedelta(hours=2), delay_reason="Forensik", as_of=later)
     assert (excused.status, excused.late_without_reason) == ("notified_late", False)
+
+
+def test_breach_clock_looks_back_as_things_stood():
+    """R2.4a: before its notification a breach is open or overdue, never notified; it does not exist
+    before awareness."""
+    aware = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    deadline = aware + dt.timedelta(hours=72)
+    notified = deadline + dt.timedelta(hours=10)  # notified late
+    assert _clock(authority_notified_at=notified, as_of=deadline - dt.timedelta(hours=30)).status == "open"
+    assert _clock(authority_notified_at=notified, as_of=deadline - dt.timedelta(hours=3)).status == "warning"
+    assert _clock(authority_notified_at=notified, as_of=notified - dt.timedelta(seconds=1)).status == "overdue"
+    assert _clock(authority_notified_at=notified, as_of=notified).status == "notified_late"
+    on_time = deadline - dt.timedelta(hours=1)
+    assert _clock(authority_notified_at=on_time, as_of=on_time - dt.timedelta(minutes=1)).status == "warning"
+    assert _clock(authority_notified_at=on_time, as_of=on_time).status == "notified_on_time"
+    with pytest.raises(ValueError, match="not known yet"):
+        _clock(as_of=aware - dt.timedelta(seconds=1))
+
+
+def test_incident_closed_only_once_closed_at_passed():
+    closed = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+    assert not d.incident_closed(None, closed)
+    assert not d.incident_closed(closed, closed - dt.timedelta(seconds=1))
+    assert d.incident_closed(closed, closed)
+
+
+def test_last_90_days_hold_90_dates():
+    """R1.9: as_of - N < closed <= as_of; exactly 90 dates, not 91."""
+    as_of = D("2026-11-26")
+    window = [as_of - dt.timedelta(days=k) for k in range(0, 200) if d.in_last_days(as_of - dt.timedelta(days=k),
+                                                                                      as_of, 90)]
+    assert len(window) == 90
+    assert not d.in_last_days(as_of - dt.timedelta(days=90), as_of, 90)
+    assert d.in_last_days(as_of - dt.timedelta(days=89), as_of, 90)
+    assert not d.in_last_days(as_of + dt.timedelta(days=1), as_of, 90)
+    assert not d.in_last_days(None, as_of, 90)
+
+
+def test_erasure_restricts_only_statutory_and_only_until_retained_until():
+    """Section 5: held while a statute obliges keeping it, due from the next day; never otherwise."""
+    until = D("2026-12-31")
+    assert d.erasure_restricts(True, until, until)
+    assert not d.erasure_restricts(True, until, until + dt.timedelta(days=1))
+    assert not d.erasure_restricts(False, until, until - dt.timedelta(days=100))
+
+
+def test_erasure_not_carried_out_after_grace():
+    """R3.6: records without statutory duty that existed at completion are due after D + grace."""
+    done = D("2026-10-01")
+    assert not d.erasure_not_carried_out(False, D("2026-01-01"), done, 7, done + dt.timedelta(days=7))
+    assert d.erasure_not_carried_out(False, D("2026-01-01"), done, 7, done + dt.timedelta(days=8))
+    assert not d.erasure_not_carried_out(True, D("2026-01-01"), done, 7, done + dt.timedelta(days=30))
+    assert not d.erasure_not_carried_out(False, done + dt.timedelta(days=1), done, 7, done + dt.timedelta(days=30))
+    assert d.retention_status(D("2027-06-01"), done + dt.timedelta(days=8), False, 30, erasure_due=True) == "due"
+    assert d.retention_status(D("2027-06-01"), done + dt.timedelta(days=8), True, 30, erasure_due=True) == "held"
+
+
+def test_master_data_deletable():
+    """R3.5: an active consent, something running, or an open concern keeps the master data."""
+    assert d.master_data_deletable([], running=False, active_consent=False, concerned=False)  # no records
+    assert d.master_data_deletable(["due", "due"], running=False, active_consent=False, concerned=False)
+    assert not d.master_data_deletable(["due"], running=False, active_consent=True, concerned=False)
+    assert not d.master_data_deletable(["due", "approaching"], running=False, active_consent=False, concerned=False)
+    assert not d.master_data_deletable(["held"], running=False, active_consent=False, concerned=False)
+    assert not d.master_data_deletable(["due"], running=True, active_consent=False, concerned=False)
+    assert not d.master_data_deletable([], running=False, active_consent=False, concerned=True)
+
+
+def test_consent_findings_counts_every_finding():
+    """R4.4: one consent may have several findings."""
+    as_of = D("2026-11-26")
+    at = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    both = d.consent_findings("newsletter", "active", "2021-03", None, None, as_of, "2025-01", 30)
+    assert both == ("no_confirmation", "outdated_version")
+    assert d.consent_findings("newsletter", "active", None, at, None, as_of, "2025-01", 30) == (
+        "no_notice_version", "no_confirmation")
+    assert d.consent_findings("extended_analytics", "active", "2025-01", None, None, as_of, "2025-01", 30) == ()
+    assert d.consent_findings("newsletter", "pending", "2025-01", at, None, as_of, "2025-01", 30) == (
+        "stale_pending",)
+    recent = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    assert d.consent_findings("newsletter", "pending", "2025-01", recent, None, as_of, "2025-01", 30) == ()
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -243,4 +325,14 @@ def test_add_months_clamps(day, months):
     ("unassessed", None, None, "to_assess"),
 ])
 def test_art34_status(risk, informed, exemption, expected):
-    assert d.art34_status(risk, informed, exemption) == expected
+    assert d.art34_status(risk, informed, exemption, dt.datetime(2026, 6, 1, tzinfo=dt.UTC)) == expected
+
+
+def test_art34_status_looks_back():
+    """R2.4a: an information or a dated exemption counts only from its timestamp."""
+    informed = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+    before, after = informed - dt.timedelta(hours=1), informed + dt.timedelta(hours=1)
+    assert d.art34_status("high", informed, None, before) == "outstanding"
+    assert d.art34_status("high", informed, None, after) == "informed"
+    assert d.art34_status("high", None, "a", before, exemption_at=informed) == "outstanding"
+    assert d.art34_status("high", None, "a", after, exemption_at=informed) == "exempt"

@@ -59,3 +59,37 @@ def test_history_appends_one_row_per_build_and_survives_pruning(tmp_path):
     assert history.previous(built[-1])["requests_open"] == 1.0
     assert history.previous(built[0]) == {}
     assert set(series.columns) == {"snapshot", "built_at", "as_of", "kind", "kpi", "value"}  # aggregates only
+
+
+def test_backfill_recomputes_points_of_older_rules(tmp_path):
+    """Issue 18: stored points from before a rule fix are computed again (R2.4a) and marked recomputed.
+
+    A breach aware 2026-03-01 was notified late on 2026-03-10. A history point stored at the
+    2026-03-05 month-end-like moment under the old rules said "notified late"; what stood then was
+    an overdue clock. kpi-backfill corrects the stored value in place and marks it.
+    """
+    import datetime as dt
+    import sqlite3
+
+    from dashboard import history
+
+    sources = write_store(tmp_path / "src", {"incidents": [
+        {"incident_id": "B1", "title": "x", "type": "confidentiality", "detected_at": "2026-03-01T07:00:00Z",
+         "aware_at": "2026-03-01T08:00:00Z", "risk": "risk", "authority_notified_at": "2026-03-10T08:00:00Z",
+         "status": "notified"}]})
+    snapshot = build_snapshot(sources, data_dir=tmp_path).path
+    store = KpiHistory(tmp_path / "state" / "kpi_history.sqlite")
+    moment = dt.datetime(2026, 3, 5, 12, tzinfo=dt.UTC)
+    with sqlite3.connect(store.path) as db:  # a point written by an older version, with the old figure
+        db.executemany("INSERT INTO kpi_history VALUES ('snapshot-old', ?, '2026-03-05', 'build', ?, ?, 1)",
+                       [(moment.isoformat(), "incidents_overdue", 0.0), (moment.isoformat(), "incidents_on_time_pct",
+                                                                         0.0)])
+    assert store.recompute_outdated(snapshot) == 1
+    series = store.series().filter(store.series()["snapshot"] == "snapshot-old")
+    values = dict(zip(series["kpi"], series["value"], strict=True))
+    assert values["incidents_overdue"] == 1.0  # overdue on 03-05, not yet notified
+    assert values["incidents_on_time_pct"] == 0.0  # the one decided breach was not on time
+    assert set(series["kind"]) == {"recomputed"} and len(values) == len(kpis.KPIS)
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT DISTINCT rules FROM kpi_history").fetchall() == [(history.RULES,)]
+    assert store.recompute_outdated(snapshot) == 0  # nothing older is left

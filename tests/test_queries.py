@@ -44,6 +44,15 @@ def con(tmp_path_factory):
         _req("Q-late", "2026-08-05", status="completed", contact="C6", closed_at="2026-09-14T09:00:00Z"),
         # Answered 200 days ago: outside the 90-day window.
         _req("Q-old", "2026-04-01", status="rejected", contact="C6", closed_at="2026-05-01T09:00:00Z"),
+        # R1.9: closed exactly 90 days before as_of (08-28) is outside "the last 90 days"; 89 days inside.
+        _req("Q-90", "2026-08-20", status="completed", contact="C7", closed_at="2026-08-28T09:00:00Z"),
+        _req("Q-89", "2026-08-20", status="completed", contact="C7", closed_at="2026-08-29T09:00:00Z"),
+        # R3.6: erasure completed on 10-10 (grace 7 days): C30's ticket is still there; of C31 only the
+        # master data is left.
+        _req("Q-erased", "2026-10-05", status="completed", contact="C30", right="erasure",
+             closed_at="2026-10-10T09:00:00Z"),
+        _req("Q-erased-master", "2026-10-05", status="completed", contact="C31", right="erasure",
+             closed_at="2026-10-10T09:00:00Z"),
     ]
     tickets = [
         # closed 2026-05-20 -> until 2026-11-20: due. Subject C9 has nothing open.
@@ -74,6 +83,10 @@ def con(tmp_path_factory):
         _ticket("T-c15", "C15", closed="2026-01-31"),
         # C1: due, but the subject's access request Q-overdue is still open.
         _ticket("T-c1", "C1", closed="2026-01-31"),
+        # C29: due, but an active newsletter consent still needs the e-mail (R3.5).
+        _ticket("T-c29", "C29", closed="2026-01-31"),
+        # C30: within its period (until 2027-04-01), but the subject's erasure was completed on 10-10 (R3.6).
+        _ticket("T-c30", "C30", closed="2026-10-01"),
     ]
     contracts = [
         {"contract_id": "V-c12", "contact_id": "C12", "start_date": "2020-01-01", "status": "active"},
@@ -112,6 +125,9 @@ def con(tmp_path_factory):
         breach("B-dst", "2025-10-24T08:00:00+00:00", notified="2025-10-26T08:00:00+00:00"),
         {"incident_id": "B-not-pd", "title": "kein Personenbezug", "type": "availability",
          "detected_at": "2026-11-01T08:00:00Z", "aware_at": "2026-11-01T09:00:00Z", "status": "not_personal_data"},
+        # R2.4b: "closed" without a closing time: rejected with its reason.
+        breach("B-closed-no-date", "2026-05-01T08:00:00+00:00", notified="2026-05-02T08:00:00+00:00",
+               status="closed"),
     ]
     incident_records = [
         {"link_id": "L1", "incident_id": "INC-1", "record_type": "ticket", "record_id": "T-c13"},
@@ -130,6 +146,17 @@ def con(tmp_path_factory):
          "amount_eur": "10.00"},
         # DOMAIN vector: dated 2016-06-01, N = 10 -> retained until 2026-12-31 (35 days left).
         {"invoice_id": "R-2016", "contract_id": "V1", "contact_id": "C16", "invoice_date": "2016-06-01",
+         "amount_eur": "10.00"},
+        # C6's long-due invoice: held while the subject's request Q-done was open (09-01 to 09-11), R3.3.
+        {"invoice_id": "R-c6", "contract_id": "V1", "contact_id": "C6", "invoice_date": "2014-05-01",
+         "amount_eur": "10.00"},
+        # C30's invoice: statutory duty, so the completed erasure does not make it due (R3.6).
+        {"invoice_id": "R-c30", "contract_id": "V1", "contact_id": "C30", "invoice_date": "2024-05-01",
+         "amount_eur": "10.00"},
+        # C15's invoices under the erasure hold: one still in its period (held), one past it (due, first).
+        {"invoice_id": "R-c15-kept", "contract_id": "V1", "contact_id": "C15", "invoice_date": "2020-05-01",
+         "amount_eur": "10.00"},
+        {"invoice_id": "R-c15-ended", "contract_id": "V1", "contact_id": "C15", "invoice_date": "2014-05-01",
          "amount_eur": "10.00"},
     ]
     holds = [
@@ -174,13 +201,26 @@ def con(tmp_path_factory):
         # C24 analytics: withdrawn 6 days before as_of (a withdrawal of the last 30 days).
         ("C24", "extended_analytics", "granted", "2026-01-01T10:00:00Z"),
         ("C24", "extended_analytics", "withdrawn", "2026-11-20T10:00:00Z"),
+        # C27: re-granted after a withdrawal without a notice version: no notice version (R4.4), although
+        # the first cycle recorded one.
+        ("C27", "extended_analytics", "granted", "2025-01-01T10:00:00Z", "2025-01"),
+        ("C27", "extended_analytics", "withdrawn", "2025-06-01T10:00:00Z", "2025-01"),
+        ("C27", "extended_analytics", "granted", "2026-02-01T10:00:00Z", None),
+        # C28: newsletter without double opt-in under the outdated 2023-05 notice: two findings.
+        ("C28", "newsletter", "granted", "2024-05-01T10:00:00Z", "2023-05"),
+        # C29: active newsletter consent (keeps C29's master data).
+        ("C29", "newsletter", "requested", "2026-01-01T10:00:00Z"),
+        ("C29", "newsletter", "confirmed", "2026-01-01T11:00:00Z"),
     ]
     events = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at,
                "notice_version": (rest + ["2025-01"])[0], "channel": "web"}
               for i, (c, p, a, at, *rest) in enumerate(consent)]
-    sources = write_store(tmp / "src", {"requests": requests, "tickets": tickets, "attachments": attachments,
-                                        "invoices": invoices, "holds": holds, "consent_events": events,
-                                        "contracts": contracts, "incidents": incidents,
+    subjects = {f"C{n}" for n in range(1, 32)}
+    contacts = [{"contact_id": c, "first_name": "Erika", "last_name": "Muster", "email": f"{c.lower()}@beispiel.de",
+                 "created_at": "2024-01-01T00:00:00Z"} for c in sorted(subjects)]
+    sources = write_store(tmp / "src", {"contacts": contacts, "requests": requests, "tickets": tickets,
+                                        "attachments": attachments, "invoices": invoices, "holds": holds,
+                                        "consent_events": events, "contracts": contracts, "incidents": incidents,
                                         "incident_records": incident_records})
     return duckdb.connect(str(build_snapshot(sources, data_dir=tmp / "data").path), read_only=True)
 
@@ -189,8 +229,10 @@ def test_requests_kpis(con):
     kpi = data.run(con, "requests_kpis", as_of=AS_OF, due_soon_days=7).row(0, named=True)
     assert kpi["open"] == 4  # overdue, soon, track, ext (unverified is hidden)
     assert kpi["overdue"] == 1 and kpi["due_soon"] == 1 and kpi["hidden"] == 1
-    assert kpi["answered_90d"] == 2 and kpi["on_time_pct_90d"] == 50.0
-    assert kpi["median_days_90d"] == 25.0  # (10 + 40) / 2
+    # R1.9: the last 90 days are 08-28 < closed <= 11-26: Q-done, Q-late, Q-89, Q-erased, Q-erased-master;
+    # not Q-90 (closed 08-28, exactly 90 days before). On time: all but Q-late.
+    assert kpi["answered_90d"] == 5 and kpi["on_time_pct_90d"] == 80.0
+    assert kpi["median_days_90d"] == 9.0  # 5, 5, 9, 10, 40
 
 
 NO_FILTER = dict(due_soon_days=7, show_hidden=False, rights=[], statuses=[], assignees=[], channels=[],
@@ -225,13 +267,17 @@ def _records(con, **overrides):
 def test_retention_summary_and_holds(con):
     summary = {r["category"]: r for r in data.run(con, "retention_summary", **RETENTION).iter_rows(named=True)}
     support = summary["support_communication"]
-    # due: T-due, T-released, T-c10, T-c11a, T-c12, T-c13b, T-c14; approaching: T-edge, T-c11b;
-    # held: T-legal, T-restricted, T-c13 (open incident), T-c15 (erasure, statutory retention), T-c1 (open request).
-    assert (support["due"], support["approaching"], support["held"]) == (7, 2, 5)
-    assert support["records"] == 15 and support["bytes_due"] == 1024
+    # due: T-due, T-released, T-c10, T-c11a, T-c12, T-c13b, T-c14, T-c15 (support communication has no
+    # statutory duty, so C15's erasure hold does not hold it: section 5), T-c29, T-c30 (erasure completed
+    # but not carried out, R3.6); approaching: T-edge, T-c11b;
+    # held: T-legal, T-restricted, T-c13 (open incident), T-c1 (open request).
+    assert (support["due"], support["approaching"], support["held"]) == (10, 2, 4)
+    assert support["records"] == 17 and support["bytes_due"] == 1024
     assert support["oldest_due_since"] == dt.date(2026, 2, 28)  # T-c14, clamped from 08-31
     billing = summary["billing"]
-    assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (1, 0, 1, 4)
+    # due: R-due, R-c6, R-c15-ended (its statutory period is over: due from the next day);
+    # held: R-tax, R-c15-kept (erasure requested, statutory retention).
+    assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (3, 0, 2, 8)
     contract = summary["contract"]  # V-c14 due; the running V-c12 has no retention clock yet
     assert (contract["due"], contract["records"]) == (1, 1)
     only_billing = data.run(con, "retention_summary", **{**RETENTION, "systems": ["billing"]})
@@ -241,11 +287,16 @@ def test_retention_summary_and_holds(con):
 def test_held_records_never_in_due_list(con):
     due = _records(con, statuses=["due"])
     assert sorted(due["record_id"].to_list()) == [
-        "R-due", "T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-due", "T-released", "V-c14"]
+        "R-c15-ended", "R-c6", "R-due", "T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-c15", "T-c29", "T-c30",
+        "T-due", "T-released", "V-c14"]
+    # What an erasure makes due comes first, with its reason.
+    assert due.head(2).select("record_id", "finding", "erasure_ref").rows() == [
+        ("T-c30", "erasure_not_carried_out", "Q-erased"), ("R-c15-ended", "erasure_statutory_ended", "H4")]
+    assert due["finding"].slice(2).null_count() == due.height - 2
     held = _records(con, statuses=["held"])
     reasons = dict(zip(held["record_id"], held["hold_kind"], strict=True))
     assert reasons == {"T-legal": "legal", "T-restricted": "restriction", "R-tax": "tax", "T-c13": "incident",
-                       "T-c15": "erasure_statutory", "T-c1": "open_request"}
+                       "R-c15-kept": "erasure_statutory", "T-c1": "open_request"}
     assert held.filter(held["record_id"] == "T-legal")["hold_review_date"].item() == dt.date(2027, 2, 1)
     assert held["days_overdue"].null_count() == held.height
 
@@ -253,7 +304,7 @@ def test_held_records_never_in_due_list(con):
 def test_retention_list_filters(con):
     counted = data.run(con, "retention_list_count", **{**RETENTION, "statuses": [], "until_from": None,
                                                         "until_to": None})["total_rows"].item()
-    assert _records(con).height == counted == 9 + 2 + 6  # due + approaching + held
+    assert _records(con).height == counted == 14 + 2 + 6  # due + approaching + held
     assert data.run(con, "retention_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
                                                     "until_from": None, "until_to": None})["total_rows"].item() == 1
     clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
@@ -276,8 +327,15 @@ def test_retention_window_edge(con):
 
 def test_deletable_subjects_only_when_every_record_is(con):
     subjects = data.run(con, "deletable_subjects", as_of=AS_OF, limit=None)
-    assert subjects["contact_id"].to_list() == ["C14", "C10"]
-    assert subjects["last_retained_until"].to_list() == [dt.date(2026, 6, 30), dt.date(2026, 7, 31)]
+    # Contacts with no records and no active consent first (deletable now): C7 (closed requests only),
+    # C8, C17-C19 (nothing), C23, C25, C26 (opt-in pending), C24 (withdrawn), C31 (erasure done). Then by
+    # the last record: C6 (its invoice R-c6), C14, C10. Not C15 (R-c15-kept held), C29 (active consent),
+    # C1-C5 (open requests), C9, C11, C16, C30 (records still retained), C12 (running), C13 (held).
+    assert subjects["contact_id"].to_list() == [
+        "C17", "C18", "C19", "C23", "C24", "C25", "C26", "C31", "C7", "C8", "C6", "C14", "C10"]
+    assert subjects["last_retained_until"].to_list()[-3:] == [
+        dt.date(2024, 12, 31), dt.date(2026, 6, 30), dt.date(2026, 7, 31)]
+    assert subjects["records"].to_list()[-3:] == [1, 2, 1]
     # One day before C14's last record runs out, C14 is not deletable yet.
     assert "C14" not in data.run(con, "deletable_subjects", as_of=dt.date(2026, 6, 30), limit=None)["contact_id"]
 
@@ -287,26 +345,30 @@ def test_retention_forecast_and_worklists(con):
     assert forecast.rows() == [(dt.date(2026, 12, 1), "support_communication", 3),
                                (dt.date(2027, 1, 1), "billing", 2)]
     helpdesk = data.run(con, "deletion_worklist", as_of=AS_OF, system="helpdesk")
-    assert sorted(helpdesk["record_id"]) == ["T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-due", "T-released"]
+    assert sorted(helpdesk["record_id"]) == ["T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-c15", "T-c29",
+                                             "T-c30", "T-due", "T-released"]
+    assert helpdesk.row(0, named=True)["record_id"] == "T-c30"  # the erasure not carried out comes first
     assert "contact_id" not in helpdesk.columns
     billing = data.run(con, "deletion_worklist", as_of=AS_OF, system="billing")
-    assert sorted(billing["record_id"]) == ["R-due", "V-c14"]
+    assert sorted(billing["record_id"]) == ["R-c15-ended", "R-c6", "R-due", "V-c14"]
+    assert billing.row(0, named=True)["finding"] == "erasure_statutory_ended"
 
 
 def test_consent_summary(con):
     rows = {r["purpose"]: r for r in data.run(con, "consent_summary", as_of=AS_OF).iter_rows(named=True)}
     news = rows["newsletter"]
-    # active: C1 (confirmed after request), C4 (re-granted after withdrawal), C20; pending: C2, C23, C25,
-    # C26; withdrawn: C3 (events out of order and duplicated).
-    assert (news["asked"], news["active"], news["pending"], news["withdrawn"]) == (8, 3, 4, 1)
-    assert news["consent_rate_pct"] == 37.5
-    # Requests in the current cycles: C1, C2, C4, C23, C25, C26; confirmed: C1, C4.
-    assert (news["doi_requested"], news["doi_confirmed"], news["doi_rate_pct"]) == (6, 2, 33.3)
+    # active: C1 (confirmed after request), C4 (re-granted after withdrawal), C20, C28, C29; pending: C2, C23,
+    # C25, C26; withdrawn: C3 (events out of order and duplicated).
+    assert (news["asked"], news["active"], news["pending"], news["withdrawn"]) == (10, 5, 4, 1)
+    assert news["consent_rate_pct"] == 50.0
+    # Requests in the current cycles: C1, C2, C4, C23, C25, C26, C29; confirmed: C1, C4, C29.
+    assert (news["doi_requested"], news["doi_confirmed"], news["doi_rate_pct"]) == (7, 3, 42.9)
     assert news["withdrawals_30d"] == 0
     analytics = rows["extended_analytics"]
-    assert (analytics["asked"], analytics["active"], analytics["withdrawn"]) == (4, 3, 1)  # C1's 12-24 is future
-    # C24 withdrew on 11-20; 30 days before (10-27) C1, C21, C22, C24 were active.
-    assert (analytics["withdrawals_30d"], analytics["active_30d_ago"], analytics["withdrawal_rate_pct"]) == (1, 4, 25.0)
+    # C1's withdrawal on 12-24 is in the future; C27 re-granted.
+    assert (analytics["asked"], analytics["active"], analytics["withdrawn"]) == (5, 4, 1)
+    # C24 withdrew on 11-20; 30 days before (10-27) C1, C21, C22, C24, C27 were active.
+    assert (analytics["withdrawals_30d"], analytics["active_30d_ago"], analytics["withdrawal_rate_pct"]) == (1, 5, 20.0)
     assert analytics["doi_rate_pct"] is None
 
 
@@ -315,17 +377,22 @@ FINDINGS = dict(as_of=AS_OF, current_version="2025-01", pending_days=30)
 
 def test_consent_findings(con):
     counts = {(r[0], r[1]): r[2] for r in data.run(con, "consent_finding_counts", **FINDINGS).iter_rows()}
-    assert counts == {("newsletter", "no_confirmation"): 1, ("newsletter", "stale_pending"): 2,
-                      ("extended_analytics", "no_notice_version"): 1,
-                      ("extended_analytics", "outdated_version"): 1}
+    # R4.4: C28 (no DOI, outdated notice) counts under both findings; C27's re-grant has no notice version
+    # although its first cycle had one. "any" counts each consent with a finding once.
+    assert counts == {("newsletter", "no_confirmation"): 2, ("newsletter", "outdated_version"): 1,
+                      ("newsletter", "stale_pending"): 2, ("newsletter", "any"): 4,
+                      ("extended_analytics", "no_notice_version"): 2,
+                      ("extended_analytics", "outdated_version"): 1, ("extended_analytics", "any"): 3}
 
     def listed(finding):
         return data.run(con, "consent_findings", **FINDINGS, finding=finding, purposes=[], limit=None)
 
     assert listed("stale_pending")["contact_id"].to_list() == ["C2", "C25"]
-    assert listed("no_confirmation")["contact_id"].to_list() == ["C20"]
-    outdated = listed("outdated_version").row(0, named=True)
+    assert listed("no_confirmation")["contact_id"].to_list() == ["C28", "C20"]
+    assert listed("no_notice_version")["contact_id"].to_list() == ["C27", "C21"]  # oldest consent first
+    outdated = listed("outdated_version").sort("contact_id").row(0, named=True)
     assert (outdated["contact_id"], outdated["notice_version"], outdated["channel"]) == ("C22", "2023-05", "web")
+    assert listed("outdated_version")["contact_id"].sort().to_list() == ["C22", "C28"]
     assert data.run(con, "consent_findings", **FINDINGS, finding="stale_pending", purposes=["extended_analytics"],
                     limit=None).height == 0
 
@@ -334,11 +401,11 @@ def test_consent_monthly(con):
     monthly = data.run(con, "consent_monthly", as_of=AS_OF, channels=[])
     news = {r["month"]: r for r in monthly.filter(monthly["purpose"] == "newsletter").iter_rows(named=True)}
     assert len(news) == 24 and min(news) == dt.date(2024, 12, 1) and max(news) == dt.date(2026, 11, 1)
-    assert (news[dt.date(2026, 11, 1)]["asked"], news[dt.date(2026, 11, 1)]["active"]) == (8, 3)
-    june = news[dt.date(2026, 6, 1)]  # C3 withdrew; at the end of May C1, C3, C4, C20 were active
-    assert (june["asked"], june["active"], june["withdrawals"], june["withdrawal_rate_pct"]) == (5, 3, 1, 25.0)
-    january = news[dt.date(2026, 1, 1)]  # requests of C1, C2, C3; C1 and C3 confirmed next
-    assert (january["grants"], january["doi_rate_pct"]) == (2, 66.7)
+    assert (news[dt.date(2026, 11, 1)]["asked"], news[dt.date(2026, 11, 1)]["active"]) == (10, 5)
+    june = news[dt.date(2026, 6, 1)]  # C3 withdrew; at the end of May C1, C3, C4, C20, C28, C29 were active
+    assert (june["asked"], june["active"], june["withdrawals"], june["withdrawal_rate_pct"]) == (7, 5, 1, 16.67)
+    january = news[dt.date(2026, 1, 1)]  # requests of C1, C2, C3, C29; C1, C3 and C29 confirmed next
+    assert (january["grants"], january["doi_rate_pct"]) == (3, 75.0)
     assert data.run(con, "consent_monthly", as_of=AS_OF, channels=["paper"]).height == 0
 
 
@@ -440,3 +507,78 @@ def test_request_charts_and_detail(con):
     detail = data.run(con, "request_detail", request_id="Q-ext").row(0, named=True)
     assert (detail["raw_due"], detail["due"], detail["extension"]) == (
         dt.date(2026, 11, 1), dt.date(2026, 11, 2), "valid")
+
+
+# --- DOMAIN.md R1.9, R2.4a, R2.4b, R3.3, R3.6: figures as they stood at the date looked at ---------------
+
+
+def test_request_holds_only_while_open(con):
+    """R3.3: C6's requests Q-late (08-05 to 09-14) and Q-done (09-01 to 09-11) held C6's long-due invoice
+    while one of them was open, not before or after."""
+    def status(day):
+        rows = _records(con, as_of=day, statuses=["due", "held"], categories=["billing"])
+        return rows.filter(rows["record_id"] == "R-c6").select("status", "hold_kind").row(0)
+
+    assert status(dt.date(2026, 8, 4)) == ("due", None)
+    assert status(dt.date(2026, 8, 5)) == ("held", "open_request")
+    assert status(dt.date(2026, 9, 13)) == ("held", "open_request")
+    assert status(dt.date(2026, 9, 14)) == ("due", None)  # Q-late closed that day
+    assert status(AS_OF) == ("due", None)
+
+
+def test_incident_holds_only_until_closed(con):
+    """R3.3: INC-2 (03-01 to 06-01) held T-c13b while it was open; INC-1 (detected 11-01) holds T-c13
+    since then."""
+    def held(day):
+        return set(_records(con, as_of=day, statuses=["held"], categories=["support_communication"])["record_id"])
+
+    assert "T-c13b" in held(dt.date(2026, 5, 31)) and "T-c13" not in held(dt.date(2026, 5, 31))
+    assert "T-c13b" not in held(dt.date(2026, 6, 1))
+    assert "T-c13" in held(AS_OF) and "T-c13b" not in held(AS_OF)
+
+
+def test_breach_clocks_as_they_stood(con):
+    """R2.4a: B-late-silent (aware 08-01 08:00 UTC, deadline 08-04 08:00, notified 08-04 20:00) was open,
+    then overdue, and only notified (late) from its notification on; the register shows no
+    notification before it happened."""
+    def clock(at):
+        reg = _register(con, as_of=at)["B-late-silent"]
+        return reg["clock"], reg["authority_notified_at"]
+
+    assert clock(dt.datetime(2026, 8, 2, 8, tzinfo=dt.UTC)) == ("open", None)
+    assert clock(dt.datetime(2026, 8, 3, 10, tzinfo=dt.UTC)) == ("warning", None)
+    assert clock(dt.datetime(2026, 8, 4, 19, 59, tzinfo=dt.UTC)) == ("overdue", None)
+    notified = dt.datetime(2026, 8, 4, 20, tzinfo=dt.UTC)
+    assert clock(notified) == ("notified_late", notified)
+    # Art. 34: B-late-reason's subjects were informed on 07-06; before that it was outstanding.
+    assert _register(con, as_of=dt.datetime(2026, 7, 5, 12, tzinfo=dt.UTC))["B-late-reason"]["art34"] == "outstanding"
+    assert _register(con, as_of=dt.datetime(2026, 7, 7, tzinfo=dt.UTC))["B-late-reason"]["art34"] == "informed"
+    # Counted at 08-04 18:00, B-late-silent is overdue (not yet notified late): the KPI history's view.
+    at = dt.datetime(2026, 8, 4, 18, tzinfo=dt.UTC)
+    clocks = dict(data.run(con, "incident_clock_counts", as_of=at, warning_hours=24).select("clock", "incidents")
+                  .iter_rows())
+    assert clocks == {"notified_on_time": 2, "notified_late": 1, "overdue": 1}  # B-ontime, B-dst; B-late-reason
+    kpi = data.run(con, "incident_kpis", as_of=at, warning_hours=24).row(0, named=True)
+    assert (kpi["decided"], kpi["on_time"]) == (4, 2)
+
+
+def test_closed_without_closed_at_is_rejected(con):
+    """R2.4b: one definition of closed: a closed record without its closing time never enters."""
+    rejected = con.sql("SELECT record_key, reason FROM rejected_rows WHERE table_name = 'incidents'").fetchall()
+    assert rejected == [("B-closed-no-date", "closed_at: missing for status closed")]
+    assert con.sql("SELECT count(*) FROM incidents WHERE incident_id = 'B-closed-no-date'").fetchall() == [(0,)]
+
+
+def test_erasure_not_carried_out(con):
+    """R3.6: Q-erased was completed on 10-10; from 10-18 (grace 7 days) T-c30 is a finding, not R-c30
+    (billing: statutory duty). Of C31 only the master data is left, which R3.5 no longer keeps."""
+    def findings(day, request_id=None):
+        rows = data.run(con, "erasure_findings", as_of=day, request_id=request_id)
+        return sorted((r["request_id"], r["record_type"], r["record_id"]) for r in rows.iter_rows(named=True))
+
+    assert findings(dt.date(2026, 10, 17)) == []
+    assert findings(dt.date(2026, 10, 18)) == findings(AS_OF) == [
+        ("Q-erased", "ticket", "T-c30"), ("Q-erased-master", "contact", None)]
+    assert findings(AS_OF, "Q-erased") == [("Q-erased", "ticket", "T-c30")]
+    # Before the grace ran out, T-c30 was simply retained.
+    assert "T-c30" not in set(_records(con, as_of=dt.date(2026, 10, 17))["record_id"])

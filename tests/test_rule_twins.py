@@ -59,12 +59,69 @@ def test_breach_clock_twin(con):
         assert sql_value == expected, (risk, delta, notified)
 
 
+def test_breach_clock_twin_looks_back(con):
+    """R2.4a: a notification after the moment looked at does not count yet, in SQL as in Python."""
+    aware = dt.datetime(2026, 3, 27, 12, tzinfo=d.BERLIN)
+    deadline = d.breach_notification_deadline(aware)
+    for notified_h, as_of_h in itertools.product((50, 71, 72, 73, 90), (1, 49, 50, 60, 71, 72, 73, 89, 90, 91)):
+        notified_at, as_of = aware + dt.timedelta(hours=notified_h), aware + dt.timedelta(hours=as_of_h)
+        sql_value = _one(con, "SELECT breach_clock_status($dl::TIMESTAMPTZ, 'risk', $n::TIMESTAMPTZ, "
+                              "$a::TIMESTAMPTZ, 24)", {"dl": deadline, "n": notified_at, "a": as_of})
+        assert sql_value == d.breach_clock(aware, "risk", notified_at, as_of).status, (notified_h, as_of_h)
+
+
 def test_art34_status_twin(con):
     informed = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    for risk, at, exemption in itertools.product((None, "unassessed", "none", "risk", "high"), (None, informed),
-                                                 (None, "a", "c")):
-        sql_value = _one(con, "SELECT art34_status($r, $i::TIMESTAMPTZ, $e)", {"r": risk, "i": at, "e": exemption})
-        assert sql_value == d.art34_status(risk, at, exemption), (risk, at, exemption)
+    moments = (informed - dt.timedelta(seconds=1), informed, informed + dt.timedelta(days=1))
+    for risk, at, exemption, exempt_at, as_of in itertools.product(
+            (None, "unassessed", "none", "risk", "high"), (None, informed), (None, "a", "c"), (None, informed),
+            moments):
+        sql_value = _one(con, "SELECT art34_status($r, $i::TIMESTAMPTZ, $e, $a::TIMESTAMPTZ, $x::TIMESTAMPTZ)",
+                         {"r": risk, "i": at, "e": exemption, "a": as_of, "x": exempt_at})
+        expected = d.art34_status(risk, at, exemption, as_of, exemption_at=exempt_at)
+        assert sql_value == expected, (risk, at, exemption, exempt_at, as_of)
+
+
+def test_incident_closed_twin(con):
+    closed = dt.datetime(2026, 6, 1, 8, tzinfo=dt.UTC)
+    for closed_at, delta in itertools.product((None, closed), (-1, 0, 1)):
+        at = closed + dt.timedelta(seconds=delta)
+        assert _one(con, "SELECT incident_closed($c::TIMESTAMPTZ, $a::TIMESTAMPTZ)",
+                    {"c": closed_at, "a": at}) == d.incident_closed(closed_at, at), (closed_at, delta)
+
+
+def test_in_last_days_twin(con):
+    as_of = dt.date(2026, 11, 26)
+    for offset, days in itertools.product(range(-2, 95), (30, 90)):
+        day = as_of - dt.timedelta(days=offset)
+        assert _one(con, "SELECT in_last_days($d::DATE, $a::DATE, $n)", {"d": day, "a": as_of, "n": days}) == \
+            d.in_last_days(day, as_of, days), (offset, days)
+
+
+def test_erasure_rule_twins(con):
+    until, done = dt.date(2026, 12, 31), dt.date(2026, 10, 1)
+    for statutory, offset in itertools.product((False, True), range(-3, 12)):
+        as_of = until + dt.timedelta(days=offset)
+        assert _one(con, "SELECT erasure_restricts($s, $u::DATE, $a::DATE)", {"s": statutory, "u": until, "a": as_of}) \
+            == d.erasure_restricts(statutory, until, as_of), (statutory, offset)
+        for created in (done - dt.timedelta(days=5), done, done + dt.timedelta(days=1)):
+            as_of = done + dt.timedelta(days=offset)
+            sql_value = _one(con, "SELECT erasure_not_carried_out($s, $c::DATE, $d::DATE, 7, $a::DATE)",
+                             {"s": statutory, "c": created, "d": done, "a": as_of})
+            assert sql_value == d.erasure_not_carried_out(statutory, created, done, 7, as_of), (statutory, offset)
+
+
+def test_consent_findings_twin(con):
+    as_of = dt.date(2026, 11, 26)
+    old, recent = dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    for purpose, state, version, requested, confirmed in itertools.product(
+            ("newsletter", "extended_analytics"), ("active", "pending", "withdrawn"), (None, "2021-03", "2025-01"),
+            (None, old, recent), (None, recent)):
+        sql_value = _one(con, "SELECT consent_findings($p, $s, $v, $r::TIMESTAMPTZ, $c::TIMESTAMPTZ, $a::DATE, "
+                              "'2025-01', 30)",
+                         {"p": purpose, "s": state, "v": version, "r": requested, "c": confirmed, "a": as_of})
+        expected = d.consent_findings(purpose, state, version, requested, confirmed, as_of, "2025-01", 30)
+        assert tuple(sql_value) == expected, (purpose, state, version, requested, confirmed)
 
 
 def test_berlin_date_twin(con):

@@ -10,7 +10,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import kpis, ui
+from dashboard import history, kpis, ui
 from dashboard.ui import t
 
 AREAS = ("requests", "retention", "consent", "incidents")
@@ -23,6 +23,7 @@ TARGETS = {
     "requests_on_time_pct": ("views/requests.py", {}),
     "retention_due": ("views/retention.py", {"retention_statuses": ["due"]}),
     "retention_approaching": ("views/retention.py", {"retention_statuses": ["approaching"]}),
+    "retention_erasure_open": ("views/retention.py", {"retention_statuses": ["due"]}),
     "consent_rate_newsletter": ("views/consent.py", {}),
     "consent_rate_extended_analytics": ("views/consent.py", {}),
     "incidents_open": ("views/incidents.py", {"incidents_clocks": ["open", "warning"]}),
@@ -65,7 +66,7 @@ def _history(figures: dict) -> None:
                             format_func=lambda k: t(f"report.{k}"))
     shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
         pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),
-        pl.col("kind").replace({"build": t("overview.kind_build"), "backfill": t("overview.kind_backfill")}))
+        pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
     # One small chart per figure, each with its own scale (a backlog of thousands next to a count of 1).
     fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kind", markers=True, facet_col="kpi",
                   facet_col_wrap=3, facet_col_spacing=0.06, title=t("overview.history_chart"),
@@ -74,6 +75,7 @@ def _history(figures: dict) -> None:
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
     st.plotly_chart(fig, width="stretch")
+    st.caption(t("overview.kinds_help"))
 
 
 def render() -> None:

@@ -99,6 +99,13 @@ def _detail(request_id: str) -> None:
     with right:
         st.markdown(f"**{t('requests_page.subject')}**")
         st.write(" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]), row["email"] or "")
+        left_behind = ui.query("erasure_findings", as_of=ui.today(), request_id=request_id)
+        if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
+            st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),
+                       systems=", ".join(ui.coded("system", s) for s in left_behind["system"].unique().sort())),
+                     icon=":material/error:")
+            ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
+                                       system="system", record_type="record", category="category"))
         footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
         st.markdown(f"**{t('requests_page.footprint')}**")
         cols = st.columns(3)

@@ -6,7 +6,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import history, ui
 from dashboard.ui import t
 
 LIST_LIMIT = 500
@@ -29,9 +29,9 @@ def _filters() -> dict:
     return dict(as_of=as_of, window_days=window, categories=categories, systems=systems)
 
 
-def _figures(summary: pl.DataFrame, subjects: pl.DataFrame) -> None:
+def _figures(summary: pl.DataFrame, subjects: pl.DataFrame, erasures: pl.DataFrame) -> None:
     oldest = summary["oldest_due_since"].min()
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric(t("retention.due"), ui.fmt_int(summary["due"].sum()),
                    help=t("retention.oldest", date=ui.fmt_date(oldest)) if oldest else None)
     cols[1].metric(t("retention.approaching"), ui.fmt_int(summary["approaching"].sum()))
@@ -39,6 +39,8 @@ def _figures(summary: pl.DataFrame, subjects: pl.DataFrame) -> None:
     cols[3].metric(t("retention.bytes_due"), ui.fmt_bytes(summary["bytes_due"].sum()))
     cols[4].metric(t("retention.subjects_deletable"), ui.fmt_int(subjects["total_rows"].max() or 0),
                    help=t("retention.subjects_help"))
+    cols[5].metric(t("retention.erasure_open"), ui.fmt_int(erasures["request_id"].n_unique()),
+                   help=t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
     shown = ui.translate(summary, category="category", system="system").with_columns(
         pl.col("bytes_due").map_elements(ui.fmt_bytes, return_dtype=pl.String))
     ui.show_table(shown, dates=("oldest_due_since",),
@@ -66,8 +68,7 @@ def _backlog_trend() -> None:
         return
     shown = backlog.with_columns(pl.col("kpi").replace({k: t(f"report.{k}") for k in ("retention_due",
                                                                                       "retention_approaching")}),
-                                 pl.col("kind").replace({"build": t("overview.kind_build"),
-                                                         "backfill": t("overview.kind_backfill")}))
+                                 pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
     fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kpi", line_dash="kind", markers=True,
                   title=t("retention.backlog_trend"),
                   labels={"as_of": t("overview.as_of"), "value": t("retention.records_unit"), "kpi": "",
@@ -89,7 +90,7 @@ def _lists(filters: dict) -> None:
     records = ui.query("retention_due_list", **params, limit=LIST_LIMIT)
     total = int(ui.query("retention_list_count", **params)["total_rows"].item())
     shown = ui.translate(records, category="category", system="system",
-                         record_type="record", status="status", hold_kind="hold")
+                         record_type="record", status="status", hold_kind="hold", finding="retention_finding")
     ui.show_table(shown, total=total, dates=("anchor_date", "retained_until", "hold_review_date"),
                   titles={"status": "retention.status"})
     ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
@@ -103,6 +104,19 @@ def _worklists(as_of) -> None:
         with col:
             ui.export_button("deletion_worklist", {"system": system, "as_of": as_of}, key=f"worklist_{system}",
                              label=t("retention.worklist", system=ui.coded("system", system)))
+
+
+def _erasures(erasures: pl.DataFrame) -> None:
+    """R3.6: erasure requests completed but not carried out, above every other list."""
+    if erasures.is_empty():
+        return
+    title = t("retention.erasure_list", requests=ui.fmt_int(erasures["request_id"].n_unique()),
+              items=ui.fmt_int(erasures.height))
+    with st.expander(title, expanded=True, icon=":material/error:"):
+        st.caption(t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
+        ui.show_table(ui.translate(erasures.with_columns(pl.col("record_id").fill_null("–")), system="system",
+                                   record_type="record", category="category"),
+                      dates=("erasure_date", "retained_until"))
 
 
 def _subjects(subjects: pl.DataFrame, as_of) -> None:
@@ -130,7 +144,9 @@ def render() -> None:
     filters = _filters()
     summary = ui.query("retention_summary", **filters)
     subjects = ui.query("deletable_subjects", as_of=filters["as_of"], limit=LIST_LIMIT)
-    _figures(summary, subjects)
+    erasures = ui.query("erasure_findings", as_of=filters["as_of"], request_id=None)
+    _figures(summary, subjects, erasures)
+    _erasures(erasures)
     left, right = st.columns(2)
     with left:
         _forecast(filters["as_of"])

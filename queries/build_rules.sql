@@ -1,0 +1,75 @@
+-- The rules that depend on the chosen "as of" moment, stored in every snapshot as scalar macros.
+-- Each is the SQL twin of the function of the same name in dashboard/deadlines.py (DOMAIN.md);
+-- tests/test_rule_twins.py checks that both give the same answer on every edge. The dates they
+-- compare are computed by deadlines.py itself. Created before the derived tables, which use them;
+-- the table macros over those tables are in build_macros.sql.
+
+CREATE OR REPLACE MACRO is_open_request(status) AS
+    status NOT IN ('completed', 'rejected', 'withdrawn');
+
+CREATE OR REPLACE MACRO request_status(deadline, as_of, due_soon_days) AS
+    CASE
+        WHEN deadline < as_of THEN 'overdue'
+        WHEN deadline - as_of <= due_soon_days THEN 'due_soon'
+        ELSE 'on_track'
+    END;
+
+CREATE OR REPLACE MACRO retention_status(retained_until, as_of, held, window_days, erasure_due := false) AS
+    CASE
+        WHEN held THEN 'held'
+        WHEN retained_until < as_of OR erasure_due THEN 'due'
+        WHEN retained_until - as_of <= window_days THEN 'approaching'
+        ELSE 'retained'
+    END;
+
+-- R1.9: "the last N days" on as_of holds exactly N dates (twin of deadlines.in_last_days).
+CREATE OR REPLACE MACRO in_last_days(day, as_of, days) AS
+    day > as_of - days AND day <= as_of;
+
+-- Section 5 and R3.6 (twins of deadlines.erasure_restricts and deadlines.erasure_not_carried_out);
+-- the build's hold_links and erasure_links store the same conditions as date windows.
+CREATE OR REPLACE MACRO erasure_restricts(statutory_duty, retained_until, as_of) AS
+    statutory_duty AND as_of <= retained_until;
+
+CREATE OR REPLACE MACRO erasure_not_carried_out(statutory_duty, created_on, completed_on, grace_days, as_of) AS
+    NOT statutory_duty AND created_on <= completed_on AND as_of > completed_on + grace_days;
+
+-- R2.4a: a recorded moment counts at as_of only if it had happened by then (twin of deadlines.stood_at).
+CREATE OR REPLACE MACRO stood_at(moment, as_of) AS
+    CASE WHEN moment <= as_of THEN moment END;
+
+-- R2.4b: closed at as_of once closed_at has passed (twin of deadlines.incident_closed).
+CREATE OR REPLACE MACRO incident_closed(closed_at, as_of) AS
+    coalesce(closed_at <= as_of, false);
+
+CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, warning_hours) AS
+    CASE
+        WHEN risk = 'none' THEN 'not_required'
+        WHEN notified_at <= as_of AND notified_at <= deadline THEN 'notified_on_time'
+        WHEN notified_at <= as_of THEN 'notified_late'
+        WHEN as_of > deadline THEN 'overdue'
+        WHEN deadline - as_of < to_hours(warning_hours) THEN 'warning'
+        ELSE 'open'
+    END;
+
+-- R2.3, R2.4a: the Art. 34 status of a breach at as_of (twin of deadlines.art34_status).
+CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption, as_of, exemption_at) AS
+    CASE
+        WHEN subjects_informed_at <= as_of THEN 'informed'
+        WHEN risk = 'high' THEN CASE WHEN exemption IS NOT NULL AND coalesce(exemption_at <= as_of, true)
+                                     THEN 'exempt' ELSE 'outstanding' END
+        WHEN risk IS NULL OR risk = 'unassessed' THEN 'to_assess'
+        ELSE 'not_required'
+    END;
+
+-- R4.4: everything wrong with the proof of a consent, as a list (one consent may have several;
+-- twin of deadlines.consent_findings).
+CREATE OR REPLACE MACRO consent_findings(purpose, state, notice_version, requested_at, confirmed_at, as_of,
+                                         current_version, pending_days) AS
+    list_filter([
+        CASE WHEN state = 'active' AND notice_version IS NULL THEN 'no_notice_version' END,
+        CASE WHEN state = 'active' AND purpose = 'newsletter' AND confirmed_at IS NULL THEN 'no_confirmation' END,
+        CASE WHEN state = 'active' AND notice_version <> current_version THEN 'outdated_version' END,
+        CASE WHEN state = 'pending' AND as_of - timezone('Europe/Berlin', requested_at)::DATE > pending_days
+             THEN 'stale_pending' END
+    ], lambda f: f IS NOT NULL);

@@ -1,0 +1,265 @@
+"""Time travel: at any moment of the demo's two years, what the snapshot says equals the rules of
+DOMAIN.md applied, here in plain Python, to the raw demo stores as they stood then.
+
+The reference below reads the stores themselves (not the snapshot's derived tables) and uses only
+the scalar rules of ``dashboard.deadlines``; the compositions (which hold applies when, which
+records exist, which consent cycle is current) are written out again here, independently of the
+SQL. Moments are drawn by hypothesis, plus the moments just before and after notifications,
+closings, releases and DST changes, where a look back most easily goes wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import cached_property
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from dashboard import data
+from dashboard import deadlines as d
+from dashboard.policy import load_policy
+from dashboard.snapshot import current_snapshot
+from tests.conftest import AS_OF
+
+BERLIN = d.BERLIN
+START = dt.datetime.combine(AS_OF - dt.timedelta(days=730), dt.time(0), BERLIN)
+END = dt.datetime.combine(AS_OF, dt.time(23, 59), BERLIN)
+STATUTORY = {c for c, r in load_policy().retention.items() if r.statutory_duty}
+
+
+def _ts(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _day(value: str | None) -> dt.date | None:
+    return None if value is None else d.berlin_date(_ts(value))
+
+
+class Stores:
+    """The raw demo stores, read as the source systems wrote them."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def _rows(self, rel: str) -> list[dict]:
+        path = self.folder / rel
+        if rel.endswith(".csv"):
+            frame = pl.read_csv(path, infer_schema=False)
+        elif rel.endswith(".parquet"):
+            frame = pl.read_parquet(path)
+        else:
+            frame = pl.read_ndjson(path, infer_schema_length=None)
+        return frame.to_dicts()
+
+    @cached_property
+    def policy(self):
+        return load_policy()
+
+    @cached_property
+    def requests(self) -> list[dict]:
+        rows = self._rows("privacy_register/requests.jsonl")
+        for r in rows:
+            r["received"] = _day(r["received_at"])
+            r["closed"] = _day(r["closed_at"])
+            r["deadline"] = d.request_deadline(r["received"], _day(r["extension_notified_at"])).deadline
+        return rows
+
+    @cached_property
+    def incidents(self) -> list[dict]:
+        rows = self._rows("privacy_register/incidents.jsonl")
+        # R2.4b: a breach that says closed without its closing time is not part of the register.
+        return [r for r in rows if not (r["status"] == "closed" and r["closed_at"] is None)]
+
+    @cached_property
+    def records(self) -> list[dict]:
+        """Every governed record with its category, retained-until and the day it came into being."""
+        out = []
+        for t in self._rows("helpdesk/tickets.csv"):
+            if t["status"] == "closed" and t["closed_at"]:
+                closed = _day(t["closed_at"])
+                out.append(dict(record_type="ticket", record_id=t["ticket_id"], contact_id=t["contact_id"],
+                                category="support_communication", created=_day(t["opened_at"]),
+                                until=d.retention_end("support_communication", closed)))
+        for c in self._rows("billing/contracts.parquet"):
+            if c["end_date"] is not None:
+                out.append(dict(record_type="contract", record_id=c["contract_id"], contact_id=c["contact_id"],
+                                category="contract", created=c["start_date"],
+                                until=d.retention_end("contract", c["end_date"])))
+        for i in self._rows("billing/invoices.parquet"):
+            out.append(dict(record_type="invoice", record_id=i["invoice_id"], contact_id=i["contact_id"],
+                            category="billing", created=i["invoice_date"],
+                            until=d.retention_end("billing", i["invoice_date"])))
+        return out
+
+    @cached_property
+    def holds(self) -> list[dict]:
+        """Everything that can hold: (target type, target id, kind, from, until exclusive)."""
+        out = [("hold", h["record_type"], h["record_id"], h["kind"], _day(h["set_at"]), _day(h["released_at"]))
+               for h in self._rows("privacy_register/holds.jsonl")]
+        for r in self.requests:  # R3.3: from receipt until closing, while open by R1.8
+            if r["contact_id"]:
+                until = None if d.is_open_request(r["status"]) else (r["closed"] or r["received"])
+                out.append(("request", "subject", r["contact_id"], "open_request", r["received"], until))
+        incidents = {i["incident_id"]: i for i in self.incidents}
+        for link in self._rows("privacy_register/incident_records.jsonl"):
+            i = incidents.get(link["incident_id"])
+            if i and i["status"] != "not_personal_data":
+                start = _day(i["aware_at"] or i["detected_at"])
+                out.append(("incident", link["record_type"], link["record_id"], "incident", start,
+                            _day(i["closed_at"])))
+        return out
+
+    @cached_property
+    def erasures(self) -> list[dict]:
+        return [r for r in self.requests if r["right"] == "erasure" and r["status"] == "completed"
+                and r["closed"] and r["contact_id"]]
+
+    @cached_property
+    def consent_events(self) -> dict[tuple[str, str], list[dict]]:
+        pairs = defaultdict(list)
+        for e in self._rows("newsletter/consent_events.jsonl"):
+            e["at"] = _ts(e["occurred_at"])
+            pairs[(e["contact_id"], e["purpose"])].append(e)
+        return pairs
+
+
+def _active(window_from: dt.date | None, window_to: dt.date | None, day: dt.date) -> bool:
+    return window_from is not None and window_from <= day and (window_to is None or window_to > day)
+
+
+def retention_statuses(s: Stores, day: dt.date, window: int) -> dict[tuple[str, str], str]:
+    """R3.3, R3.4, R3.6 and section 5 per record on ``day``, from the raw stores."""
+    grace = s.policy.settings.erasure_grace_days
+    by_record, by_subject = defaultdict(list), defaultdict(list)
+    for _, target_type, target_id, kind, start, until in s.holds:
+        (by_subject if target_type == "subject" else by_record)[target_id if target_type == "subject"
+                                                                else (target_type, target_id)].append(
+            (kind, start, until))
+    erased_by = defaultdict(list)
+    for r in s.erasures:
+        erased_by[r["contact_id"]].append(r["closed"])
+    out = {}
+    for rec in s.records:
+        statutory = rec["category"] in STATUTORY
+        held = False
+        for kind, start, until in by_record[(rec["record_type"], rec["record_id"])] + by_subject[rec["contact_id"]]:
+            if kind == "erasure_statutory" and not d.erasure_restricts(statutory, rec["until"], day):
+                continue
+            held = held or _active(start, until, day)
+        erased = any(d.erasure_not_carried_out(statutory, rec["created"], done, grace, day)
+                     for done in erased_by[rec["contact_id"]])
+        status = d.retention_status(rec["until"], day, held, window, erasure_due=erased)
+        if status != "retained":
+            out[(rec["record_type"], rec["record_id"])] = status
+    return out
+
+
+def consent_proofs(s: Stores, day: dt.date, settings_) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """R4.2 state and R4.4 findings of every pair asked by ``day``: the current cycle is what follows
+    the last withdrawal."""
+    order = {"requested": 0, "granted": 1, "confirmed": 1, "withdrawn": 2}
+    out = {}
+    for pair, events in s.consent_events.items():
+        seen = sorted({(e["at"], order[e["action"]], e["action"], e["notice_version"]) for e in events
+                       if d.berlin_date(e["at"]) <= day}, key=lambda e: (e[0], e[1], e[3] or ""))
+        if not seen:
+            continue
+        state = d.consent_state([(at, action) for at, _, action, _ in seen])
+        last_withdrawal = max((k for k, e in enumerate(seen) if e[2] == "withdrawn"), default=-1)
+        cycle = seen[last_withdrawal + 1:]
+        versions = [v for _, _, a, v in cycle if v is not None]
+        requested = max((at for at, _, a, _ in cycle if a == "requested"), default=None)
+        confirmed = max((at for at, _, a, _ in cycle if a == "confirmed"), default=None)
+        found = d.consent_findings(pair[1], state, versions[-1] if versions else None, requested, confirmed, day,
+                                   settings_.current_notice_version, settings_.pending_optin_max_days)
+        out[pair] = (state, found)
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(demo_data_dir):
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
+    yield con, Stores(demo_data_dir / "demo")
+    con.close()
+
+
+def _edge_moments() -> list[dt.datetime]:
+    """Just before and after the demo's notifications (the situations sit around AS_OF noon), DST changes."""
+    ref = dt.datetime.combine(AS_OF, dt.time(12), BERLIN)
+    moments = []
+    for aware_h, notified_h in ((500, 90), (600, 110), (400, 50)):  # late with reason, late silent, on time
+        notified = ref - dt.timedelta(hours=aware_h) + dt.timedelta(hours=notified_h)
+        moments += [notified - dt.timedelta(seconds=1), notified]
+    for change in (dt.datetime(2026, 3, 29, 1, 59, tzinfo=dt.UTC), dt.datetime(2025, 10, 26, 0, 59, tzinfo=dt.UTC)):
+        moments += [change, change + dt.timedelta(minutes=2)]
+    # The situations: C90000012's request (open from 60 to 40 days ago), C90000013's erasure (30 days ago).
+    moments += [ref - dt.timedelta(days=k) for k in (61, 60, 41, 40, 23, 22)]
+    return moments
+
+
+moments = st.datetimes(min_value=START.replace(tzinfo=None), max_value=END.replace(tzinfo=None),
+                       timezones=st.just(dt.UTC))
+
+
+def _check(world, moment: dt.datetime) -> None:
+    con, s = world
+    settings_ = s.policy.settings
+    day = d.berlin_date(moment)
+
+    # R2.4, R2.4a: every breach clock and Art. 34 status as it stood at the moment.
+    got = {r["incident_id"]: (r["clock"], r["art34"], r["still_open"])
+           for r in con.sql("SELECT * FROM breaches_on($m::TIMESTAMPTZ, 24)", params={"m": moment}).pl()
+           .iter_rows(named=True)}
+    want = {}
+    for i in s.incidents:
+        aware = _ts(i["aware_at"])
+        if aware is None or aware > moment or i["status"] == "not_personal_data":
+            continue
+        clock = d.breach_clock(aware, i["risk"], _ts(i["authority_notified_at"]), moment, i["delay_reason"], 24)
+        art34 = d.art34_status(i["risk"], _ts(i["subjects_informed_at"]), i["art34_exemption"], moment,
+                               exemption_at=_ts(i["art34_exemption_at"]))
+        want[i["incident_id"]] = (clock.status, art34, not d.incident_closed(_ts(i["closed_at"]), moment))
+    assert got == want
+
+    # R1.8, R1.9: open requests and their clocks; answers of the last 90 days.
+    queue = con.sql("SELECT request_id, clock FROM requests_on($d::DATE, 7) WHERE is_open",
+                    params={"d": day}).pl()
+    want_open = {r["request_id"]: d.request_status(r["deadline"], day, 7) for r in s.requests
+                 if r["received"] <= day and (d.is_open_request(r["status"]) or (r["closed"] and r["closed"] > day))}
+    assert dict(queue.iter_rows()) == want_open
+    kpi = data.run(con, "requests_kpis", as_of=day, due_soon_days=7).row(0, named=True)
+    answered = [r for r in s.requests if r["status"] in d.ANSWERED and d.in_last_days(r["closed"], day, 90)]
+    assert kpi["answered_90d"] == len(answered)
+
+    # R3.3-R3.6: every record's status on the day.
+    listed = con.sql("SELECT record_type, record_id, status FROM retention_on($d::DATE, 30, "
+                     "['due', 'approaching', 'held'])", params={"d": day}).pl()
+    got_records = {(t, i): status for t, i, status in listed.iter_rows()}
+    assert got_records == retention_statuses(s, day, 30)
+    counts = data.run(con, "retention_summary", as_of=day, window_days=30, categories=[], systems=[])
+    for status in ("due", "approaching", "held"):
+        assert int(counts[status].sum()) == sum(1 for v in got_records.values() if v == status), status
+
+    # R4.2, R4.4: every consent's state and findings.
+    consents = con.sql("SELECT contact_id, purpose, state, consent_findings(purpose, state, notice_version, "
+                       "requested_at, confirmed_at, $d::DATE, $v, $p) AS f FROM consent_on($d::DATE)",
+                       params={"d": day, "v": settings_.current_notice_version,
+                               "p": settings_.pending_optin_max_days}).pl()
+    got_consents = {(c, p): (state, tuple(f)) for c, p, state, f in consents.iter_rows()}
+    assert got_consents == consent_proofs(s, day, settings_)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moment=moments)
+@example(moment=dt.datetime.combine(AS_OF, dt.time(11), dt.UTC))
+def test_every_figure_is_what_stood_then(world, moment):
+    _check(world, moment)
+
+
+@pytest.mark.parametrize("moment", _edge_moments(), ids=lambda m: m.isoformat())
+def test_edges_of_look_backs(world, moment):
+    _check(world, moment)
