@@ -210,6 +210,8 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
                {"retained_until": pl.Date})
         _replace(con, table, f"""
             SELECT t.*, r.retained_until FROM {table} t LEFT JOIN _ret_{category} r USING ({column})""")
+    # R3.5: a look back counts only the contacts that existed then.
+    _replace(con, "contacts", f"SELECT *, {berlin.format('created_at')} AS created_date FROM contacts")
     _rule_tables(con, policy)
     con.execute(queries.sql("build_rules"))
     con.execute(queries.sql("build_retention_records"))

@@ -3,14 +3,15 @@
 -- of build_rules.sql (created after both).
 
 -- R3.3: the records held on a date (holds, open requests and open incidents resolved to records
--- by build_retention_records.sql), one row per record with the deciding hold.
+-- by build_retention_records.sql), one row per record with the deciding hold; a record that did not
+-- exist yet on that date is not held (nor listed at all).
 CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     SELECT record_type, record_id, category, system, contact_id, anchor_date, retained_until, attachment_bytes,
            arg_min(kind, (precedence, hold_id)) AS hold_kind, arg_min(reason, (precedence, hold_id)) AS hold_reason,
            arg_min(set_by, (precedence, hold_id)) AS hold_set_by,
            arg_min(review_date, (precedence, hold_id)) AS hold_review_date
     FROM hold_links
-    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of)
+    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND created_date <= as_of
     GROUP BY ALL;
 
 -- R3.6, section 5: the unheld records an erasure makes due on a date, one row per record with its
@@ -125,21 +126,35 @@ CREATE OR REPLACE MACRO breaches_on(as_of, warning_hours) AS TABLE
 -- subject hold or incident concerns them. A contact with no records at all qualifies too
 -- (deletable now: last_retained_until is NULL); otherwise from max(retained-until).
 CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
-    WITH erased AS (SELECT record_type, record_id FROM erasure_on(as_of)), kept AS (
-        SELECT contact_id FROM retention_records r
-        WHERE r.retained_until >= as_of AND r.created_date <= as_of
-          AND NOT EXISTS (SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id)
+    WITH erased AS (SELECT contact_id, record_type, record_id FROM erasure_on(as_of)),
+    -- Per subject as it stood on as_of: from subject_retention where every record existed by then and
+    -- none is erased; otherwise recounted from the subject's records (few: look-backs, erasures).
+    recounted AS (
+        SELECT r.contact_id, count(*) AS records, max(r.retained_until) AS last_retained_until,
+               bool_or(r.retained_until >= as_of AND NOT EXISTS (
+                   SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id))
+                   AS still_kept
+        FROM retention_records r
+        WHERE r.created_date <= as_of
+          AND r.contact_id IN (SELECT contact_id FROM subject_retention WHERE last_created > as_of
+                               UNION SELECT contact_id FROM erased)
+        GROUP BY r.contact_id
+    ), subjects AS (
+        SELECT contact_id, records, last_retained_until, last_retained_until >= as_of AS still_kept
+        FROM subject_retention
+        WHERE last_created <= as_of AND contact_id NOT IN (SELECT contact_id FROM erased)
+        UNION ALL
+        SELECT * FROM recounted
+    ), kept AS (
+        SELECT contact_id FROM subjects WHERE still_kept
         UNION ALL SELECT contact_id FROM held_on(as_of)
         UNION ALL SELECT contact_id FROM subject_running WHERE since <= as_of
         UNION ALL SELECT contact_id FROM consent_on(as_of) WHERE state = 'active'
         UNION ALL SELECT record_id FROM hold_sources
                   WHERE record_type = 'subject' AND kind <> 'erasure_statutory'
                     AND valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of)
-    ), records AS (
-        SELECT contact_id, count(*) AS records, max(retained_until) AS last_retained_until
-        FROM retention_records WHERE created_date <= as_of GROUP BY contact_id
     )
-    SELECT c.contact_id, coalesce(r.records, 0) AS records, r.last_retained_until
-    FROM contacts c LEFT JOIN records r USING (contact_id)
-    WHERE timezone('Europe/Berlin', c.created_at)::DATE <= as_of
+    SELECT c.contact_id, coalesce(s.records, 0) AS records, s.last_retained_until
+    FROM contacts c LEFT JOIN subjects s USING (contact_id)
+    WHERE c.created_date <= as_of
       AND c.contact_id NOT IN (SELECT contact_id FROM kept WHERE contact_id IS NOT NULL);

@@ -96,6 +96,19 @@ class Stores:
         return out
 
     @cached_property
+    def contacts(self) -> dict[str, dt.date]:
+        return {c["contact_id"]: _day(c["created_at"]) for c in self._rows("helpdesk/contacts.csv")}
+
+    @cached_property
+    def running(self) -> list[tuple[str, dt.date]]:
+        """(subject, since) of what has no retention clock yet: open tickets, contracts without an end."""
+        out = [(t["contact_id"], _day(t["opened_at"])) for t in self._rows("helpdesk/tickets.csv")
+               if not (t["status"] == "closed" and t["closed_at"])]
+        out += [(c["contact_id"], c["start_date"]) for c in self._rows("billing/contracts.parquet")
+                if c["end_date"] is None]
+        return out
+
+    @cached_property
     def holds(self) -> list[dict]:
         """Everything that can hold: (target type, target id, kind, from, until exclusive)."""
         out = [("hold", h["record_type"], h["record_id"], h["kind"], _day(h["set_at"]), _day(h["released_at"]))
@@ -144,6 +157,8 @@ def retention_statuses(s: Stores, day: dt.date, window: int) -> dict[tuple[str, 
         erased_by[r["contact_id"]].append(r["closed"])
     out = {}
     for rec in s.records:
+        if rec["created"] > day:  # did not exist yet
+            continue
         statutory = rec["category"] in STATUTORY
         held = False
         for kind, start, until in by_record[(rec["record_type"], rec["record_id"])] + by_subject[rec["contact_id"]]:
@@ -178,6 +193,20 @@ def consent_proofs(s: Stores, day: dt.date, settings_) -> dict[tuple[str, str], 
                                    settings_.current_notice_version, settings_.pending_optin_max_days)
         out[pair] = (state, found)
     return out
+
+
+def deletable_subjects(s: Stores, day: dt.date, statuses: dict, consents: dict) -> set[str]:
+    """R3.5 on ``day``: every subject (existing then) whose master data nothing keeps."""
+    records = defaultdict(list)
+    for rec in s.records:
+        if rec["created"] <= day:
+            records[rec["contact_id"]].append(statuses.get((rec["record_type"], rec["record_id"]), "retained"))
+    running = {c for c, since in s.running if since <= day}
+    active = {c for (c, _), (state, _) in consents.items() if state == "active"}
+    concerned = {target for _, target_type, target, kind, start, until in s.holds
+                 if target_type == "subject" and kind != "erasure_statutory" and _active(start, until, day)}
+    return {c for c, created in s.contacts.items() if created <= day and d.master_data_deletable(
+        records[c], running=c in running, active_consent=c in active, concerned=c in concerned)}
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +268,8 @@ def _check(world, moment: dt.datetime) -> None:
     listed = con.sql("SELECT record_type, record_id, status FROM retention_on($d::DATE, 30, "
                      "['due', 'approaching', 'held'])", params={"d": day}).pl()
     got_records = {(t, i): status for t, i, status in listed.iter_rows()}
-    assert got_records == retention_statuses(s, day, 30)
+    want_records = retention_statuses(s, day, 30)
+    assert got_records == want_records
     counts = data.run(con, "retention_summary", as_of=day, window_days=30, categories=[], systems=[])
     for status in ("due", "approaching", "held"):
         assert int(counts[status].sum()) == sum(1 for v in got_records.values() if v == status), status
@@ -250,7 +280,12 @@ def _check(world, moment: dt.datetime) -> None:
                        params={"d": day, "v": settings_.current_notice_version,
                                "p": settings_.pending_optin_max_days}).pl()
     got_consents = {(c, p): (state, tuple(f)) for c, p, state, f in consents.iter_rows()}
-    assert got_consents == consent_proofs(s, day, settings_)
+    want_consents = consent_proofs(s, day, settings_)
+    assert got_consents == want_consents
+
+    # R3.5: whose master data may go (the retention statuses above use window 30; "due" does not depend on it).
+    deletable = set(data.run(con, "deletable_subjects", as_of=day, limit=None)["contact_id"])
+    assert deletable == deletable_subjects(s, day, want_records, want_consents)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
