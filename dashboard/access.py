@@ -7,6 +7,7 @@ mode) and asks this module for the role; data masking per role lives in ``dashbo
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import os
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard import paths
+from dashboard.errors import DashboardError
 
 ROLES = ("management", "dpo", "auditor")
 # When groups map to several roles, the most entitled wins (group membership is granted on purpose).
@@ -23,32 +25,46 @@ AUTH_MODES = ("oidc", "proxy", "demo")
 DEFAULT_PROXY_HEADER = "X-Auth-Request-Email"
 DEFAULT_PROXY_GROUPS_HEADER = "X-Auth-Request-Groups"
 
-# Pages (by URL path) and the roles that may open them; a page not listed for a role is not
-# registered with st.navigation for it, so its URL falls back to the overview.
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "uebersicht": frozenset(ROLES),
-    "loeschfristen": frozenset(ROLES),
-    "anfragen": frozenset(ROLES),
-    "einwilligungen": frozenset(ROLES),
-    "datenpannen": frozenset(ROLES),
-    "exporte": frozenset(ROLES),
-    # Rejected source rows carry raw keys and values: only for those who work with personal data.
-    "datenqualitaet": frozenset({"dpo", "auditor"}),
-}
+PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
+# The lists a page can export as CSV (export kind "list_csv"), each a named query.
+LIST_QUERIES = ("request_queue", "retention_due_list", "deletable_subjects", "consent_findings",
+                "incident_register", "rejected_rows", "deletion_worklist")
 
-# Export kinds: those with personal data, and the aggregate ones. Lists ("list_csv") are masked for
-# roles without personal data (dashboard.data), so management may export what its pages show.
+
+@dataclass(frozen=True)
+class Grants:
+    """What one role may open, export and list: the one table every path checks (page registration,
+    the export job store used by the app and the CLI, each list query exported as CSV)."""
+
+    pages: frozenset[str]
+    exports: frozenset[str]  # export job kinds
+    lists: frozenset[str]  # list queries it may export with "list_csv" (masked for roles without personal data)
+
+
+GRANTS: dict[str, Grants] = {
+    "dpo": Grants(pages=frozenset(PAGES),
+                  exports=frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv",
+                                     "management_report", "list_csv"}),
+                  lists=frozenset(LIST_QUERIES)),
+    # Reads everything, exports the report and the audit trail only.
+    "auditor": Grants(pages=frozenset(PAGES), exports=frozenset({"management_report", "audit_csv"}),
+                      lists=frozenset()),
+    # Aggregates and masked lists; not the Datenqualität page (raw rejected rows), not the Löschlisten
+    # (record ids for the deleting team), not the rejected rows.
+    "management": Grants(pages=frozenset(PAGES) - {"datenqualitaet"},
+                         exports=frozenset({"management_report", "list_csv"}),
+                         lists=frozenset({"request_queue", "retention_due_list", "deletable_subjects",
+                                          "consent_findings", "incident_register"})),
+}
+# Export kinds with personal data, and the aggregate ones (the audit trail's filter lists them).
 PERSONAL_EXPORTS = frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv"})
 AGGREGATE_EXPORTS = frozenset({"management_report"})
-EXPORTS_BY_ROLE: dict[str, frozenset[str]] = {
-    "dpo": PERSONAL_EXPORTS | AGGREGATE_EXPORTS | {"list_csv"},
-    "auditor": AGGREGATE_EXPORTS | {"audit_csv"},
-    "management": AGGREGATE_EXPORTS | {"list_csv"},
-}
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(DashboardError, PermissionError):
     """The identity or role may not do this; the message says why (shown to the user)."""
+
+    label = "errors.access"
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,9 @@ class RoleMap:
     users: Mapping[str, str] = field(default_factory=dict)  # lower-case email -> role
     groups: Mapping[str, str] = field(default_factory=dict)  # group -> role
     source: str = ""
+    # Identities (glob patterns, e.g. "*@aelvirionek.de") whose role their groups may decide; groups of
+    # anybody else count for nothing, so a forged or foreign groups claim raises no one's role.
+    groups_decide: tuple[str, ...] = ()
 
 
 def auth_mode() -> str:
@@ -97,16 +116,22 @@ def load_role_map(path: Path | None = None) -> RoleMap:
         bad = {k: v for k, v in mapping.items() if v not in ROLES}
         if bad:
             raise AccessDenied(f"{path}: [{where}] maps to unknown roles {bad}; expected one of {ROLES}")
-    return RoleMap(users, groups, str(path))
+    decide = raw.get("groups_decide", [])
+    if not isinstance(decide, list) or not all(isinstance(p, str) for p in decide):
+        raise AccessDenied(f"{path}: groups_decide must be a list of identity patterns")
+    return RoleMap(users, groups, str(path), tuple(p.strip().lower() for p in decide))
 
 
 def role_for(identity: Identity, mapping: RoleMap) -> str:
     """The role of a signed-in identity; an unknown identity gets none (AccessDenied), never a default."""
-    if identity.email and identity.email.strip().lower() in mapping.users:
-        return mapping.users[identity.email.strip().lower()]
-    from_groups = sorted({mapping.groups[g] for g in identity.groups if g in mapping.groups}, key=ROLE_ORDER.get)
-    if from_groups:
-        return from_groups[0]
+    email = (identity.email or "").strip().lower()
+    if email and email in mapping.users:
+        return mapping.users[email]
+    if email and any(fnmatch.fnmatchcase(email, pattern) for pattern in mapping.groups_decide):
+        from_groups = sorted({mapping.groups[g] for g in identity.groups if g in mapping.groups},
+                             key=ROLE_ORDER.get)
+        if from_groups:
+            return from_groups[0]
     raise AccessDenied(f"{identity.name} has no role in this dashboard")
 
 
@@ -116,6 +141,11 @@ def identity_from_headers(headers: Mapping[str, str], header: str | None = None,
     header = header or os.environ.get("DASHBOARD_AUTH_HEADER", DEFAULT_PROXY_HEADER)
     groups_header = groups_header or os.environ.get("DASHBOARD_AUTH_GROUPS_HEADER", DEFAULT_PROXY_GROUPS_HEADER)
     lowered = {k.lower(): v for k, v in headers.items()}
+    get_all = getattr(headers, "get_all", None)  # Streamlit's headers keep every copy of a header
+    for name in (header, groups_header):
+        copies = get_all(name) if get_all else [v for k, v in headers.items() if k.lower() == name.lower()]
+        if len(copies) > 1:
+            raise AccessDenied(f"the request carries {len(copies)} {name} headers; exactly one is accepted")
     email = (lowered.get(header.lower()) or "").strip()
     if not email:
         raise AccessDenied(f"the proxy sent no {header} header")
@@ -133,10 +163,10 @@ def check_proxy_binding(address: str | None) -> None:
         raise AccessDenied(f"proxy mode needs server.address on 127.0.0.1 (got {address!r})")
 
 
-def check_demo_allowed(sources: list[str]) -> None:
-    """Demo mode (no sign-in) only over the generated demo stores, never over real sources."""
-    real = [s for s in sources if "/demo/" not in s.replace("\\", "/")]
-    if real:
+def check_demo_allowed(demo_only: bool) -> None:
+    """Demo mode (no sign-in) only over stores ``dashboard demo`` generated: the snapshot records whether
+    every source carried the marker that command writes (never a guess from a folder's name)."""
+    if not demo_only:
         raise AccessDenied("demo mode (no sign-in) is refused: the snapshot holds real sources")
 
 
@@ -147,18 +177,41 @@ def demo_role() -> str:
     return role
 
 
+def current_role(identity: Identity) -> str:
+    """The role an identity has now: demo identities carry the role they chose; everybody else's is read
+    from the roles file each time (a change there applies at the next interaction, downloads included)."""
+    if identity.source == "demo":
+        role = identity.name.removeprefix("demo:")
+        if role not in ROLES:
+            raise AccessDenied(f"unknown demo role {role!r}")
+        return role
+    return role_for(identity, load_role_map())
+
+
+def _grants(role: str) -> Grants:
+    return GRANTS.get(role, Grants(frozenset(), frozenset(), frozenset()))
+
+
 def pages_for(role: str) -> list[str]:
-    return [page for page, roles in PAGE_ROLES.items() if role in roles]
+    return [page for page in PAGES if page in _grants(role).pages]
 
 
-def may_export(role: str, kind: str) -> bool:
-    return kind in EXPORTS_BY_ROLE.get(role, frozenset())
+def may_export(role: str, kind: str, query: str | None = None) -> bool:
+    """Whether ``role`` may make an export of ``kind`` (for "list_csv": of list query ``query``)."""
+    grants = _grants(role)
+    if kind not in grants.exports:
+        return False
+    return kind != "list_csv" or query is None or query in grants.lists
 
 
-def check_export(role: str, kind: str) -> None:
-    """Called when an export job is created (not only by the UI)."""
-    if not may_export(role, kind):
-        raise AccessDenied(f"role {role!r} may not create exports of kind {kind!r}")
+def check_export(role: str, kind: str, params: dict | None = None) -> None:
+    """Called when an export job is created and when its file is served (app and CLI alike)."""
+    query = (params or {}).get("query") if kind == "list_csv" else None
+    if kind == "list_csv" and not query:
+        raise AccessDenied("a list export names its list query")
+    if not may_export(role, kind, query):
+        what = f"list {query!r}" if query else f"exports of kind {kind!r}"
+        raise AccessDenied(f"role {role!r} may not create {what}")
 
 
 def sees_all_jobs(role: str) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, ui
+from dashboard import access, paths, ui
 from dashboard.ui import t
+
+paths.private_umask()
 
 st.set_page_config(page_title="DSGVO-Cockpit", page_icon=":material/shield:", layout="wide")
 
@@ -26,21 +28,26 @@ PAGES = (
 )
 
 ui.language_switch()
-if ui.snapshot_outdated():
-    st.title(t("app.title"))
-    st.warning(t("app.outdated_snapshot"))
-    st.stop()
-role = ui.sign_in()
-if role is None:
-    st.stop()
-allowed = set(access.pages_for(role))
-navigation = st.navigation([
-    st.Page(script, title=t(key), url_path=path, icon=icon, default=(path == "uebersicht"))
-    for script, key, path, icon in PAGES if path in allowed
-])
-ui.sidebar()
-if ui.live_snapshot() is None:
-    st.title(t("app.title"))
-    st.info(t("app.no_snapshot"))
-    st.stop()
-navigation.run()
+with ui.error_boundary():  # every page runs inside it: known errors explained, the rest with an id
+    if ui.snapshot_outdated():
+        st.title(t("app.title"))
+        st.warning(t("app.outdated_snapshot"))
+        st.stop()
+    role = ui.sign_in()
+    if role is None:
+        st.stop()
+    allowed = set(access.pages_for(role))
+    navigation = st.navigation([
+        st.Page(script, title=t(key), url_path=path, icon=icon, default=(path == "uebersicht"))
+        for script, key, path, icon in PAGES if path in allowed
+    ])
+    ui.sidebar()
+    if ui.no_readable_snapshot():
+        st.title(t("app.title"))
+        st.error(t("app.snapshot_unreadable", reason=ui.md(ui.snapshot_fallback())))
+        st.stop()
+    if ui.live_snapshot() is None:
+        st.title(t("app.title"))
+        st.info(t("app.no_snapshot"))
+        st.stop()
+    navigation.run()

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
-import os
 import sys
 from pathlib import Path
 
 from dashboard import paths
-from dashboard.policy import PolicyError
-from dashboard.snapshot import BuildError
-from dashboard.sources import SourceError
+from dashboard.access import ROLES
+from dashboard.errors import DashboardError
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -31,14 +29,15 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from dashboard.snapshot import LAYOUT, build_snapshot, current_snapshot, snapshot_layout
+    from dashboard.snapshot import build_snapshot, current_snapshot, snapshot_problem
 
     live = current_snapshot()
-    if args.if_missing and live is not None and snapshot_layout(live) == LAYOUT:
+    problem = snapshot_problem(live) if live is not None else None
+    if args.if_missing and live is not None and problem is None:
         print(f"snapshot exists: {live}")
         return 0
     if args.if_missing and live is not None:
-        print(f"snapshot {live.name} was built by an older version: rebuilding")
+        print(f"snapshot {live.name} cannot be used ({problem}): rebuilding")
     result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep)
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
@@ -47,12 +46,16 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _status(_args: argparse.Namespace) -> int:
-    from dashboard.snapshot import current_snapshot
+    from dashboard.snapshot import current_snapshot, snapshot_problem
 
     live = current_snapshot()
+    problem = snapshot_problem(live) if live is not None else "none (run: python -m dashboard snapshot)"
     print(f"data dir: {paths.data_dir()}")
-    print(f"live snapshot: {live.name if live else 'none (run: python -m dashboard snapshot)'}")
-    return 0 if live else 1
+    if live is not None and problem is None:
+        print(f"live snapshot: {live.name}")
+        return 0
+    print(f"live snapshot: {live.name + ': ' if live else ''}{problem}")
+    return 1
 
 
 def _iso_dates(value):
@@ -118,6 +121,14 @@ def _backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(_args: argparse.Namespace) -> int:
+    from dashboard import jobs
+
+    check = jobs.JobStore().verify_audit()
+    print(check.describe())
+    return 0 if check.intact else 1
+
+
 def _sweep(_args: argparse.Namespace) -> int:
     from dashboard import jobs
 
@@ -146,8 +157,10 @@ def main(argv: list[str] | None = None) -> int:
 
     export = sub.add_parser("export", help="run an export job now (for scheduled use)")
     export.add_argument("kind", choices=sorted(KINDS))
-    export.add_argument("--user", default=os.environ.get("USER", "cli"), help="who asks (for the audit trail)")
-    export.add_argument("--role", default="dpo", help="management, dpo or auditor (checked like in the app)")
+    # The CLI is an operator's tool (shell access to the server is full trust), but every export says
+    # who asked and in which role: both are required, and checked like in the app.
+    export.add_argument("--user", required=True, help="who asks (recorded in the audit trail)")
+    export.add_argument("--role", required=True, choices=ROLES, help="the role the export is made for")
     export.add_argument("--as-of", type=dt.date.fromisoformat, help="YYYY-MM-DD (deletion worklist)")
     export.add_argument("--system", help="source system (deletion worklist)")
     export.add_argument("--contact-id", help="data subject (Art. 15 / Art. 20)")
@@ -164,10 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     backfill.set_defaults(run=_backfill)
     sweep = sub.add_parser("sweep-exports", help="delete export files past their expiry")
     sweep.set_defaults(run=_sweep)
+    audit = sub.add_parser("audit", help="check the audit trail")
+    audit.add_argument("action", choices=("verify",))
+    audit.set_defaults(run=_audit)
     args = parser.parse_args(argv)
+    paths.private_umask()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.run(args)
-    except (SourceError, BuildError, PolicyError, ValueError, PermissionError) as exc:
+    except (DashboardError, ValueError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

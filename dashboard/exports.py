@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 import zipfile
 from collections.abc import Callable
@@ -18,21 +19,20 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import data, queries
+from dashboard import access, data, queries
 from dashboard.deadlines import BERLIN
+from dashboard.errors import DashboardError
 from dashboard.i18n import code_labels
 from dashboard.paths import PROJECT_ROOT
 from dashboard.policy import load_policy
-from dashboard.snapshot import current_snapshot
+from dashboard.snapshot import usable_snapshot
 
-# The lists a page can export as CSV (kind "list_csv"); each is a named query.
-LIST_QUERIES = frozenset({
-    "request_queue", "retention_due_list", "deletable_subjects", "consent_findings", "incident_register",
-    "rejected_rows", "deletion_worklist",
-})
 DELIMITERS = (";", ",")
-# A cell starting with one of these would be run as a formula by spreadsheet programs.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Formula injection: a cell a spreadsheet program would evaluate starts, after any leading white space
+# or line breaks, with one of = + - @ (or their full-width forms, which some programs normalise), or
+# with a tab or carriage return. One pattern, used by the vectorised CSV projection and in Python.
+FORMULA_PATTERN = r"^([\t\n\v\f\r \x{3000}]*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]|[\t\r])"
+_FORMULA = re.compile(r"^([\t\n\v\f\r \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])")
 ART15_FILE = PROJECT_ROOT / "data" / "art15.toml"
 SUBJECT_CATEGORIES = ("contact", "tickets", "attachments", "contracts", "invoices", "consents", "requests",
                       "holds")
@@ -40,8 +40,10 @@ SUBJECT_CATEGORIES = ("contact", "tickets", "attachments", "contracts", "invoice
 Progress = Callable[[int], None]
 
 
-class ExportError(ValueError):
+class ExportError(DashboardError, ValueError):
     """The export cannot be made as asked; the message says why (shown on the Exporte page)."""
+
+    label = "errors.export"
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -49,7 +51,7 @@ class ExportError(ValueError):
 
 def neutralise(value: object) -> object:
     """Formula injection: text that a spreadsheet would evaluate gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
 
@@ -70,8 +72,7 @@ def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: 
         if name in hidden:
             expr = f"'{data.MASK}'"
         elif type_ == "VARCHAR":
-            starts = " OR ".join(f"starts_with({col}, chr({ord(c)}))" for c in FORMULA_START)
-            expr = f"CASE WHEN {starts} THEN '''' || {col} ELSE {col} END"
+            expr = f"CASE WHEN regexp_matches({col}, '{FORMULA_PATTERN}') THEN '''' || {col} ELSE {col} END"
         elif delimiter == ";" and (type_.startswith("DECIMAL") or type_ in ("DOUBLE", "FLOAT")):
             expr = f"replace({col}::VARCHAR, '.', ',')"
         else:
@@ -104,9 +105,9 @@ def copy_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict, target: Pat
 
 
 def _snapshot_connection() -> duckdb.DuckDBPyConnection:
-    snapshot = current_snapshot()
+    snapshot = usable_snapshot().path  # the live one, or the newest readable one if it is damaged
     if snapshot is None:
-        raise ExportError("no snapshot published")
+        raise ExportError("no readable snapshot published")
     return data.connect(snapshot)
 
 
@@ -118,7 +119,7 @@ def _filename(stem: str, suffix: str) -> str:
 def list_csv(job, store, progress: Progress) -> tuple[Path, int]:
     params = job.params
     name = params.get("query")
-    if name not in LIST_QUERIES:
+    if name not in access.LIST_QUERIES:
         raise ExportError(f"{name!r} is not an exportable list")
     query_params = data.bound_params(name, dict(params.get("params", {})))
     target = store.output_path(job, _filename(params.get("filename") or name, ".csv"))

@@ -19,6 +19,7 @@ import polars as pl
 
 from dashboard import data, kpis, paths
 from dashboard.deadlines import BERLIN
+from dashboard.errors import DashboardError
 from dashboard.policy import Policy, load_policy
 
 log = logging.getLogger(__name__)
@@ -38,20 +39,40 @@ RULES = 2
 KINDS = ("build", "backfill", "recomputed")
 
 
+class HistoryUnavailable(DashboardError):
+    """The history could not be read or written (e.g. another process holds a lock): the current
+    figures do not depend on it, so pages show them without the history."""
+
+    label = "errors.history"
+
+
+# Readers wait this long for a lock before giving up; the build's writer waits longer.
+READ_TIMEOUT_S = 2.0
+
+
 class KpiHistory:
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, timeout: float = READ_TIMEOUT_S):
         self.path = Path(path or paths.data_dir() / "state" / "kpi_history.sqlite")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout = timeout
+        paths.private_dir(self.path.parent)
         with self._db() as db:
-            db.executescript(SCHEMA)
+            if "kpi_history" not in {r[0] for r in db.execute("SELECT name FROM sqlite_master")}:
+                db.executescript(SCHEMA)
             if "rules" not in {row[1] for row in db.execute("PRAGMA table_info(kpi_history)")}:
                 db.execute("ALTER TABLE kpi_history ADD COLUMN rules INTEGER NOT NULL DEFAULT 1")
+        paths.private_file(self.path)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
+            db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        try:
+            db.execute("PRAGMA journal_mode=WAL")  # readers are not blocked by a writer
             yield db
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"{type(exc).__name__}: {exc}") from exc
         finally:
             db.close()
 
@@ -157,6 +178,6 @@ def _moment(stored: str) -> dt.datetime:
 def record_build(snapshot: Path, data_dir: Path, policy: Policy | None = None) -> None:
     """Called by the snapshot builder after publishing; a failure here never unpublishes the snapshot."""
     try:
-        KpiHistory(data_dir / "state" / "kpi_history.sqlite").record_snapshot(snapshot, policy)
+        KpiHistory(data_dir / "state" / "kpi_history.sqlite", timeout=30).record_snapshot(snapshot, policy)
     except Exception:  # noqa: BLE001 - the snapshot is live; the history gap is logged, not fatal
         log.exception("could not append the KPI history for %s", snapshot.name)

@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,11 +24,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard import access, paths
+from dashboard.errors import DashboardError
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("queued", "running", "succeeded", "failed", "expired")
 DEFAULT_TTL = dt.timedelta(days=7)
+ACTIVE = ("queued", "running")
+# At most this many queued or running exports per user; an identical one already running is reused.
+MAX_ACTIVE_PER_USER = 3
+# How often a server's runner deletes expired export files (also checked whenever a file is served).
+SWEEP_EVERY = dt.timedelta(minutes=10)
+
+
+class JobLimit(DashboardError):
+    """The user has too many exports running; the message says how many."""
+
+    label = "errors.export"
+
+
+class DownloadRefused(DashboardError):
+    """The file may not be served (any more): expired, removed, or the viewer's role no longer allows it."""
+
+    label = "errors.export"
 
 
 def export_ttl() -> dt.timedelta:
@@ -54,7 +72,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL,
-    action TEXT NOT NULL, kind TEXT NOT NULL, job_id TEXT, params TEXT, rows INTEGER, sha256 TEXT
+    action TEXT NOT NULL, kind TEXT NOT NULL, job_id TEXT, params TEXT, rows INTEGER, sha256 TEXT,
+    prev_hash TEXT, hash TEXT
 );
 -- Append-only: the app can add entries, never change or remove them.
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
@@ -122,10 +141,13 @@ class JobStore:
     def __init__(self, path: Path | None = None, exports_dir: Path | None = None):
         self.path = Path(path or paths.data_dir() / "state" / "jobs.sqlite")
         self.exports_dir = Path(exports_dir or self.path.parent.parent / "exports")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        paths.private_dir(self.path.parent)
+        paths.private_dir(self.exports_dir)
         with self._db() as db:
             db.executescript(SCHEMA)
+            _add_columns(db, "jobs", {"owner_token": "TEXT"})
+            _add_columns(db, "audit", {"prev_hash": "TEXT", "hash": "TEXT"})
+        paths.private_file(self.path)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -142,13 +164,30 @@ class JobStore:
 
     def create(self, kind: str, params: dict, user: str, role: str) -> Job:
         """A queued job; the role is checked here, whoever calls (page, CLI or test)."""
-        access.check_export(role, kind)
-        job_id = uuid.uuid4().hex[:16]
+        return self.create_or_reuse(kind, params, user, role)[0]
+
+    def create_or_reuse(self, kind: str, params: dict, user: str, role: str) -> tuple[Job, bool]:
+        """(job, created): the user's identical queued or running job if there is one, else a new one;
+        refused when the user already has ``MAX_ACTIVE_PER_USER`` exports under way."""
+        access.check_export(role, kind, params)
+        encoded = dumps(params)
         with self._db() as db:
-            db.execute("INSERT INTO jobs (id, kind, params, requested_by, role, status, created_at, owner_pid) "
-                       "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-                       (job_id, kind, dumps(params), user, role, _now(), os.getpid()))
-        return self.get(job_id)
+            db.execute("BEGIN IMMEDIATE")
+            same = db.execute("SELECT id FROM jobs WHERE requested_by = ? AND role = ? AND kind = ? AND params = ? "
+                              "AND status IN ('queued', 'running') ORDER BY created_at LIMIT 1",
+                              (user, role, kind, encoded)).fetchone()
+            if same is None:
+                active = db.execute("SELECT count(*) FROM jobs WHERE requested_by = ? "
+                                    "AND status IN ('queued', 'running')", (user,)).fetchone()[0]
+                if active >= MAX_ACTIVE_PER_USER:
+                    db.execute("ROLLBACK")
+                    raise JobLimit(f"{active} exports are still running; please wait until one has finished")
+                job_id = uuid.uuid4().hex[:16]
+                db.execute("INSERT INTO jobs (id, kind, params, requested_by, role, status, created_at, owner_pid, "
+                           "owner_token) VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?)",
+                           (job_id, kind, encoded, user, role, _now(), os.getpid(), _process_token(os.getpid())))
+            db.execute("COMMIT")
+        return (self.get(same["id"]), False) if same is not None else (self.get(job_id), True)
 
     def get(self, job_id: str) -> Job:
         with self._db() as db:
@@ -161,6 +200,7 @@ class JobStore:
     def _job(row: sqlite3.Row) -> Job:
         values = dict(row)
         values.pop("owner_pid", None)
+        values.pop("owner_token", None)
         values["params"] = loads(values["params"])
         return Job(**values)
 
@@ -178,20 +218,20 @@ class JobStore:
 
     def output_path(self, job: Job, filename: str) -> Path:
         """Where a job writes: a folder per job id (generated here, never taken from a browser)."""
-        folder = self.exports_dir / job.id
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / Path(filename).name
+        return paths.private_dir(self.exports_dir / job.id) / Path(filename).name
 
     def start(self, job_id: str) -> None:
         with self._db() as db:
             db.execute("UPDATE jobs SET status = 'running', started_at = ?, progress = 0, owner_pid = ?, "
-                       "error = NULL WHERE id = ?", (_now(), os.getpid(), job_id))
+                       "owner_token = ?, error = NULL WHERE id = ?",
+                       (_now(), os.getpid(), _process_token(os.getpid()), job_id))
 
     def progress(self, job_id: str, percent: int) -> None:
         with self._db() as db:
             db.execute("UPDATE jobs SET progress = ? WHERE id = ?", (max(0, min(100, int(percent))), job_id))
 
     def succeed(self, job_id: str, file: Path, rows: int, ttl: dt.timedelta | None = None) -> Job:
+        paths.private_file(file)
         digest = _sha256(file)
         ttl = ttl or export_ttl()
         finished = dt.datetime.now(dt.UTC)
@@ -222,8 +262,9 @@ class JobStore:
         Jobs of live processes (this one, or a CLI export running beside the server) are left alone.
         """
         with self._db() as db:
-            rows = db.execute("SELECT id, owner_pid, status FROM jobs WHERE status IN ('running', 'queued')").fetchall()
-        lost = [r["id"] for r in rows if r["owner_pid"] is None or not _alive(r["owner_pid"])]
+            rows = db.execute("SELECT id, owner_pid, owner_token FROM jobs "
+                              "WHERE status IN ('running', 'queued')").fetchall()
+        lost = [r["id"] for r in rows if not _owner_alive(r["owner_pid"], r["owner_token"])]
         for job_id in lost:
             self.fail(job_id, "interrupted by restart")
         return lost
@@ -240,14 +281,56 @@ class JobStore:
                 db.execute("UPDATE jobs SET status = 'expired', file = NULL WHERE id = ?", (job_id,))
         return ids
 
+    def offerable(self, job: Job, user: str, role: str) -> bool:
+        """Whether a download of ``job`` may be offered to this viewer now: theirs (or the DPO's view),
+        a kind and list their *current* role may export, finished and not expired."""
+        return (self.visible_to(job, user, role) and job.status == "succeeded" and job.path is not None
+                and access.may_export(role, job.kind, job.params.get("query") if job.kind == "list_csv" else None)
+                and not _expired(job) and job.path.is_file())
+
+    def serve(self, job_id: str, user: str, role: str) -> bytes:
+        """The bytes of a finished export, checked again when they are produced (current role, expiry)
+        and audited right here: the one place a download's bytes come from."""
+        job = self.get(job_id)
+        if not self.offerable(job, user, role):
+            if job.status == "succeeded" and _expired(job):
+                self.sweep()
+            raise DownloadRefused(f"export {job_id} is not available to {role!r} (expired, removed or not allowed)")
+        payload = job.path.read_bytes()
+        self.audit(user, role, "download", job.kind, job.id, job.params, job.rows, job.sha256)
+        return payload
+
     # --- audit trail -------------------------------------------------------------------------
 
     def audit(self, user: str, role: str, action: str, kind: str, job_id: str | None = None,
               params: dict | None = None, rows: int | None = None, sha256: str | None = None) -> None:
+        """Append an entry chained to the previous one (each holds the hash of the one before), so a
+        rewritten, replaced or removed entry shows in ``verify_audit``."""
         with self._db() as db:
-            db.execute("INSERT INTO audit (at, user, role, action, kind, job_id, params, rows, sha256) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (_now(), user, role, action, kind, job_id, dumps(params or {}), rows, sha256))
+            db.execute("BEGIN IMMEDIATE")
+            last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, None)
+            entry = (seq, _now(), user, role, action, kind, job_id, dumps(params or {}), rows, sha256)
+            db.execute("INSERT INTO audit (seq, at, user, role, action, kind, job_id, params, rows, sha256, "
+                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (*entry, prev, _entry_hash(prev, entry)))
+            db.execute("COMMIT")
+
+    def verify_audit(self) -> AuditCheck:
+        """Recompute the chain: every entry's hash from its content and the previous hash."""
+        with self._db() as db:
+            rows = db.execute("SELECT seq, at, user, role, action, kind, job_id, params, rows, sha256, prev_hash, "
+                              "hash FROM audit ORDER BY seq").fetchall()
+        prev, legacy, chained = None, 0, 0
+        for row in rows:
+            if row["hash"] is None and chained == 0:  # written before entries were chained
+                legacy += 1
+                continue
+            entry = tuple(row)[:10]
+            if row["prev_hash"] != prev or row["hash"] != _entry_hash(prev, entry):
+                return AuditCheck(False, chained, legacy, row["seq"])
+            prev, chained = row["hash"], chained + 1
+        return AuditCheck(True, chained, legacy, None)
 
     def audit_users(self) -> list[str]:
         with self._db() as db:
@@ -260,11 +343,43 @@ class JobStore:
             if value:
                 clauses.append(f"{column} {op} ?")
                 args.append(value)
-        sql = "SELECT * FROM audit" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY seq DESC"
+        sql = ("SELECT seq, at, user, role, action, kind, job_id, params, rows, sha256 FROM audit"
+               + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY seq DESC")
         if limit:
             sql += f" LIMIT {int(limit)}"
         with self._db() as db:
             return [dict(r) for r in db.execute(sql, args).fetchall()]
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    intact: bool
+    chained: int  # entries verified
+    legacy: int  # entries from before the chain (not verifiable)
+    broken_at: int | None  # the first entry whose hash does not match
+
+    def describe(self) -> str:
+        older = f" ({self.legacy} older entries from before chaining)" if self.legacy else ""
+        if self.intact:
+            return f"audit trail intact: {self.chained} entries chained{older}"
+        return (f"audit trail BROKEN at entry {self.broken_at}: it was changed, replaced or removed "
+                f"after it was written ({self.chained} entries before it verified){older}")
+
+
+def _entry_hash(prev: str | None, entry: tuple) -> str:
+    return hashlib.sha256(json.dumps([prev, *entry], ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Columns added since a store was created (older stores keep working)."""
+    have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for name, type_ in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {type_}")
+
+
+def _expired(job: Job) -> bool:
+    return job.expires_at is not None and job.expires_at <= _now()
 
 
 def _sha256(path: Path) -> str:
@@ -283,6 +398,23 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _process_token(pid: int) -> str | None:
+    """Which process (not only which id) owns a job: the boot and the process's start time, so an id
+    reused after a restart (a container's pid 1 again) is not taken for the owner. None off Linux."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22: start time after boot
+
+
+def _owner_alive(pid: int | None, token: str | None) -> bool:
+    if pid is None or not _alive(pid):
+        return False
+    return token is None or _process_token(pid) in (None, token)
 
 
 Executor = Callable[[Job, JobStore, Callable[[int], None]], tuple[Path, int]]
@@ -309,17 +441,30 @@ def _reason(exc: Exception) -> str:
 
 
 class JobRunner:
-    """A small worker pool shared by every session of one server process."""
+    """A small worker pool shared by every session of one server process; it also sweeps expired
+    export files every ``SWEEP_EVERY`` while the server runs."""
 
-    def __init__(self, store: JobStore, workers: int = 2):
+    def __init__(self, store: JobStore, workers: int = 2, sweep_every: dt.timedelta = SWEEP_EVERY):
         self.store = store
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="export")
         store.recover_interrupted()
         store.sweep()
+        self._stop = threading.Event()
+        threading.Thread(target=self._sweep_loop, args=(sweep_every.total_seconds(),), daemon=True,
+                         name="export-sweep").start()
+
+    def _sweep_loop(self, seconds: float) -> None:
+        while not self._stop.wait(seconds):
+            try:
+                self.store.sweep()
+            except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick; the serve check holds
+                log.warning("export sweep failed; retried in %.0f s", seconds)
 
     def submit(self, kind: str, params: dict, user: str, role: str) -> Job:
-        job = self.store.create(kind, params, user, role)
-        self.pool.submit(execute, self.store, job.id)
+        """Start an export, or hand back the user's identical one that is still under way."""
+        job, created = self.store.create_or_reuse(kind, params, user, role)
+        if created:
+            self.pool.submit(execute, self.store, job.id)
         return job
 
     def rerun(self, job: Job, user: str, role: str) -> Job:

@@ -12,14 +12,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from dashboard.errors import DashboardError
 from dashboard.paths import DEFAULT_POLICY_FILE
 
 UNITS = ("days", "months", "years")
 REQUIRED_CATEGORIES = ("support_communication", "contract", "billing")
 
 
-class PolicyError(ValueError):
+class PolicyError(DashboardError, ValueError):
     """The policy file is unreadable or holds a value the rules cannot use."""
+
+    label = "errors.policy"
 
 
 @dataclass(frozen=True)

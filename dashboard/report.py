@@ -71,7 +71,8 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, target: Path, progress: Callable[
     facts, sheets = report_frames(con, lang)
     progress(40)
     rows = 0
-    with xlsxwriter.Workbook(str(target)) as wb:
+    # Text stays text: xlsxwriter would otherwise turn a string starting with "=" into a formula.
+    with xlsxwriter.Workbook(str(target), {"strings_to_formulas": False, "strings_to_urls": False}) as wb:
         bold = wb.add_format({"bold": True, "font_size": 14})
         for name in SHEETS:
             ws = wb.add_worksheet(label(f"report.sheet_{name}", lang)[:31])

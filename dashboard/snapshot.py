@@ -28,6 +28,7 @@ import duckdb
 import polars as pl
 
 from dashboard import __version__, deadlines, history, paths, queries
+from dashboard.errors import DashboardError
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table
 from dashboard.sources import SourceError, TableSource, load_sources, stage, writing_failed
@@ -50,8 +51,10 @@ class BuildResult:
 # --- reading the pointer ----------------------------------------------------------------------
 
 
-class BuildError(RuntimeError):
+class BuildError(DashboardError, RuntimeError):
     """The build failed for a reason other than a source (disk, memory); nothing was published."""
+
+    label = "errors.build"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -87,6 +90,38 @@ def current_snapshot(snapshot_dir: Path | None = None) -> Path | None:
 
 def list_snapshots(snapshot_dir: Path) -> list[Path]:
     return sorted(snapshot_dir.glob(f"{PREFIX}*.duckdb"))
+
+
+def snapshot_problem(path: Path) -> str | None:
+    """None when ``path`` opens as a snapshot this version reads; else why not, in one line."""
+    try:
+        layout = snapshot_layout(path)
+    except (duckdb.Error, OSError, IndexError) as exc:
+        return _first_line(exc)
+    return None if layout == LAYOUT else f"built by an older version (layout {layout}, this version reads {LAYOUT})"
+
+
+@dataclass(frozen=True)
+class Usable:
+    """The snapshot to read, and why it is not the live one (a fallback) if it is not."""
+
+    path: Path | None
+    live: Path | None
+    problem: str | None  # what is wrong with the live snapshot (None: it is fine)
+
+
+def usable_snapshot(snapshot_dir: Path | None = None) -> Usable:
+    """The live snapshot, or, when it cannot be read (a corrupt file), the newest kept version that can:
+    the app shows that one with a warning instead of failing on every page."""
+    folder = Path(snapshot_dir or paths.snapshots_dir())
+    live = current_snapshot(folder)
+    if live is None:
+        return Usable(None, None, None)
+    problem = snapshot_problem(live)
+    if problem is None or problem.startswith("built by an older version"):
+        return Usable(live, live, None)  # an older layout is a rebuild prompt, not a fallback
+    older = [p for p in reversed(list_snapshots(folder)) if p != live and snapshot_problem(p) is None]
+    return Usable(older[0] if older else None, live, problem)
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -271,8 +306,7 @@ def build_snapshot(
     started = time.monotonic()
     policy = policy or load_policy()
     base = Path(data_dir or paths.data_dir())
-    folder = base / "snapshots"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = paths.private_dir(base / "snapshots")
     table_sources = load_sources(sources_path, base)
     built_at = dt.datetime.now(dt.UTC)
     version = built_at.strftime("%Y%m%dT%H%M%S%fZ")
@@ -282,9 +316,11 @@ def build_snapshot(
         pointer_tmp = folder / f".building-{POINTER}"
         try:
             counts = _build_into(tmp, table_sources, policy, built_at, started)
+            paths.private_file(tmp)
             _fsync(tmp)
             os.replace(tmp, final)
             pointer_tmp.write_text(final.name, encoding="utf-8")
+            paths.private_file(pointer_tmp)
             _fsync(pointer_tmp)
             os.replace(pointer_tmp, folder / POINTER)
             _fsync(folder)
@@ -343,10 +379,11 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
         con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
                        $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
                        $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
-                       $layout::INTEGER AS layout""", {
+                       $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only""", {
             "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
             "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
             "sources": json.dumps(sorted({ts.describe() for ts in table_sources.values()})),
+            "demo_only": bool(table_sources) and all(ts.is_demo() for ts in table_sources.values()),
         })
         con.execute("CHECKPOINT")
     finally:

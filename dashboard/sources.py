@@ -16,13 +16,21 @@ from pathlib import Path
 import duckdb
 
 from dashboard import paths
+from dashboard.errors import DashboardError
 from dashboard.schema import BY_NAME, TABLES, Table
 
 KINDS = ("csv", "jsonl", "parquet", "postgres")
 
 
-class SourceError(RuntimeError):
+# Written by ``dashboard demo`` into every store folder it generates; demo mode (no sign-in) is allowed
+# only over a snapshot all of whose sources carry it.
+DEMO_MARKER = ".dashboard-demo"
+
+
+class SourceError(DashboardError, RuntimeError):
     """A source could not be read; the message names the source and the cause."""
+
+    label = "errors.source"
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,10 @@ class TableSource:
     location: str  # a file path, or the SQL query for postgres
     dsn_env: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
+
+    def is_demo(self) -> bool:
+        """Whether ``dashboard demo`` wrote this store (it leaves ``DEMO_MARKER`` beside the files)."""
+        return self.kind != "postgres" and (Path(self.location).parent / DEMO_MARKER).is_file()
 
     def describe(self) -> str:
         """Where the rows come from, without credentials."""

@@ -7,23 +7,26 @@ restart and no stale results.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
-from dashboard import access, data, history, jobs, paths
+from dashboard import access, data, errors, history, jobs, paths
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
-from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout
+from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout, usable_snapshot
 
 STALE_AFTER = dt.timedelta(hours=24)
 ROLE_KEY = "_signed_in_role"
 USER_KEY = "_signed_in_user"
+IDENTITY_KEY = "_signed_in_identity"
 
 
 LANG_KEY = "_lang"  # not a widget key: survives page switches, which clear unrendered widget state
@@ -42,6 +45,31 @@ def coded(group: str, value: str | None) -> str:
     return "" if value is None else code_labels(group, lang()).get(value, value)
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&\"'])")
+
+
+def md(value: object) -> str:
+    """A value from a source (or an identity) as literal text inside Markdown: every character that
+    Markdown, Streamlit's directives (``:red[...]``, ``:material/...:``) or HTML could read is
+    escaped, and line breaks become spaces. ``st.write``/``st.caption``/``st.markdown`` never get a
+    source value without it."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+@contextlib.contextmanager
+def error_boundary() -> Iterator[None]:
+    """Around every page run: a known error shows its catalogue message; anything else a generic one
+    with an incident id (the stack goes to the server log, never to the browser)."""
+    try:
+        yield
+    except errors.DashboardError as exc:
+        st.error(t(exc.label, reason=md(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)),
+                 icon=":material/error:")
+    except Exception as exc:  # noqa: BLE001 - the boundary: every other error ends here, with an id
+        label_key, incident = errors.unexpected(exc)
+        st.error(t(label_key, id=incident), icon=":material/error:")
+
+
 def role() -> str:
     """The viewer's role, decided by ``sign_in`` at the top of every run."""
     try:
@@ -58,11 +86,12 @@ def sees_personal_data() -> bool:
     return data.may_see_personal_data(role())
 
 
-def _snapshot_sources() -> list[str]:
+def _demo_only() -> bool:
+    """Whether the live snapshot holds only generated demo stores (no snapshot: nothing real either)."""
     snapshot = live_snapshot()
     if snapshot is None:
-        return []
-    return json.loads(_cached_query(str(snapshot), "snapshot_sources", ())["sources"][0])
+        return True
+    return bool(_cached_query(str(snapshot), "snapshot_sources", ())["demo_only"][0])
 
 
 def sign_in() -> str | None:
@@ -71,12 +100,13 @@ def sign_in() -> str | None:
     try:
         mode = access.auth_mode()
         if mode == "demo":
-            access.check_demo_allowed(_snapshot_sources())
+            access.check_demo_allowed(_demo_only())
             st.warning(t("auth.demo_banner"), icon=":material/science:")
             default = access.demo_role()
             chosen = st.sidebar.selectbox(t("auth.demo_role"), access.ROLES, index=access.ROLES.index(default),
                                           key="demo_role", format_func=lambda r: coded("role", r))
-            identity, resolved = access.Identity(f"demo:{chosen}", (), "demo"), chosen
+            identity = access.Identity(f"demo:{chosen}", (), "demo")
+            resolved = access.current_role(identity)
         else:
             if mode == "proxy":
                 access.check_proxy_binding(st.get_option("server.address"))
@@ -85,29 +115,42 @@ def sign_in() -> str | None:
                 identity = _oidc_identity()
                 if identity is None:
                     return None
-            resolved = access.role_for(identity, access.load_role_map())
+            resolved = access.current_role(identity)
     except access.AccessDenied as exc:
-        st.error(t("auth.denied", reason=str(exc)), icon=":material/block:")
+        st.error(t("auth.denied", reason=md(exc)), icon=":material/block:")
         return None
     st.session_state[ROLE_KEY] = resolved
     st.session_state[USER_KEY] = identity.name
+    st.session_state[IDENTITY_KEY] = identity
     return resolved
 
 
 def _oidc_identity() -> access.Identity | None:
     """Streamlit's OpenID Connect sign-in; shows the sign-in button while nobody is signed in."""
+    if not _oidc_configured():
+        st.title(t("app.title"))
+        st.error(t("errors.oidc_missing"), icon=":material/error:")
+        return None
     if not st.user.is_logged_in:
         st.title(t("app.title"))
         st.info(t("auth.sign_in_hint"))
         if st.button(t("auth.sign_in"), type="primary", icon=":material/login:"):
             try:
                 st.login()
-            except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is missing
-                st.error(t("auth.not_configured", reason=str(exc).splitlines()[0]))
+            except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is incomplete
+                st.error(t("auth.not_configured", reason=md(str(exc).splitlines()[0])))
         return None
     info = st.user.to_dict()
     groups = info.get("groups") or []
     return access.Identity(info.get("email"), tuple(groups if isinstance(groups, list) else [groups]), "oidc")
+
+
+def _oidc_configured() -> bool:
+    """Whether .streamlit/secrets.toml has an [auth] section (without it ``st.user`` cannot sign in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: Streamlit raises its own error class
+        return False
 
 
 def policy() -> Policy:
@@ -115,7 +158,31 @@ def policy() -> Policy:
 
 
 def live_snapshot() -> Path | None:
-    return current_snapshot()
+    """The snapshot pages read: the live one, or the newest readable kept version when the live file
+    cannot be read (``snapshot_fallback`` says why, and the sidebar warns)."""
+    return _usable(*_live_key())[0]
+
+
+def snapshot_fallback() -> str | None:
+    """Why the pages show an older snapshot than the live one (None: they show the live one)."""
+    return _usable(*_live_key())[1]
+
+
+def _live_key() -> tuple[str | None, int, int]:
+    live = current_snapshot()
+    if live is None:
+        return None, 0, 0
+    stat = live.stat()
+    return str(live), stat.st_size, stat.st_mtime_ns
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _usable(live: str | None, _size: int, _mtime: int) -> tuple[Path | None, str | None]:
+    """Checked once per version of the live file (its name, size and modification time are the key)."""
+    if live is None:
+        return None, None
+    usable = usable_snapshot(Path(live).parent)
+    return usable.path, usable.problem
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -127,6 +194,11 @@ def snapshot_outdated() -> bool:
     """The live snapshot was built by an older version whose tables this version cannot read."""
     snapshot = live_snapshot()
     return snapshot is not None and _layout(str(snapshot)) != LAYOUT
+
+
+def no_readable_snapshot() -> bool:
+    """A snapshot is live but neither it nor any kept version can be read."""
+    return live_snapshot() is None and snapshot_fallback() is not None
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -270,18 +342,19 @@ def list_export(name: str, filename: str, key: str, drop: tuple[str, ...] = (), 
 
 def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:
     """A button that starts an export job (if the role may), then the job's live status and download."""
-    if not access.may_export(role(), kind):
+    if not access.may_export(role(), kind, params.get("query") if kind == "list_csv" else None):
         return
     if st.button(label or t(f"export_kind.{kind}"), key=key, icon=":material/download:"):
-        job = runner().submit(kind, params, user_name(), role())
-        st.session_state[f"{key}_job"] = job.id
-        st.toast(t("jobs.started"), icon=":material/hourglass_top:")
+        with error_boundary():  # e.g. too many exports still running: say so, keep the page
+            job = runner().submit(kind, params, user_name(), role())
+            st.session_state[f"{key}_job"] = job.id
+            st.toast(t("jobs.started"), icon=":material/hourglass_top:")
     job_id = st.session_state.get(f"{key}_job")
     if job_id:
         job_status(job_id, where=key)
 
 
-ACTIVE = ("queued", "running")
+ACTIVE = jobs.ACTIVE
 
 
 def job_status(job_id: str, where: str) -> None:
@@ -295,10 +368,12 @@ def job_status(job_id: str, where: str) -> None:
 
 @st.fragment(run_every=1.0)
 def _live_job(job_id: str) -> None:
-    job = runner().store.get(job_id)
-    if job.status not in ACTIVE:
-        st.rerun()  # the whole page once, to show the result without polling further
-    st.progress(job.progress, text=t("jobs.running", kind=t(f"export_kind.{job.kind}"), progress=job.progress))
+    with error_boundary():  # a fragment reruns on its own, outside the page's boundary
+        job = runner().store.get(job_id)
+        if job.status not in ACTIVE:
+            st.rerun()  # the whole page once, to show the result without polling further
+        st.progress(job.progress, text=t("jobs.running", kind=t(f"export_kind.{job.kind}"),
+                                         progress=job.progress))
 
 
 def job_result(job: jobs.Job, where: str) -> None:
@@ -306,17 +381,24 @@ def job_result(job: jobs.Job, where: str) -> None:
     store = runner().store
     if not store.visible_to(job, user_name(), role()):
         return
-    if job.status == "succeeded" and job.path and job.path.is_file():
+    if store.offerable(job, user_name(), role()):
+        # The bytes are produced on click, where the store checks the current role and the expiry again
+        # and writes the audit entry: no file sits behind a /media URL before someone asked for it.
+        identity = st.session_state.get(IDENTITY_KEY)
         st.download_button(
             t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
-            functools.partial(job.path.read_bytes), file_name=job.path.name, key=f"dl_{where}_{job.id}",
+            functools.partial(_serve, job.id, identity), file_name=job.path.name, key=f"dl_{where}_{job.id}",
             mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
-            on_click=store.audit, args=(user_name(), role(), "download", job.kind, job.id, job.params, job.rows,
-                                        job.sha256))
+            on_click="ignore")
     elif job.status == "failed":
-        st.error(t("jobs.failed", error=job.error or "?"), icon=":material/error:")
+        st.error(t("jobs.failed", error=md(job.error or "?")), icon=":material/error:")
     elif job.status == "expired":
         st.caption(t("jobs.expired"))
+
+
+def _serve(job_id: str, identity: access.Identity) -> bytes:
+    """A download's bytes, for the identity that clicked, in the role it has *now* (roles file re-read)."""
+    return runner().store.serve(job_id, identity.name, access.current_role(identity))
 
 
 MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/json",
@@ -339,12 +421,15 @@ def sidebar() -> None:
         snapshot = live_snapshot()
         if snapshot is None:
             return
+        problem = snapshot_fallback()
+        if problem:
+            st.error(t("app.snapshot_fallback", name=snapshot.name, reason=md(problem)), icon=":material/warning:")
         info = query("snapshot_info").row(0, named=True)
         built = info["built_at"]
         st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
         if ROLE_KEY in st.session_state:
-            st.caption(t("auth.signed_in_as", user=user_name(), role=coded("role", role())))
+            st.caption(t("auth.signed_in_as", user=md(user_name()), role=coded("role", role())))
             if access.auth_mode() == "oidc":
                 st.button(t("auth.sign_out"), on_click=st.logout, icon=":material/logout:")
         if dt.datetime.now(dt.UTC) - built > STALE_AFTER:

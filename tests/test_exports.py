@@ -89,8 +89,10 @@ def test_job_lifecycle_success_with_file_hash_and_audit(store):
 
 
 def test_failure_says_why_and_leaves_no_file(store):
-    failed = _run(store, "list_csv", {"query": "../../etc/passwd"})
-    assert failed.status == "failed" and "not an exportable list" in failed.error
+    with pytest.raises(access.AccessDenied, match="may not create list"):  # refused before any job exists
+        store.create("list_csv", {"query": "../../etc/passwd"}, "dsb", "dpo")
+    failed = _run(store, "list_csv", {"query": "request_queue", "params": {}})  # its parameters are missing
+    assert failed.status == "failed" and "needs parameters" in failed.error
     assert not (store.exports_dir / failed.id).exists()
     assert store.audit_entries()[0]["action"] == "export_failed"
     unknown = _run(store, "subject_access", {"contact_id": "nobody"})
@@ -304,9 +306,12 @@ def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys)
 
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))
     assert main(["export", "deletion_worklist", "--system", "helpdesk", "--as-of", "2026-11-26",
-                 "--user", "cron"]) == 0
+                 "--user", "cron", "--role", "dpo"]) == 0
     assert "rows ->" in capsys.readouterr().out
-    assert main(["export", "subject_access", "--contact-id", "S1", "--role", "management"]) == 2
+    assert main(["export", "subject_access", "--contact-id", "S1", "--role", "management", "--user", "chef"]) == 2
+    with pytest.raises(SystemExit):  # issue 19.9: who asks, and in which role, is never assumed
+        main(["export", "deletion_worklist", "--system", "helpdesk", "--as-of", "2026-11-26"])
+    assert "the following arguments are required: --user, --role" in capsys.readouterr().err
     state = jobs.JobStore(data_dir / "state" / "jobs.sqlite", data_dir / "exports")
     assert state.audit_entries()[0]["user"] == "cron"
 

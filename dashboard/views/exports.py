@@ -39,11 +39,12 @@ def _jobs() -> None:
 
 @st.fragment(run_every=2.0)
 def _job_table_live() -> None:
-    mine_only = not access.sees_all_jobs(ui.role())
-    jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
-    if not any(j.status in ui.ACTIVE for j in jobs):
-        st.rerun()
-    _job_table(jobs)
+    with ui.error_boundary():  # a fragment reruns on its own, outside the page's boundary
+        mine_only = not access.sees_all_jobs(ui.role())
+        jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
+        if not any(j.status in ui.ACTIVE for j in jobs):
+            st.rerun()
+        _job_table(jobs)
 
 
 def _job_table(jobs) -> None:
@@ -54,17 +55,18 @@ def _job_table(jobs) -> None:
         with st.container(border=True):
             c1, c2, c3 = st.columns([3, 4, 1])
             c1.markdown(f"**{t(f'export_kind.{job.kind}')}**  \n"
-                        f"{ui.fmt_moment(dt.datetime.fromisoformat(job.created_at))} · {job.requested_by} · "
+                        f"{ui.fmt_moment(dt.datetime.fromisoformat(job.created_at))} · {ui.md(job.requested_by)} · "
                         f"{ui.coded('job_status', job.status)}")
             with c2:
                 if job.status in ui.ACTIVE:
                     st.progress(job.progress, text=f"{job.progress} %")
                 else:
                     ui.job_result(job, where="jobs")
-            if job.status not in ui.ACTIVE and access.may_export(ui.role(), job.kind):
+            if job.status not in ui.ACTIVE and access.may_export(ui.role(), job.kind, job.params.get("query")):
                 if c3.button(t("exports.rerun"), key=f"rerun_{job.id}", icon=":material/replay:"):
-                    ui.runner().rerun(job, ui.user_name(), ui.role())
-                    st.rerun()
+                    with ui.error_boundary():
+                        ui.runner().rerun(job, ui.user_name(), ui.role())
+                        st.rerun()
 
 
 def _audit_trail() -> None:
@@ -72,6 +74,12 @@ def _audit_trail() -> None:
         return
     st.subheader(t("exports.audit"))
     store = ui.runner().store
+    check = store.verify_audit()  # the chain of entries: was any changed, replaced or removed?
+    if check.intact:
+        st.success(t("exports.audit_intact", entries=ui.fmt_int(check.chained), legacy=ui.fmt_int(check.legacy)),
+                   icon=":material/verified:")
+    else:
+        st.error(t("exports.audit_broken", seq=check.broken_at), icon=":material/gpp_bad:")
     c1, c2, c3 = st.columns(3)
     users = store.audit_users()
     user = c1.selectbox(t("exports.audit_user"), [None, *users], key="audit_user",

@@ -80,7 +80,7 @@ def _timeline(incident_id: str) -> None:
     if detail.is_empty():
         return
     row = detail.row(0, named=True)
-    st.subheader(t("incidents.timeline", incident_id=incident_id))
+    st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
     points = [(t(f"col.{name}"), row[name].astimezone(BERLIN)) for name in TIMELINE if row[name] is not None]
     fig = go.Figure(go.Scatter(x=[p[1] for p in points], y=[0] * len(points), mode="markers+text",
                                text=[p[0] for p in points], textposition="top center",
@@ -99,7 +99,7 @@ def _timeline(incident_id: str) -> None:
     fig.update_layout(height=300, showlegend=False, margin={"t": 40})
     st.plotly_chart(fig, width="stretch")
     if row["delay_reason"]:
-        st.caption(f"{t('col.delay_reason')}: {row['delay_reason']}")
+        st.caption(f"{t('col.delay_reason')}: {ui.md(row['delay_reason'])}")
 
 
 def render() -> None:

@@ -56,8 +56,12 @@ def _tile(key: str, value, previous, threshold) -> None:
 
 
 def _history(figures: dict) -> None:
-    series = ui.kpi_history().series()
     st.subheader(t("overview.history"))
+    try:
+        series = ui.kpi_history().series()
+    except history.HistoryUnavailable as exc:  # the tiles above stand on their own
+        st.warning(t(exc.label, reason=ui.md(exc)), icon=":material/history:")
+        return
     if series.is_empty():
         st.caption(t("overview.no_history"))
         return
@@ -83,7 +87,10 @@ def render() -> None:
     st.caption(t("overview.intro"))
     policy = ui.policy()
     figures = kpis.headline(ui.query, ui.today(), ui.now(), policy.settings)
-    previous = ui.kpi_history().previous(ui.live_snapshot().name)
+    try:
+        previous = ui.kpi_history().previous(ui.live_snapshot().name)
+    except history.HistoryUnavailable:  # no change arrows then; the history section says why
+        previous = {}
     for area in AREAS:
         st.subheader(t(f"nav.{area}"))
         keys = [k for k in figures if kpis.AREAS[k] == area]

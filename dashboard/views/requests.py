@@ -81,7 +81,7 @@ def _filters() -> dict:
 
 def _detail(request_id: str) -> None:
     row = ui.query("request_detail", request_id=request_id).row(0, named=True)
-    st.subheader(t("requests_page.detail", request_id=request_id))
+    st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{t('requests_page.deadline_calc')}**")
@@ -98,7 +98,9 @@ def _detail(request_id: str) -> None:
             ui.fmt_moment, return_dtype=pl.String)), event="event"))
     with right:
         st.markdown(f"**{t('requests_page.subject')}**")
-        st.write(" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]), row["email"] or "")
+        # Source values are text, never Markdown (a name could hold a link or an image).
+        st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
+                                         row["email"]])))
         left_behind = ui.query("erasure_findings", as_of=ui.today(), request_id=request_id)
         if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
             st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),

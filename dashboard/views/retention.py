@@ -61,7 +61,11 @@ def _forecast(as_of) -> None:
 
 def _backlog_trend() -> None:
     """The deletion backlog over earlier snapshots (from the KPI history; it outlives pruning)."""
-    series = ui.kpi_history().series()
+    try:
+        series = ui.kpi_history().series()
+    except history.HistoryUnavailable as exc:
+        st.warning(t(exc.label, reason=ui.md(exc)), icon=":material/history:")
+        return
     backlog = series.filter(pl.col("kpi").is_in(["retention_due", "retention_approaching"]))
     if backlog.is_empty():
         st.caption(t("overview.no_history"))

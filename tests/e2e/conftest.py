@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.access import PAGE_ROLES
+from dashboard.access import PAGES
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,9 +23,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
                  "--no-first-run", "--disable-quic"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # Every page's URL path, in navigation order; the overview is the default page, served at the root.
-URL_PAGES = ["" if page == "uebersicht" else page for page in PAGE_ROLES]
+URL_PAGES = ["" if page == "uebersicht" else page for page in PAGES]
 
-pytestmark = pytest.mark.e2e
 
 
 def _free_port() -> int:
@@ -102,7 +101,11 @@ def page(browser):
 
 
 def wait_idle(page) -> None:
-    """Streamlit finished running the script (and painted its elements)."""
-    page.wait_for_selector(IDLE, timeout=30_000)
-    page.wait_for_timeout(300)
-    page.wait_for_selector(IDLE, timeout=30_000)
+    """Streamlit finished running the script and painted its elements: the app says it is not running,
+    and still says so on the next two animation frames (a rerun that a click queues starts within
+    them). State, not a fixed sleep."""
+    page.wait_for_function("""() => new Promise(done => {
+        const idle = () => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]');
+        if (!idle()) { done(false); return; }
+        requestAnimationFrame(() => requestAnimationFrame(() => done(!!idle())));
+    })""", timeout=30_000, polling=100)

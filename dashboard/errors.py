@@ -1,0 +1,36 @@
+"""The failures the dashboard knows, each with the catalogue label that explains it to a user.
+
+Every known error derives from ``DashboardError``; its ``label`` names the message in
+``labels.toml`` and its text (one line, written for the user, no personal data) is the reason shown.
+Anything else is unexpected: the page's error boundary (``dashboard.ui.error_boundary``) shows a
+generic message with an incident id and logs the type and the stack under that id, never the
+message (a database error's message can hold SQL and bound values such as subject ids).
+Plain Python, no Streamlit import.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import traceback
+import uuid
+
+log = logging.getLogger("dashboard.errors")
+
+
+class DashboardError(Exception):
+    """A known failure; ``label`` is its catalogue key (formatted with ``reason``)."""
+
+    label = "errors.generic"
+
+
+def unexpected(exc: BaseException) -> tuple[str, str]:
+    """(label, incident id) for an error nobody foresaw; logged with its stack, not its message."""
+    incident = uuid.uuid4().hex[:8]
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    log.error("unexpected %s [incident %s]\n%s", type(exc).__name__, incident, stack)
+    if isinstance(exc, sqlite3.OperationalError):
+        return "errors.state_busy", incident
+    if isinstance(exc, OSError):
+        return "errors.storage", incident
+    return "errors.unexpected", incident
