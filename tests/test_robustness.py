@@ -176,7 +176,8 @@ def test_disk_full_during_export_offers_nothing_half_written(demo_data_dir, tmp_
     params = json.dumps({"as_of": "2026-11-26", "window_days": 30, "categories": [], "systems": [],
                          "statuses": [], "until_from": None, "until_to": None, "limit": None})
     proc = subprocess.run([sys.executable, "-m", "dashboard", "export", "list_csv", "--query", "retention_due_list",
-                           "--params", params, "--user", "dsb", "--role", "dpo"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           "--params", params, "--user", "dsb", "--role", "dpo"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120,
                           env={**_env(), "DASHBOARD_DATA_DIR": str(tmp_path)}, preexec_fn=_limited(150_000))
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "failed" in proc.stderr and "Traceback" not in proc.stderr
