@@ -8,6 +8,7 @@ Arrow record batches, so a table never has to fit in Python's memory.
 
 from __future__ import annotations
 
+import csv
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -114,6 +115,10 @@ def _projection(table: Table, ts: TableSource, available: dict[str, str], expr) 
     return ", ".join(parts)
 
 
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _text_or_native(column: str, type_: str) -> str:
     # Empty text means "no value" in exported files; typed columns keep their native type.
     quoted = _quote(column)
@@ -159,21 +164,73 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
     return staged + con.sql(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]
 
 
+# CSV: one record per line. Every physical line is checked on its own first, so one broken line (an
+# unbalanced quote, a wrong number of fields, a line longer than MAX_LINE) is set aside alone and
+# cannot change how the rest of the file is read. Fields may be quoted ("a, b", "say ""hi""");
+# a line break inside a quoted field is not supported: such a record is set aside as malformed.
+MAX_LINE = 2 * 1024 * 1024
+_RAW_LINES = ("read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '', "
+              "escape = '', auto_detect = false, max_line_size = " + str(MAX_LINE) + ", store_rejects = true, "
+              "rejects_table = '_raw_reject_errors', rejects_scan = '_raw_reject_scans')")
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _field(delimiter: str) -> str:
+    d = "\\t" if delimiter == "\t" else "\\" + delimiter
+    return f'"(?:[^"]|"")*"|[^"{d}]*', d
+
+
 def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) -> None:
-    reader = ("read_csv($path, all_varchar = true, header = true, store_rejects = true, "
-              "rejects_table = '_csv_reject_errors', rejects_scan = '_csv_reject_scans')")
-    # The header alone decides the columns; a broken line further down must not break the sniffing.
-    described = con.sql("DESCRIBE SELECT * FROM read_csv($path, all_varchar = true, header = true, "
-                        "ignore_errors = true)", params=params).fetchall()
-    select = _projection(table, ts, {row[0]: row[1] for row in described}, _text_or_native)
-    con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM {reader}", params)
-    con.execute(f"""
-        INSERT INTO {target}_rejects
-        SELECT line, 'line ' || line || ': ' || string_agg(
-                   DISTINCT coalesce(column_name || ': ', '') || error_message, '; ')
-        FROM _csv_reject_errors GROUP BY line ORDER BY line""")
-    con.execute("DROP TABLE IF EXISTS _csv_reject_errors")
-    con.execute("DROP TABLE IF EXISTS _csv_reject_scans")
+    with open(ts.location, "rb") as fh:
+        first = fh.readline(MAX_LINE + 1)
+    if len(first) > MAX_LINE or not first.strip():
+        raise SourceError(f"{ts.describe()}: table {table.name}: the header line is missing or too long")
+    header = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    delimiter = max(DELIMITERS, key=header.count)
+    field, d = _field(delimiter)
+    names = [n.strip() for n in next(csv.reader([header], delimiter=delimiter))]
+    fields = f"(?:^|{d})({field})"
+    numbered = f"SELECT row_number() OVER () AS ordinal, rtrim(line, chr(13)) AS line FROM {_RAW_LINES}"
+    # The patterns are literals (not bound parameters), so DuckDB compiles each once, not per line.
+    well_formed = (f"CASE WHEN NOT contains(line, '\"') "
+                   f"THEN length(line) - length(replace(line, {_literal(delimiter)}, '')) = {len(names) - 1} "
+                   f"ELSE regexp_full_match(line, {_literal(f'(?:{field})(?:{d}(?:{field}))*')}) "
+                   f"AND len(regexp_extract_all(line, {_literal(fields)}, 1)) = {len(names)} END")
+    check = params
+    # One streaming pass counts malformed lines (a file without any, the usual case, stops here); only
+    # then a numbered pass finds which ones.
+    malformed = []
+    if con.sql(f"SELECT count(*) FROM {_RAW_LINES} WHERE line <> '' AND NOT ({well_formed})",
+               params=check).fetchall()[0][0]:
+        con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
+        malformed = [r[0] for r in con.sql(f"SELECT ordinal FROM ({numbered}) WHERE ordinal > 1 AND line <> '' "
+                                           f"AND NOT ({well_formed}) ORDER BY ordinal", params=check).fetchall()]
+    over_long = [r[0] for r in con.sql("SELECT DISTINCT line FROM _raw_reject_errors ORDER BY 1").fetchall()]
+    con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
+    con.execute("DROP TABLE IF EXISTS _raw_reject_scans")
+    select = _projection(table, ts, {name: "VARCHAR" for name in names}, _text_or_native)
+    if not malformed and not over_long:
+        # Every line stands on its own: DuckDB's reader does the parsing (the common, fast case).
+        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM read_csv($path, header = false, skip = 1, "
+                    f"delim = $d, quote = '\"', escape = '\"', auto_detect = false, columns = {columns}, "
+                    f"max_line_size = {MAX_LINE})", {**params, "d": delimiter})
+    else:  # parse the well-formed lines one by one; the others are set aside below
+        values = ", ".join(f"CASE WHEN starts_with(f[{i}], '\"') THEN replace(f[{i}][2:-2], '\"\"', '\"') "
+                           f"ELSE f[{i}] END AS {_quote(name)}" for i, name in enumerate(names, 1))
+        con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM (SELECT {values} FROM "
+                    f"(SELECT ordinal, regexp_extract_all(line, {_literal(fields)}, 1) AS f FROM ({numbered}) "
+                    f"WHERE ordinal > 1 AND line <> '' AND NOT list_contains($malformed, ordinal)) ORDER BY ordinal)",
+                    {**params, "malformed": malformed})
+        con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
+        con.execute("DROP TABLE IF EXISTS _raw_reject_scans")
+    # The physical line of a read line is its ordinal plus the over-long lines before it.
+    gaps = [line - k for k, line in enumerate(over_long, 1)]
+    rejects = [(n + sum(1 for g in gaps if g < n), f"malformed CSV (unbalanced quote or not {len(names)} fields)")
+               for n in malformed] + [(line, f"longer than {MAX_LINE:,} bytes") for line in over_long]
+    if rejects:
+        con.executemany(f"INSERT INTO {target}_rejects VALUES (?, ?)",
+                        [(line, f"line {line}: {reason}") for line, reason in sorted(rejects)])
 
 
 def _stage_jsonl(con, ts: TableSource, table: Table, target: str, params: dict) -> None:
