@@ -261,3 +261,17 @@ def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
     downloads = at.get("download_button")
     assert any("auskunft_art15_C00000001.zip" in d.proto.label for d in downloads)
     assert any("Audit-Trail" in h.value for h in at.subheader)
+
+
+def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_dir):
+    """R3.6: the completed erasure request is not in the open queue; its finding lists it, and its
+    drill-down says which systems still hold the data."""
+    use_data_dir(demo_data_dir)
+    at = _app("views/requests.py")
+    assert any(s.value.startswith("Löschung abgeschlossen, aber nicht umgesetzt") for s in at.subheader)
+    listed = at.dataframe[1].value  # [0] is the queue
+    row = list(listed["request_id"]).index("DSR-DEMO-13-erasure-not-done")
+    at.session_state["requests_erasures"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception
+    assert any("nicht umgesetzt: 3 Datensätze noch in" in e.value for e in at.error)

@@ -79,7 +79,7 @@ def _filters() -> dict:
                 received_to=received_to)
 
 
-def _detail(request_id: str) -> None:
+def _detail(request_id: str, as_of) -> None:
     row = ui.query("request_detail", request_id=request_id).row(0, named=True)
     st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
     left, right = st.columns(2)
@@ -101,7 +101,7 @@ def _detail(request_id: str) -> None:
         # Source values are text, never Markdown (a name could hold a link or an image).
         st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
                                          row["email"]])))
-        left_behind = ui.query("erasure_findings", as_of=ui.today(), request_id=request_id)
+        left_behind = ui.query("erasure_findings", as_of=as_of, request_id=request_id)
         if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
             st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),
                        systems=", ".join(ui.coded("system", s) for s in left_behind["system"].unique().sort())),
@@ -143,9 +143,27 @@ def render() -> None:
                     drop=("total_rows",), limit=None, **params)
     rows = event.selection.rows if event is not None else []
     if rows:
-        _detail(queue["request_id"][rows[0]])
+        _detail(queue["request_id"][rows[0]], as_of)
     else:
         st.caption(t("requests_page.select_hint"))
+    _erasures_not_carried_out(as_of)
+
+
+def _erasures_not_carried_out(as_of) -> None:
+    """R3.6: completed erasure requests whose data is still in the systems; not in the open queue, so
+    listed here, each opening its drill-down."""
+    findings = ui.query("erasure_findings", as_of=as_of, request_id=None)
+    if findings.is_empty():
+        return
+    per_request = findings.group_by("request_id", maintain_order=True).agg(
+        pl.col("erasure_date").first(), pl.len().alias("items"))
+    st.subheader(t("requests_page.erasures_open", count=ui.fmt_int(per_request.height)))
+    st.caption(t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
+    event = ui.show_table(per_request, dates=("erasure_date",), key="requests_erasures",
+                          titles={"items": "requests_page.items_left"})
+    rows = event.selection.rows if event is not None else []
+    if rows:
+        _detail(per_request["request_id"][rows[0]], as_of)
 
 
 render()

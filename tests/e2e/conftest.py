@@ -101,11 +101,12 @@ def page(browser):
 
 
 def wait_idle(page) -> None:
-    """Streamlit finished running the script and painted its elements: the app says it is not running,
-    and still says so on the next two animation frames (a rerun that a click queues starts within
-    them). State, not a fixed sleep."""
-    page.wait_for_function("""() => new Promise(done => {
-        const idle = () => document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]');
-        if (!idle()) { done(false); return; }
-        requestAnimationFrame(() => requestAnimationFrame(() => done(!!idle())));
-    })""", timeout=30_000, polling=100)
+    """Streamlit finished running the script and painted its elements: the app says it is not running
+    on three polls in a row (a rerun that a click queues starts well within them). State, not a fixed
+    sleep; the count starts afresh for every wait."""
+    page.evaluate("window.__idlePolls = 0")
+    page.wait_for_function(f"""() => {{
+        const idle = !!document.querySelector('{IDLE}');
+        window.__idlePolls = idle ? (window.__idlePolls || 0) + 1 : 0;
+        return window.__idlePolls >= 3;
+    }}""", timeout=30_000, polling=100)
