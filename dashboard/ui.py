@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import re
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,6 +136,11 @@ def _oidc_identity() -> access.Identity | None:
         return None
     if not st.user.is_logged_in:
         st.title(t("app.title"))
+        st.write(t("auth.intro"))
+        unreachable = _provider_unreachable(str(st.secrets["auth"].get("server_metadata_url", "")))
+        if unreachable:
+            st.error(t("auth.provider_unreachable", host=md(unreachable)), icon=":material/cloud_off:")
+            return None
         st.info(t("auth.sign_in_hint"))
         if st.button(t("auth.sign_in"), type="primary", icon=":material/login:"):
             try:
@@ -151,6 +159,19 @@ def _oidc_configured() -> bool:
         return "auth" in st.secrets
     except Exception:  # noqa: BLE001 - no secrets file at all: Streamlit raises its own error class
         return False
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _provider_unreachable(metadata_url: str) -> str | None:
+    """The identity provider's host when its discovery document cannot be fetched (checked at most every
+    30 s), so the sign-in page says so instead of sending the user to an error."""
+    host = urllib.parse.urlsplit(metadata_url).netloc or metadata_url
+    try:
+        with urllib.request.urlopen(metadata_url, timeout=3) as response:  # noqa: S310 - the configured provider
+            json.load(response)
+    except (OSError, ValueError):
+        return host
+    return None
 
 
 def policy() -> Policy:

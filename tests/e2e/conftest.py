@@ -27,21 +27,22 @@ URL_PAGES = ["" if page == "uebersicht" else page for page in PAGES]
 
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 @contextlib.contextmanager
-def serve(data_dir: Path, **env: str) -> Iterator[str]:
-    """The app on a free port of 127.0.0.1 over ``data_dir`` (demo sign-in unless ``env`` says otherwise)."""
-    port = _free_port()
+def serve(data_dir: Path, port: int | None = None, args: tuple[str, ...] = (), **env: str) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1 over ``data_dir`` (demo sign-in unless ``env`` says otherwise);
+    ``args`` are more Streamlit options (e.g. a secrets file)."""
+    port = port or free_port()
     full_env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_AUTH": "demo", **env}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
