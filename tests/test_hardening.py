@@ -21,18 +21,11 @@ from dashboard import access, errors, exports, history, jobs
 from dashboard.snapshot import build_snapshot, current_snapshot, usable_snapshot
 from dashboard.sources import DEMO_MARKER
 from tests.conftest import write_store
+from tests.test_app import _app
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
 BEACON = "![x](http://host.invalid/beacon.png) **fett** :red[rot] <img src=x>"
-
-
-def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
 
 
 # --- 1. source values are text, never Markdown ------------------------------------------------------

@@ -24,6 +24,7 @@ PEOPLE = {
     "dsb": {"email": "datenschutz@aelvirionek.example"},
     "chef": {"email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},  # role by group
     "gf": {"email": "geschaeftsfuehrung@aelvirionek.example"},  # role by e-mail
+    "pruefer": {"email": "pruefer@aelvirionek.example", "groups": ["dsgvo-pruefung"]},
     "fremd": {"email": "fremd@elsewhere.example", "groups": ["dsgvo-dsb"]},  # groups do not decide for it
 }
 
@@ -57,7 +58,8 @@ def roles(demo_data_dir) -> Path:
     path.write_text('groups_decide = ["*@aelvirionek.example"]\n\n[users]\n'
                     '"datenschutz@aelvirionek.example" = "dpo"\n'
                     '"geschaeftsfuehrung@aelvirionek.example" = "management"\n\n'
-                    '[groups]\n"geschaeftsleitung" = "management"\n"dsgvo-dsb" = "dpo"\n', encoding="utf-8")
+                    '[groups]\n"geschaeftsleitung" = "management"\n"dsgvo-dsb" = "dpo"\n'
+                    '"dsgvo-pruefung" = "auditor"\n', encoding="utf-8")
     return path
 
 
@@ -121,6 +123,16 @@ def test_management_by_group_or_by_email_sees_no_dpo_page(page, app, sub):
     page.goto(f"{app}/datenqualitaet")
     wait_idle(page)
     assert page.locator("h1").first.inner_text() != "Datenqualität"
+
+
+def test_auditor_by_group_reads_everything_but_exports_no_personal_data(page, app):
+    _sign_in(page, app, "pruefer")
+    assert page.get_by_text("(Prüfer/in)").count() == 1
+    page.get_by_role("link", name="Exporte").click()
+    wait_idle(page)
+    assert page.get_by_role("link", name="Datenqualität").count() == 1
+    assert page.get_by_text("Audit-Trail").count() >= 1
+    assert page.get_by_role("button", name="Auskunftspaket Art. 15 (ZIP)").count() == 0
 
 
 def test_unknown_identity_gets_nothing(page, app):
