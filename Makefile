@@ -37,7 +37,9 @@ snapshot: install
 
 # Demo stores and a snapshot only if none exists, then the app on 127.0.0.1.
 run: install
-	@if [ ! -f "$(DASHBOARD_DATA_DIR)/demo/helpdesk/contacts.csv" ]; then $(PY) -m dashboard demo --scale small; fi
+	@# Demo stores carry a marker (demo mode is allowed only over them); older ones without it are made anew.
+	@if [ ! -f "$(DASHBOARD_DATA_DIR)/demo/helpdesk/.dashboard-demo" ]; then \
+	  $(PY) -m dashboard demo --scale small && $(PY) -m dashboard snapshot; fi
 	$(PY) -m dashboard snapshot --if-missing
 	$(PY) -m dashboard kpi-backfill --if-empty
 	DASHBOARD_AUTH=demo $(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
