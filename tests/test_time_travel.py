@@ -298,3 +298,27 @@ def test_every_figure_is_what_stood_then(world, moment):
 @pytest.mark.parametrize("moment", _edge_moments(), ids=lambda m: m.isoformat())
 def test_edges_of_look_backs(world, moment):
     _check(world, moment)
+
+
+def _data_edges(s: Stores) -> list[dt.datetime]:
+    """A second before and at every notification, Art. 34 information and closing of a breach, and the
+    Berlin midnight before and of every request's closing and hold's release in the demo stores."""
+    edges = []
+    for i in s.incidents:
+        for key in ("authority_notified_at", "subjects_informed_at", "closed_at", "aware_at"):
+            if i[key]:
+                at = _ts(i[key])
+                edges += [at - dt.timedelta(seconds=1), at]
+    days = [r["closed"] for r in s.requests if r["closed"]]
+    days += [until for *_, until in s.holds if until]
+    for day in days:
+        midnight = dt.datetime.combine(day, dt.time(0), BERLIN).astimezone(dt.UTC)
+        edges += [midnight - dt.timedelta(seconds=1), midnight]
+    return sorted({e for e in edges if START <= e <= END})
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_edge_in_the_data_is_what_stood_then(world, data):
+    """Hypothesis picks among all the edges of the demo's own records (notifications, closings, releases)."""
+    _check(world, data.draw(st.sampled_from(_data_edges(world[1]))))
