@@ -245,10 +245,10 @@ def step_export(data_dir: Path) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = jobs.JobStore(Path(tmp) / "jobs.sqlite", Path(tmp) / "exports")
-        params = {"query": "retention_due_list", "drop": ["total_rows"],
+        params = {"query": "retention_due_list", "max_rows": 1_000_000,
                   "params": {"as_of": dt.date.fromisoformat(AS_OF), "window_days": 30, "categories": [],
                              "systems": [], "statuses": ["due", "retained", "approaching", "held"],
-                             "until_from": None, "until_to": None, "limit": 1_000_000}}
+                             "until_from": None, "until_to": None}}
         started = time.perf_counter()
         job = jobs.execute(store, store.create("list_csv", params, "bench", "dpo").id)
         seconds = time.perf_counter() - started

@@ -7,6 +7,7 @@ Masking happens here, before any frame reaches a view, so a new page cannot forg
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -33,9 +34,14 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True)
 
 
+_COMMENTS_AND_STRINGS = re.compile(r"--[^\n]*|'(?:[^']|'')*'")
+
+
 def bound_params(name: str, params: dict) -> dict:
-    """The subset of ``params`` that query ``name`` uses (DuckDB rejects unused named parameters)."""
-    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", queries.sql(name)))
+    """The subset of ``params`` that query ``name`` uses (DuckDB rejects unused named parameters); a
+    ``$name`` in a comment or a string literal is not a parameter."""
+    code = _COMMENTS_AND_STRINGS.sub(" ", queries.sql(name))
+    used = set(re.findall(r"\$([a-z_][a-z0-9_]*)", code))
     missing = used - params.keys()
     if missing:
         raise KeyError(f"query {name!r} needs parameters {sorted(missing)}")
@@ -47,6 +53,40 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params) -> pl.DataFrame:
     cur = con.cursor()
     try:
         return cur.sql(queries.sql(name), params=bound_params(name, params)).pl()
+    finally:
+        cur.close()
+
+
+@dataclass(frozen=True)
+class Page:
+    """The first rows of a list query, how many rows it has in all, and whether some were left out
+    (as datasette's ``Results(rows, truncated)``): paging belongs here, not in the SQL."""
+
+    frame: pl.DataFrame
+    total: int
+    truncated: bool
+
+
+def run_page(con: duckdb.DuckDBPyConnection, name: str, limit: int | None, **params) -> Page:
+    """Run list query ``name`` for at most ``limit`` rows (None: all). The total comes from the rows
+    themselves when they are fewer than the limit, else from query ``<name>_count`` where one exists
+    (counting from aggregates), else by counting the query's rows."""
+    sql = queries.sql(name).strip().rstrip(";")
+    bound = bound_params(name, params)
+    cur = con.cursor()
+    try:
+        if limit is None:
+            frame = cur.sql(sql, params=bound).pl()
+            return Page(frame, frame.height, False)
+        frame = cur.sql(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params=bound).pl()
+        if frame.height < limit:
+            return Page(frame, frame.height, False)
+        counter = f"{name}_count"
+        if queries.exists(counter):
+            total = cur.sql(queries.sql(counter), params=bound_params(counter, params)).fetchall()[0][0]
+        else:
+            total = cur.sql(f"SELECT count(*) FROM ({sql})", params=bound).fetchall()[0][0]
+        return Page(frame, int(total), int(total) > frame.height)
     finally:
         cur.close()
 

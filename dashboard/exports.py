@@ -123,10 +123,13 @@ def list_csv(job, store, progress: Progress) -> tuple[Path, int]:
         raise ExportError(f"{name!r} is not an exportable list")
     query_params = data.bound_params(name, dict(params.get("params", {})))
     target = store.output_path(job, _filename(params.get("filename") or name, ".csv"))
+    sql = queries.sql(name).strip().rstrip(";")
+    if params.get("max_rows") is not None:  # the first N rows only (the benchmark's fixed-size export)
+        sql = f"SELECT * FROM ({sql}) LIMIT {int(params['max_rows'])}"
     con = _snapshot_connection()
     try:
         progress(10)
-        rows = copy_csv(con, queries.sql(name), query_params, target, job.role,
+        rows = copy_csv(con, sql, query_params, target, job.role,
                         delimiter=params.get("delimiter", ";"), bom=params.get("bom", True),
                         drop=tuple(params.get("drop", ())))
     finally:

@@ -25,5 +25,5 @@ def sql(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def names() -> list[str]:
-    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+def exists(name: str) -> bool:
+    return bool(_NAME.match(name)) and (QUERIES_DIR / f"{name}.sql").is_file()

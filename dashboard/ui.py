@@ -232,6 +232,21 @@ def _cached_query(path: str, name: str, params: tuple) -> pl.DataFrame:
     return data.run(_connection(path), name, **dict(params))
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_page(path: str, name: str, limit: int | None, params: tuple) -> data.Page:
+    return data.run_page(_connection(path), name, limit, **dict(params))
+
+
+def query_page(name: str, limit: int | None, **params) -> data.Page:
+    """A page of list query ``name`` on the live snapshot: its first ``limit`` rows (masked for the
+    viewer's role) and the total."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        raise RuntimeError("no snapshot published")
+    page = _cached_page(str(snapshot), name, limit, tuple(sorted(params.items())))
+    return data.Page(data.mask_personal(page.frame, role()), page.total, page.truncated)
+
+
 def query(name: str, **params) -> pl.DataFrame:
     """Run a named query on the live snapshot, cached, masked for the viewer's role."""
     snapshot = live_snapshot()
@@ -354,11 +369,10 @@ def kpi_history() -> history.KpiHistory:
     return history.KpiHistory(paths.data_dir() / "state" / "kpi_history.sqlite")
 
 
-def list_export(name: str, filename: str, key: str, drop: tuple[str, ...] = (), label: str | None = None,
-                **params) -> None:
+def list_export(name: str, filename: str, key: str, label: str | None = None, **params) -> None:
     """Export every row of named list query ``name`` with the filters shown, as a background job."""
-    export_button("list_csv", {"query": name, "params": params, "drop": list(drop),
-                               "filename": Path(filename).stem}, key=key, label=label or t("app.download_csv"))
+    export_button("list_csv", {"query": name, "params": params, "filename": Path(filename).stem}, key=key,
+                  label=label or t("app.download_csv"))
 
 
 def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:

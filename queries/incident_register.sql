@@ -1,5 +1,5 @@
 -- The incident register at $as_of, those needing action first (R2.2-R2.5). Incidents not (yet)
--- confirmed as breaches have no clock. Filter $clocks (empty: all). $limit NULL: every row.
+-- confirmed as breaches have no clock. Filter $clocks (empty: all).
 WITH c AS (
     -- As they stood at $as_of (R2.4a): what happened later is not shown yet.
     SELECT i.* REPLACE (stood_at(i.authority_notified_at, $as_of::TIMESTAMPTZ) AS authority_notified_at,
@@ -17,11 +17,9 @@ SELECT incident_id, title, type, detected_at, aware_at, notification_deadline,
             WHEN clock = 'notified_late' THEN round(epoch(authority_notified_at - notification_deadline) / 3600, 1)
        END AS hours_late,
        risk, notification_required, clock, authority_notified_at, delay_reason, art34, art34_exemption,
-       subjects_informed_at, subjects_affected, status,
-       count(*) OVER () AS total_rows
+       subjects_informed_at, subjects_affected, status
 FROM c
 WHERE len($clocks) = 0 OR list_contains($clocks, clock)
 ORDER BY CASE clock WHEN 'overdue' THEN 0 WHEN 'warning' THEN 1 WHEN 'open' THEN 2 ELSE 3 END,
          CASE WHEN clock IN ('overdue', 'warning', 'open') THEN notification_deadline END,
-         detected_at DESC, incident_id
-LIMIT $limit;
+         detected_at DESC, incident_id;

@@ -1,7 +1,7 @@
 -- The DPO's work queue on $as_of: open requests, most urgent first (R1.8), with the page's filters.
--- Empty lists mean "no filter"; $limit NULL returns every row (for the CSV list).
+-- Empty lists mean "no filter".
 SELECT request_id, "right", channel, received_date, due, extended_due, extension, deadline,
-       days_left, clock, status, assignee, paused_days, count(*) OVER () AS total_rows
+       days_left, clock, status, assignee, paused_days
 FROM requests_on($as_of::DATE, $due_soon_days)
 WHERE is_open AND (NOT is_hidden OR $show_hidden)
   AND (len($rights) = 0 OR list_contains($rights, "right"))
@@ -12,5 +12,4 @@ WHERE is_open AND (NOT is_hidden OR $show_hidden)
   AND ($due_within IS NULL OR days_left <= $due_within)
   AND received_date BETWEEN coalesce($received_from::DATE, DATE '1900-01-01')
                         AND coalesce($received_to::DATE, DATE '2999-12-31')
-ORDER BY days_left, received_date, request_id
-LIMIT $limit;
+ORDER BY days_left, received_date, request_id;

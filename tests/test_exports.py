@@ -25,7 +25,7 @@ from tests.conftest import write_store
 
 AS_OF = dt.date(2026, 11, 26)
 QUEUE = dict(as_of=AS_OF, due_soon_days=7, show_hidden=True, rights=[], statuses=[], assignees=[], channels=[],
-             overdue_only=False, due_within=None, received_from=None, received_to=None, limit=None)
+             overdue_only=False, due_within=None, received_from=None, received_to=None)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def _run(store, kind, params, role="dpo", user="dsb") -> jobs.Job:
 
 
 def _queue_export(**extra) -> dict:
-    return {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"], **extra}
+    return {"query": "request_queue", "params": QUEUE, **extra}
 
 
 def test_job_lifecycle_success_with_file_hash_and_audit(store):
@@ -169,7 +169,7 @@ def _rows(path: Path, delimiter: str) -> list[list[str]]:
 
 
 def test_csv_dialect_for_german_excel_and_formula_injection(store):
-    german = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"]})
+    german = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE})
     raw = german.path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"request_id;right;channel" in raw[:60]
     rows = _rows(german.path, ";")
@@ -178,7 +178,7 @@ def test_csv_dialect_for_german_excel_and_formula_injection(store):
     assignee = {r[header.index("assignee")] for r in rows[1:]}
     assert assignee == {"'=cmd|' /C calc'!A0"}  # neutralised: shown as text, never run
     assert rows[1][header.index("received_date")] == "2026-11-10"  # dates as ISO
-    plain = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE, "drop": ["total_rows"],
+    plain = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE,
                                      "delimiter": ",", "bom": False})
     raw = plain.path.read_bytes()
     assert raw.startswith(b"request_id,right,channel")
@@ -192,8 +192,8 @@ def test_incident_register_export(store, demo_data_dir, use_data_dir):
 
     use_data_dir(demo_data_dir)
     now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
-    params = {"as_of": now, "warning_hours": 24, "clocks": [], "limit": None}
-    job = _run(store, "list_csv", {"query": "incident_register", "drop": ["total_rows"], "params": params})
+    params = {"as_of": now, "warning_hours": 24, "clocks": []}
+    job = _run(store, "list_csv", {"query": "incident_register", "params": params})
     assert job.status == "succeeded", job.error
     rows = _rows(job.path, ";")
     header = rows[0]

@@ -236,11 +236,11 @@ def test_requests_kpis(con):
 
 
 NO_FILTER = dict(due_soon_days=7, show_hidden=False, rights=[], statuses=[], assignees=[], channels=[],
-                 overdue_only=False, due_within=None, received_from=None, received_to=None, limit=None)
+                 overdue_only=False, due_within=None, received_from=None, received_to=None)
 
 
-def _queue(con, **overrides):
-    return data.run(con, "request_queue", **{**NO_FILTER, "as_of": AS_OF, **overrides})
+def _queue(con, limit=None, **overrides):
+    return data.run_page(con, "request_queue", limit, **{**NO_FILTER, "as_of": AS_OF, **overrides}).frame
 
 
 def test_request_queue_order_and_look_ahead(con):
@@ -248,7 +248,9 @@ def test_request_queue_order_and_look_ahead(con):
     assert queue["request_id"].to_list() == ["Q-overdue", "Q-soon", "Q-track", "Q-ext"]
     assert queue["days_left"].to_list() == [-6, 4, 25, 39]
     assert queue.filter(queue["request_id"] == "Q-ext")["extension"].item() == "valid"
-    assert queue["total_rows"].to_list() == [4] * 4
+    page = data.run_page(con, "request_queue", 2, **{**NO_FILTER, "as_of": AS_OF})  # paging: the query layer's
+    assert (page.frame["request_id"].to_list(), page.total, page.truncated) == (["Q-overdue", "Q-soon"], 4, True)
+    assert data.run_page(con, "request_queue", 10, **{**NO_FILTER, "as_of": AS_OF}).truncated is False
     with_hidden = _queue(con, show_hidden=True)
     assert "Q-unverified" in with_hidden["request_id"].to_list()
     # Looking ahead to 2026-12-01: Q-soon (due 11-30) is overdue too.
@@ -260,7 +262,7 @@ RETENTION = dict(as_of=AS_OF, window_days=30, categories=[], systems=[])
 
 
 def _records(con, **overrides):
-    params = {**RETENTION, "statuses": [], "until_from": None, "until_to": None, "limit": None, **overrides}
+    params = {**RETENTION, "statuses": [], "until_from": None, "until_to": None, **overrides}
     return data.run(con, "retention_due_list", **params)
 
 
@@ -302,11 +304,11 @@ def test_held_records_never_in_due_list(con):
 
 
 def test_retention_list_filters(con):
-    counted = data.run(con, "retention_list_count", **{**RETENTION, "statuses": [], "until_from": None,
-                                                        "until_to": None})["total_rows"].item()
+    counted = data.run(con, "retention_due_list_count", **{**RETENTION, "statuses": [], "until_from": None,
+                                                        "until_to": None})["total"].item()
     assert _records(con).height == counted == 14 + 2 + 6  # due + approaching + held
-    assert data.run(con, "retention_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
-                                                    "until_from": None, "until_to": None})["total_rows"].item() == 1
+    assert data.run(con, "retention_due_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
+                                                    "until_from": None, "until_to": None})["total"].item() == 1
     clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
     assert clamped["record_id"].to_list() == ["T-c14"]
     contracts = _records(con, categories=["contract"])
@@ -326,7 +328,7 @@ def test_retention_window_edge(con):
 
 
 def test_deletable_subjects_only_when_every_record_is(con):
-    subjects = data.run(con, "deletable_subjects", as_of=AS_OF, limit=None)
+    subjects = data.run(con, "deletable_subjects", as_of=AS_OF)
     # Contacts with no records and no active consent first (deletable now): C7 (closed requests only),
     # C8, C17-C19 (nothing), C23, C25, C26 (opt-in pending), C24 (withdrawn), C31 (erasure done). Then by
     # the last record: C6 (its invoice R-c6), C14, C10. Not C15 (R-c15-kept held), C29 (active consent),
@@ -337,7 +339,7 @@ def test_deletable_subjects_only_when_every_record_is(con):
         dt.date(2024, 12, 31), dt.date(2026, 6, 30), dt.date(2026, 7, 31)]
     assert subjects["records"].to_list()[-3:] == [1, 2, 1]
     # One day before C14's last record runs out, C14 is not deletable yet.
-    assert "C14" not in data.run(con, "deletable_subjects", as_of=dt.date(2026, 6, 30), limit=None)["contact_id"]
+    assert "C14" not in data.run(con, "deletable_subjects", as_of=dt.date(2026, 6, 30))["contact_id"]
 
 
 def test_retention_forecast_and_worklists(con):
@@ -385,7 +387,7 @@ def test_consent_findings(con):
                       ("extended_analytics", "outdated_version"): 1, ("extended_analytics", "any"): 3}
 
     def listed(finding):
-        return data.run(con, "consent_findings", **FINDINGS, finding=finding, purposes=[], limit=None)
+        return data.run(con, "consent_findings", **FINDINGS, finding=finding, purposes=[])
 
     assert listed("stale_pending")["contact_id"].to_list() == ["C2", "C25"]
     assert listed("no_confirmation")["contact_id"].to_list() == ["C28", "C20"]
@@ -393,8 +395,8 @@ def test_consent_findings(con):
     outdated = listed("outdated_version").sort("contact_id").row(0, named=True)
     assert (outdated["contact_id"], outdated["notice_version"], outdated["channel"]) == ("C22", "2023-05", "web")
     assert listed("outdated_version")["contact_id"].sort().to_list() == ["C22", "C28"]
-    assert data.run(con, "consent_findings", **FINDINGS, finding="stale_pending", purposes=["extended_analytics"],
-                    limit=None).height == 0
+    assert data.run(con, "consent_findings", **FINDINGS, finding="stale_pending",
+                    purposes=["extended_analytics"]).height == 0
 
 
 def test_consent_monthly(con):
@@ -413,7 +415,7 @@ INCIDENT_AS_OF = dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC)
 
 
 def _register(con, **overrides):
-    params = dict(as_of=INCIDENT_AS_OF, warning_hours=24, clocks=[], limit=None) | overrides
+    params = dict(as_of=INCIDENT_AS_OF, warning_hours=24, clocks=[]) | overrides
     return {r["incident_id"]: r for r in data.run(con, "incident_register", **params).iter_rows(named=True)}
 
 
@@ -582,3 +584,37 @@ def test_erasure_not_carried_out(con):
     assert findings(AS_OF, "Q-erased") == [("Q-erased", "ticket", "T-c30")]
     # Before the grace ran out, T-c30 was simply retained.
     assert "T-c30" not in set(_records(con, as_of=dt.date(2026, 10, 17))["record_id"])
+
+
+def test_every_query_is_used_and_every_used_query_exists():
+    """Issue 20.1: a query name in code must name a file in queries/, and every file must be used."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = {p.stem for p in (root / "queries").glob("*.sql")}
+    code = "\n".join(p.read_text(encoding="utf-8") for folder in ("dashboard", "bench")
+                     for p in (root / folder).rglob("*.py"))
+    call = r"""(?:query|query_page|run|run_page|list_export|sql)\(\s*(?:con,\s*|cur,\s*)?"([a-z0-9_]+)\""""
+    called = set(re.findall(call, code)) | set(re.findall(r'"query":\s*"([a-z0-9_]+)"', code))
+    from dashboard.access import LIST_QUERIES
+    from dashboard.exports import SUBJECT_CATEGORIES
+
+    called |= set(LIST_QUERIES) | {f"subject_{c}" for c in SUBJECT_CATEGORIES}  # names built in code
+    assert called - files == set(), "used but missing"
+    named = set(re.findall(r'"([a-z0-9_]+)"', code)) | called
+    counters = {f for f in files if f.endswith("_count") and f.removesuffix("_count") in files}  # run_page's
+    assert files - named - counters == set(), "files no code uses"
+
+
+def test_bound_params_ignore_comments_and_strings(tmp_path, monkeypatch):
+    from dashboard import queries
+
+    (tmp_path / "q.sql").write_text("-- uses $not_this\nSELECT '$nor_this' || $real AS x, 'it''s $x' AS y",
+                                    encoding="utf-8")
+    monkeypatch.setattr(queries, "QUERIES_DIR", tmp_path)
+    queries.sql.cache_clear()
+    try:
+        assert data.bound_params("q", {"real": 1, "not_this": 2, "nor_this": 3, "x": 4}) == {"real": 1}
+    finally:
+        queries.sql.cache_clear()

@@ -174,7 +174,7 @@ def test_disk_full_during_export_offers_nothing_half_written(demo_data_dir, tmp_
 
     shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
     params = json.dumps({"as_of": "2026-11-26", "window_days": 30, "categories": [], "systems": [],
-                         "statuses": [], "until_from": None, "until_to": None, "limit": None})
+                         "statuses": [], "until_from": None, "until_to": None})
     proc = subprocess.run([sys.executable, "-m", "dashboard", "export", "list_csv", "--query", "retention_due_list",
                            "--params", params, "--user", "dsb", "--role", "dpo"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120,
@@ -272,15 +272,14 @@ def test_injection_payloads_are_only_values(demo_data_dir, payload):
     as_of = dt.date(2026, 11, 26)
     now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
     retention = dict(as_of=as_of, window_days=30, categories=[], systems=[], statuses=[], until_from=None,
-                     until_to=None, limit=None)
+                     until_to=None)
     queue = dict(as_of=as_of, due_soon_days=7, show_hidden=True, rights=[], statuses=[], assignees=[], channels=[],
-                 overdue_only=False, due_within=None, received_from=None, received_to=None, limit=None)
-    findings = dict(as_of=as_of, current_version="2025-01", pending_days=30, finding="stale_pending", purposes=[],
-                    limit=None)
+                 overdue_only=False, due_within=None, received_from=None, received_to=None)
+    findings = dict(as_of=as_of, current_version="2025-01", pending_days=30, finding="stale_pending", purposes=[])
     cases = [("request_queue", queue, k) for k in ("rights", "statuses", "assignees", "channels")]
     cases += [("retention_due_list", retention, k) for k in ("categories", "systems", "statuses")]
     cases += [("consent_findings", findings, "purposes"), ("consent_findings", findings, "finding"),
-              ("incident_register", dict(as_of=now, warning_hours=24, clocks=[], limit=None), "clocks"),
+              ("incident_register", dict(as_of=now, warning_hours=24, clocks=[]), "clocks"),
               ("deletion_worklist", dict(as_of=as_of, system="helpdesk"), "system"),
               ("request_detail", dict(request_id="x"), "request_id"),
               ("subject_contact", dict(contact_id="x"), "contact_id"),
@@ -298,7 +297,7 @@ def test_injection_payloads_are_only_values(demo_data_dir, payload):
 def test_export_files_stay_in_their_job_folder(demo_data_dir, tmp_path, use_data_dir):
     use_data_dir(demo_data_dir)
     store = jobs.JobStore(tmp_path / "jobs.sqlite", tmp_path / "exports")
-    params = {"query": "rejected_rows", "params": {"limit": None}, "filename": "../../../../tmp/evil"}
+    params = {"query": "rejected_rows", "params": {}, "filename": "../../../../tmp/evil"}
     job = jobs.execute(store, store.create("list_csv", params, "dsb", "dpo").id)
     assert job.status == "succeeded", job.error
     assert job.path.parent == tmp_path / "exports" / job.id and job.path.name.endswith("tmp_evil.csv")

@@ -82,14 +82,14 @@ def _findings(as_of) -> None:
         format_func=lambda f: f"{t(f'consent.finding_{f}', days=settings.pending_optin_max_days, version=settings.current_notice_version)} ({ui.fmt_int(totals[f])})")  # noqa: E501
     if finding is None:
         return
-    rows = ui.query("consent_findings", **params, finding=finding, purposes=[], limit=LIST_LIMIT)
-    shown = ui.translate(rows.drop("total_rows"), purpose="purpose", state="consent_state",
+    page = ui.query_page("consent_findings", LIST_LIMIT, **params, finding=finding, purposes=[])
+    shown = ui.translate(page.frame, purpose="purpose", state="consent_state",
                          channel="consent_channel")
     moments = ("first_asked_at", "requested_at", "confirmed_at", "given_at")
-    ui.show_table(ui.with_moments(shown, moments), total=int(rows["total_rows"].max() or 0),
+    ui.show_table(ui.with_moments(shown, moments), total=page.total,
                   titles={"state": "consent.state"})
     ui.list_export("consent_findings", f"einwilligungen_{finding}_{as_of.isoformat()}.csv", key="consent_csv",
-                    drop=("total_rows",), **params, finding=finding, purposes=[], limit=None)
+                    **params, finding=finding, purposes=[])
 
 
 def render() -> None:

@@ -64,13 +64,14 @@ def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
     clocks = st.multiselect(t("col.clock"), CLOCKS, key="incidents_clocks", placeholder=t("app.all"),
                             format_func=lambda c: ui.coded("status", c))
     params = dict(as_of=as_of, warning_hours=warning_hours, clocks=clocks)
-    register = ui.query("incident_register", **params, limit=REGISTER_LIMIT)
-    shown = ui.translate(ui.with_moments(register.drop("total_rows"), MOMENTS), type="breach_type", risk="risk",
+    page = ui.query_page("incident_register", REGISTER_LIMIT, **params)
+    register = page.frame
+    shown = ui.translate(ui.with_moments(register, MOMENTS), type="breach_type", risk="risk",
                          clock="status", art34="art34", status="incident_status")
-    event = ui.show_table(shown, total=int(register["total_rows"].max() or 0), key="incidents_register",
+    event = ui.show_table(shown, total=page.total, key="incidents_register",
                           titles={"status": "incidents.status"})
     ui.list_export("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
-                    drop=("total_rows",), **params, limit=None)
+                    **params)
     rows = event.selection.rows if event and event.selection else []
     return register["incident_id"][rows[0]] if rows else None
 

@@ -20,7 +20,8 @@ def render() -> None:
     if total == 0:
         st.success(t("quality.none_rejected"))
         return
-    ui.show_table(ui.query("rejected_rows", limit=REJECTED_LIMIT), total=total)
+    page = ui.query_page("rejected_rows", REJECTED_LIMIT)
+    ui.show_table(page.frame, total=page.total)
 
 
 render()

@@ -132,15 +132,14 @@ def render() -> None:
     filters = _filters()
     show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
     params = dict(as_of=as_of, due_soon_days=due_soon_days, show_hidden=show_hidden, **filters)
-    queue = ui.query("request_queue", limit=QUEUE_LIMIT, **params)
-    total = int(queue["total_rows"][0]) if queue.height else 0
-    queue = queue.drop("total_rows")
+    page = ui.query_page("request_queue", QUEUE_LIMIT, **params)
+    queue = page.frame
     shown = ui.translate(queue, right="right", channel="channel", extension="extension", clock="status",
                          status="request_status")
-    event = ui.show_table(shown, total=total, dates=("received_date", "due", "extended_due", "deadline"),
+    event = ui.show_table(shown, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
                           key="requests_queue")
     ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
-                    drop=("total_rows",), limit=None, **params)
+                    **params)
     rows = event.selection.rows if event is not None else []
     if rows:
         _detail(queue["request_id"][rows[0]], as_of)

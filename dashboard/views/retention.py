@@ -6,7 +6,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import history, ui
+from dashboard import data, history, ui
 from dashboard.ui import t
 
 LIST_LIMIT = 500
@@ -29,7 +29,7 @@ def _filters() -> dict:
     return dict(as_of=as_of, window_days=window, categories=categories, systems=systems)
 
 
-def _figures(summary: pl.DataFrame, subjects: pl.DataFrame, erasures: pl.DataFrame) -> None:
+def _figures(summary: pl.DataFrame, subjects: data.Page, erasures: pl.DataFrame) -> None:
     oldest = summary["oldest_due_since"].min()
     cols = st.columns(6)
     cols[0].metric(t("retention.due"), ui.fmt_int(summary["due"].sum()),
@@ -37,7 +37,7 @@ def _figures(summary: pl.DataFrame, subjects: pl.DataFrame, erasures: pl.DataFra
     cols[1].metric(t("retention.approaching"), ui.fmt_int(summary["approaching"].sum()))
     cols[2].metric(t("retention.held"), ui.fmt_int(summary["held"].sum()))
     cols[3].metric(t("retention.bytes_due"), ui.fmt_bytes(summary["bytes_due"].sum()))
-    cols[4].metric(t("retention.subjects_deletable"), ui.fmt_int(subjects["total_rows"].max() or 0),
+    cols[4].metric(t("retention.subjects_deletable"), ui.fmt_int(subjects.total),
                    help=t("retention.subjects_help"))
     cols[5].metric(t("retention.erasure_open"), ui.fmt_int(erasures["request_id"].n_unique()),
                    help=t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
@@ -91,14 +91,13 @@ def _lists(filters: dict) -> None:
                             format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
-    records = ui.query("retention_due_list", **params, limit=LIST_LIMIT)
-    total = int(ui.query("retention_list_count", **params)["total_rows"].item())
-    shown = ui.translate(records, category="category", system="system",
+    page = ui.query_page("retention_due_list", LIST_LIMIT, **params)
+    shown = ui.translate(page.frame, category="category", system="system",
                          record_type="record", status="status", hold_kind="hold", finding="retention_finding")
-    ui.show_table(shown, total=total, dates=("anchor_date", "retained_until", "hold_review_date"),
+    ui.show_table(shown, total=page.total, dates=("anchor_date", "retained_until", "hold_review_date"),
                   titles={"status": "retention.status"})
     ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
-                   key="retention_csv", **params, limit=None)
+                   key="retention_csv", **params)
 
 
 def _worklists(as_of) -> None:
@@ -123,13 +122,13 @@ def _erasures(erasures: pl.DataFrame) -> None:
                       dates=("erasure_date", "retained_until"))
 
 
-def _subjects(subjects: pl.DataFrame, as_of) -> None:
+def _subjects(subjects: data.Page, as_of) -> None:
     with st.expander(t("retention.subjects_deletable")):
         st.caption(t("retention.subjects_help"))
-        ui.show_table(subjects.drop("total_rows"), total=int(subjects["total_rows"].max() or 0),
+        ui.show_table(subjects.frame, total=subjects.total,
                       dates=("last_retained_until",))
         ui.list_export("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
-                        key="subjects_csv", drop=("total_rows",), as_of=as_of, limit=None)
+                        key="subjects_csv", as_of=as_of)
 
 
 def _policy() -> None:
@@ -147,7 +146,7 @@ def render() -> None:
     st.title(t("retention.title"))
     filters = _filters()
     summary = ui.query("retention_summary", **filters)
-    subjects = ui.query("deletable_subjects", as_of=filters["as_of"], limit=LIST_LIMIT)
+    subjects = ui.query_page("deletable_subjects", LIST_LIMIT, as_of=filters["as_of"])
     erasures = ui.query("erasure_findings", as_of=filters["as_of"], request_id=None)
     _figures(summary, subjects, erasures)
     _erasures(erasures)

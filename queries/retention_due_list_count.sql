@@ -1,5 +1,6 @@
--- How many records retention_due_list finds with the same filters (from the per-day counts).
-SELECT coalesce(sum(records), 0)::BIGINT AS total_rows
+-- How many records retention_due_list finds with the same filters, from the per-day counts (no pass
+-- over every record); data.run_page uses a "<list>_count" query where one exists.
+SELECT coalesce(sum(records), 0)::BIGINT AS total
 FROM retention_counts($as_of::DATE, $window_days)
 WHERE status IN ('due', 'approaching', 'held')
   AND (len($statuses) = 0 OR list_contains($statuses, status))
