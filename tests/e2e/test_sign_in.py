@@ -90,6 +90,12 @@ def _sign_in(page, app: str, sub: str) -> None:
     wait_idle(page)
 
 
+def _all_tiles_shown(page) -> None:
+    """The overview's ten headline tiles are there (they render one area after another)."""
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stMetric]').length >= 10",
+                           timeout=30_000, polling=100)
+
+
 def test_sign_in_page_explains_itself(page, app):
     page.goto(app)
     wait_idle(page)
@@ -101,8 +107,7 @@ def test_sign_in_page_explains_itself(page, app):
 def test_dpo_signs_in_sees_everything_and_signs_out(page, app):
     _sign_in(page, app, "dsb")
     assert page.get_by_text("Angemeldet: datenschutz@aelvirionek.example (Datenschutzbeauftragte/r)").count() == 1
-    page.locator("[data-testid=stMetric]").first.wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stMetric]").count() >= 10
+    _all_tiles_shown(page)
     assert page.get_by_role("link", name="Datenqualität").count() == 1
     page.get_by_role("button", name="Abmelden").click()
     # Streamlit clears its cookie and sends the browser to the provider's end-session page.
@@ -117,8 +122,7 @@ def test_dpo_signs_in_sees_everything_and_signs_out(page, app):
 def test_management_by_group_or_by_email_sees_no_dpo_page(page, app, sub):
     _sign_in(page, app, sub)
     assert page.get_by_text("(Geschäftsführung)").count() == 1
-    page.locator("[data-testid=stMetric]").first.wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stMetric]").count() >= 10
+    _all_tiles_shown(page)
     assert page.get_by_role("link", name="Datenqualität").count() == 0
     page.goto(f"{app}/datenqualitaet")
     wait_idle(page)
@@ -145,8 +149,7 @@ def test_unknown_identity_gets_nothing(page, app):
 def test_removed_identity_loses_access_at_the_next_interaction(page, app, roles):
     original = roles.read_text(encoding="utf-8")
     _sign_in(page, app, "gf")
-    page.locator("[data-testid=stMetric]").first.wait_for(timeout=30_000)
-    assert page.locator("[data-testid=stMetric]").count() >= 10
+    _all_tiles_shown(page)
     try:
         roles.write_text(original.replace('"geschaeftsfuehrung@aelvirionek.example" = "management"\n', ""),
                          encoding="utf-8")
