@@ -64,7 +64,10 @@ class Page:
 
     frame: pl.DataFrame
     total: int
-    truncated: bool
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.frame.height
 
 
 def run_page(con: duckdb.DuckDBPyConnection, name: str, limit: int | None, **params) -> Page:
@@ -77,16 +80,16 @@ def run_page(con: duckdb.DuckDBPyConnection, name: str, limit: int | None, **par
     try:
         if limit is None:
             frame = cur.sql(sql, params=bound).pl()
-            return Page(frame, frame.height, False)
+            return Page(frame, frame.height)
         frame = cur.sql(f"SELECT * FROM ({sql}) LIMIT {int(limit)}", params=bound).pl()
         if frame.height < limit:
-            return Page(frame, frame.height, False)
+            return Page(frame, frame.height)
         counter = f"{name}_count"
         if queries.exists(counter):
             total = cur.sql(queries.sql(counter), params=bound_params(counter, params)).fetchall()[0][0]
         else:
             total = cur.sql(f"SELECT count(*) FROM ({sql})", params=bound).fetchall()[0][0]
-        return Page(frame, int(total), int(total) > frame.height)
+        return Page(frame, int(total))
     finally:
         cur.close()
 

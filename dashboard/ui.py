@@ -244,7 +244,7 @@ def query_page(name: str, limit: int | None, **params) -> data.Page:
     if snapshot is None:
         raise RuntimeError("no snapshot published")
     page = _cached_page(str(snapshot), name, limit, tuple(sorted(params.items())))
-    return data.Page(data.mask_personal(page.frame, role()), page.total, page.truncated)
+    return data.Page(data.mask_personal(page.frame, role()), page.total)
 
 
 def query(name: str, **params) -> pl.DataFrame:

@@ -12,6 +12,7 @@ CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
            arg_min(review_date, (precedence, hold_id)) AS hold_review_date
     FROM hold_links
     WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND created_date <= as_of
+      AND (kind <> 'erasure_statutory' OR erasure_restricts(statutory_duty, retained_until, as_of))
     GROUP BY ALL;
 
 -- R3.6, section 5: the unheld records an erasure makes due on a date, one row per record with its
@@ -21,9 +22,15 @@ CREATE OR REPLACE MACRO erasure_on(as_of) AS TABLE
            e.attachment_bytes, arg_min(e.finding, (e.precedence, e.erasure_ref)) AS finding,
            arg_min(e.erasure_ref, (e.precedence, e.erasure_ref)) AS erasure_ref,
            arg_min(e.erasure_date, (e.precedence, e.erasure_ref)) AS erasure_date,
-           min(e.valid_from) AS due_from
-    FROM erasure_links e
+           -- the first day the finding applied (days overdue count from it)
+           min(CASE e.finding WHEN 'erasure_not_carried_out' THEN e.erasure_date + g.days + 1
+                              ELSE greatest(e.valid_from, e.retained_until + 1) END) AS due_from
+    FROM erasure_links e, (SELECT erasure_grace_days AS days FROM rule_settings) g
     WHERE e.valid_from <= as_of AND (e.valid_to IS NULL OR e.valid_to > as_of)
+      AND CASE e.finding
+              WHEN 'erasure_not_carried_out'
+                  THEN erasure_not_carried_out(e.statutory_duty, e.created_date, e.erasure_date, g.days, as_of)
+              ELSE e.statutory_duty AND NOT erasure_restricts(e.statutory_duty, e.retained_until, as_of) END
       AND NOT EXISTS (SELECT 1 FROM held_on(as_of) h WHERE h.record_type = e.record_type AND h.record_id = e.record_id)
     GROUP BY ALL;
 

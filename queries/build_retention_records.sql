@@ -73,39 +73,26 @@ FROM incident_records l JOIN incidents i USING (incident_id)
 WHERE i.status <> 'not_personal_data';
 
 -- Each hold joined to the records it covers (a subject hold covers all the subject's records);
--- record holds take precedence over subject holds when both apply. An erasure under statutory
--- retention (DOMAIN.md section 5) holds only records whose category has a statutory duty, and
--- only until their retained-until date (deadlines.erasure_restricts).
+-- record holds take precedence over subject holds when both apply. Whether an erasure under
+-- statutory retention still holds a record on a date is the rule erasure_restricts, applied by held_on.
 CREATE TABLE hold_links AS
-WITH linked AS (
-    SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
-    FROM hold_sources s JOIN retention_records r ON r.record_type = s.record_type AND r.record_id = s.record_id
-    UNION ALL
-    SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
-    FROM hold_sources s JOIN retention_records r ON s.record_type = 'subject' AND r.contact_id = s.record_id
-)
-SELECT * REPLACE (CASE WHEN kind = 'erasure_statutory' THEN least(coalesce(valid_to, retained_until + 1),
-                                                                 retained_until + 1)
-                       ELSE valid_to END AS valid_to),
-       valid_to AS released_on
-FROM linked
-WHERE kind <> 'erasure_statutory' OR statutory_duty;
+SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
+FROM hold_sources s JOIN retention_records r ON r.record_type = s.record_type AND r.record_id = s.record_id
+UNION ALL
+SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
+FROM hold_sources s JOIN retention_records r ON s.record_type = 'subject' AND r.contact_id = s.record_id;
 
--- R3.6 and section 5: records that an erasure puts first on the deletion list, and from when.
--- "erasure_not_carried_out": the subject's erasure request was completed on erasure_date, yet a
--- record of a category without statutory duty that existed then is still here after the grace
--- days (deadlines.erasure_not_carried_out): due whatever its retention date.
--- "erasure_statutory_ended": a record restricted by an erasure under statutory retention whose
--- retained-until date has passed: due from the next day.
+-- R3.6 and section 5: what an erasure can put first on the deletion list, with the window in which
+-- it applies; erasure_on decides per date with the rules erasure_not_carried_out / erasure_restricts.
+-- "erasure_not_carried_out": every record of a subject whose erasure request was completed.
+-- "erasure_statutory_ended": every record an erasure under statutory retention covers.
 CREATE TABLE erasure_links AS
 SELECT 'erasure_not_carried_out' AS finding, 0 AS precedence, q.request_id AS erasure_ref,
-       q.closed_date AS erasure_date, q.closed_date + (SELECT erasure_grace_days FROM rule_settings) + 1 AS valid_from,
-       NULL::DATE AS valid_to, r.*
-FROM requests q JOIN retention_records r
-  ON r.contact_id = q.contact_id AND NOT r.statutory_duty AND r.created_date <= q.closed_date
+       q.closed_date AS erasure_date, q.closed_date AS valid_from, NULL::DATE AS valid_to, r.*
+FROM requests q JOIN retention_records r ON r.contact_id = q.contact_id
 WHERE q."right" = 'erasure' AND q.status = 'completed' AND q.closed_date IS NOT NULL
 UNION ALL
-SELECT 'erasure_statutory_ended', 1, hold_id, valid_from, greatest(valid_from, retained_until + 1), released_on,
-       l.* EXCLUDE (hold_id, kind, reason, set_by, review_date, valid_from, valid_to, precedence, released_on)
+SELECT 'erasure_statutory_ended', 1, hold_id, valid_from, valid_from, valid_to,
+       l.* EXCLUDE (hold_id, kind, reason, set_by, review_date, valid_from, valid_to, precedence)
 FROM hold_links l
 WHERE kind = 'erasure_statutory';

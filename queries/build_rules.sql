@@ -27,7 +27,7 @@ CREATE OR REPLACE MACRO in_last_days(day, as_of, days) AS
     day > as_of - days AND day <= as_of;
 
 -- Section 5 and R3.6 (twins of deadlines.erasure_restricts and deadlines.erasure_not_carried_out);
--- the build's hold_links and erasure_links store the same conditions as date windows.
+-- held_on and erasure_on apply them to hold_links and erasure_links on the date looked at.
 CREATE OR REPLACE MACRO erasure_restricts(statutory_duty, retained_until, as_of) AS
     statutory_duty AND as_of <= retained_until;
 

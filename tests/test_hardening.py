@@ -260,6 +260,13 @@ def test_8_formula_guard_in_python_and_sql_alike(value):
     assert sql == [(True,)]
 
 
+@pytest.mark.parametrize("value", ["ok", "a=b", "x\n=1", "", "Müller-Lüdenscheidt", "1+1", "mail@x.de"])
+def test_8_plain_text_passes_the_guard_in_python_and_sql_alike(value):
+    assert exports.neutralise(value) == value
+    sql = duckdb.sql(f"SELECT regexp_matches($v, '{exports.FORMULA_PATTERN}')", params={"v": value}).fetchall()
+    assert sql == [(False,)]
+
+
 def test_8_xlsx_never_turns_text_into_a_formula(demo_data_dir, tmp_path, monkeypatch):
     import openpyxl
     import polars as pl
