@@ -326,15 +326,19 @@ def consent_state(events: list[tuple[dt.datetime, str]]) -> str | None:
 
 def consent_findings(purpose: str, state: str, notice_version: str | None, requested_at: dt.datetime | None,
                      confirmed_at: dt.datetime | None, as_of: dt.date, current_version: str,
-                     pending_days: int) -> tuple[str, ...]:
+                     pending_days: int, inferred: bool = False) -> tuple[str, ...]:
     """R4.4: every finding on the proof of one consent (its current cycle); one consent may have several.
 
     ``no_notice_version``, ``no_confirmation`` (newsletter without double opt-in), ``outdated_version``
     (given under an older notice: to review), ``stale_pending`` (opt-in requested more than
-    ``pending_days`` days ago and never confirmed: to purge).
+    ``pending_days`` days ago and never confirmed: to purge), ``inferred_proof`` (R4.1: the consent
+    ledger reconstructed the consent from a store's state when it first read it, so its time and
+    confirmation were not observed as they happened: weaker proof).
     """
     found = []
     if state == "active":
+        if inferred:
+            found.append("inferred_proof")
         if notice_version is None:
             found.append("no_notice_version")
         if purpose == "newsletter" and confirmed_at is None:

@@ -45,11 +45,18 @@ INCIDENT_STATUSES = (
     "detected", "triage", "not_personal_data", "confirmed", "risk_assessed", "notified", "contained", "closed",
 )
 
+# What a helpdesk keeps beside a ticket: logs, configurations, screenshots, raw mail copies (.eml),
+# documents (PDF, office files) and anything else.
+ATTACHMENT_KINDS = ("log_file", "configuration", "screenshot", "mail_copy", "document", "other")
+
 TABLES: tuple[Table, ...] = (
     Table("contacts", "helpdesk", "contact_id", (
-        _c("contact_id", required=True), _c("first_name", required=True), _c("last_name", required=True),
+        _c("contact_id", required=True), _c("first_name"), _c("last_name"),
         _c("email"), _c("phone"), _c("street"), _c("postal_code"), _c("city"),
         _c("created_at", TS, required=True),
+    ), checks=(
+        # A customer created from an inbound e-mail has no name: a name or an e-mail identifies them.
+        ("coalesce(first_name, last_name, email) IS NOT NULL", "contact: needs a name or an e-mail"),
     )),
     Table("tickets", "helpdesk", "ticket_id", (
         _c("ticket_id", required=True), _c("contact_id", required=True),
@@ -60,7 +67,7 @@ TABLES: tuple[Table, ...] = (
     )),
     Table("attachments", "helpdesk", "attachment_id", (
         _c("attachment_id", required=True), _c("ticket_id", required=True),
-        _c("kind", required=True, enum=("log_file", "configuration", "screenshot")),
+        _c("kind", required=True, enum=ATTACHMENT_KINDS),
         _c("size_bytes", "BIGINT", required=True),
     )),
     Table("contracts", "billing", "contract_id", (
@@ -78,6 +85,9 @@ TABLES: tuple[Table, ...] = (
         _c("action", required=True, enum=("requested", "confirmed", "granted", "withdrawn")),
         _c("occurred_at", TS, required=True), _c("notice_version"),
         _c("channel", required=True, enum=("web", "email", "phone", "paper", "app")),
+        # Proof from a state-only store (listmonk): the consent ledger reconstructed the event from the
+        # state it first saw (weaker proof), and the opt-in IP when the store recorded one.
+        _c("inferred", "BOOLEAN"), _c("optin_ip"),
     )),
     Table("requests", "privacy_register", "request_id", (
         _c("request_id", required=True), _c("contact_id"),

@@ -154,34 +154,76 @@ def _checks(table: Table) -> str:
     return "concat_ws('; ', " + ", ".join(parts) + ")"
 
 
-def _validate(con: duckdb.DuckDBPyConnection, table: Table, ts: TableSource, staging: str) -> tuple[int, int]:
-    """Split staging rows into the canonical table and ``rejected_rows``; returns (accepted, rejected)."""
+def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...]) -> tuple[int, int]:
+    """Split the staged rows of every source of ``table`` into the canonical table and ``rejected_rows``;
+    returns (accepted, rejected). The canonical table keeps, for now, which source each row came from
+    (``_source``, ``_rank``): people are resolved across sources next (``_resolve_people``)."""
     key = _q(table.key)
+    staged = " UNION ALL ".join(f"SELECT *, {i} AS _part, rowid AS _row FROM _staging{i}" for i in range(len(parts)))
+    # A contact's id is its source's own: two sources may both have a contact "5".
+    scope = f"_part, {key}" if table.name == "contacts" else key
     con.execute(f"""
         CREATE TEMP TABLE _checked AS
         SELECT *, CASE
             WHEN _problems <> '' THEN _problems
-            WHEN row_number() OVER (PARTITION BY {key}, _problems ORDER BY _row) > 1
+            WHEN row_number() OVER (PARTITION BY {scope}, _problems ORDER BY _part, _row) > 1
                 THEN 'duplicate key {table.key}'
             ELSE '' END AS _reason
-        FROM (SELECT *, rowid AS _row, {_checks(table)} AS _problems FROM {staging})
+        FROM (SELECT *, {_checks(table)} AS _problems FROM ({staged}))
     """)
+    described = [ts.describe() for ts in parts]
     con.execute(
-        f"INSERT INTO rejected_rows SELECT $t, $s, {key}::VARCHAR, _row + 1, _reason "
+        f"INSERT INTO rejected_rows SELECT $t, $described[_part + 1], {key}::VARCHAR, _row + 1, _reason "
         "FROM _checked WHERE _reason <> ''",
-        {"t": table.name, "s": ts.describe()},
+        {"t": table.name, "described": described},
     )
-    # Lines the reader could not parse at all (stage() kept them with their line and reason).
-    con.execute(f"INSERT INTO rejected_rows SELECT $t, $s, NULL, source_row, reason FROM {staging}_rejects",
-                {"t": table.name, "s": ts.describe()})
-    casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {c.type}) AS {_q(c.name)}" for c in table.columns)
-    con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts} FROM _checked WHERE _reason = '' ORDER BY _row")
-    accepted = con.sql(f"SELECT count(*) FROM {_q(table.name)}").fetchall()[0][0]
     rejected = con.sql("SELECT count(*) FROM _checked WHERE _reason <> ''").fetchall()[0][0]
-    rejected += con.sql(f"SELECT count(*) FROM {staging}_rejects").fetchall()[0][0]
+    for i, ts in enumerate(parts):
+        # Lines the reader could not parse at all (stage() kept them with their line and reason).
+        con.execute(f"INSERT INTO rejected_rows SELECT $t, $s, NULL, source_row, reason FROM _staging{i}_rejects",
+                    {"t": table.name, "s": ts.describe()})
+        rejected += con.sql(f"SELECT count(*) FROM _staging{i}_rejects").fetchall()[0][0]
+        con.execute(f"DROP TABLE _staging{i}_rejects")
+        con.execute(f"DROP TABLE _staging{i}")
+    casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {c.type}) AS {_q(c.name)}" for c in table.columns)
+    con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts}, $names[_part + 1] AS _source, _part AS _rank "
+                "FROM _checked WHERE _reason = '' ORDER BY _part, _row", {"names": [ts.source for ts in parts]})
+    accepted = con.sql(f"SELECT count(*) FROM {_q(table.name)}").fetchall()[0][0]
     con.execute("DROP TABLE _checked")
-    con.execute(f"DROP TABLE {staging}_rejects")
     return accepted, rejected
+
+
+# --- people across systems ---------------------------------------------------------------------
+
+# Canonical tables whose rows name a data subject, and the column that does (holds and incident
+# records name one only for record_type 'subject').
+SUBJECT_COLUMNS = {"tickets": "contact_id", "contracts": "contact_id", "invoices": "contact_id",
+                   "consent_events": "contact_id", "requests": "contact_id", "holds": "record_id",
+                   "incident_records": "record_id"}
+
+
+def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[TableSource, ...]) -> None:
+    """One person, one ``contact_id`` in every table (queries/build_identities.sql says how people are
+    matched). With a single contacts source every id is already its own person; with several, the
+    contacts are merged into one row per person and every table fed by a contacts source has its
+    contact ids replaced by the person's."""
+    con.execute(queries.sql("build_identities"))
+    names = [ts.source for ts in contact_sources]
+    if len(contact_sources) > 1:
+        for table, column in SUBJECT_COLUMNS.items():
+            col = _q(column)
+            subject = "" if column == "contact_id" else " AND t.record_type = 'subject'"
+            _replace(con, table, f"""
+                SELECT t.* REPLACE (CASE WHEN list_contains($names, t._source){subject}
+                                         THEN coalesce(i.contact_id, t._source || ':' || t.{col})
+                                         ELSE t.{col} END AS {col})
+                FROM {table} t LEFT JOIN contact_identities i
+                  ON i.source = t._source AND i.source_contact_id = t.{col}
+                ORDER BY t.rowid""", {"names": names})
+        _replace(con, "contacts", "SELECT * FROM _people ORDER BY contact_id")
+    for table in TABLES:
+        con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _source")
+        con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _rank")
 
 
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
@@ -203,8 +245,8 @@ def _apply(con, name: str, inputs_sql: str, fn: Callable[..., tuple], outputs: d
     con.unregister("_rule_frame")
 
 
-def _replace(con, table: str, select_sql: str) -> None:
-    con.execute(f"CREATE TABLE _new AS {select_sql}")
+def _replace(con, table: str, select_sql: str, params: dict | None = None) -> None:
+    con.execute(f"CREATE TABLE _new AS {select_sql}", params)
     con.execute(f"DROP TABLE {table}")
     con.execute(f"ALTER TABLE _new RENAME TO {table}")
 
@@ -343,38 +385,39 @@ def build_snapshot(
     return BuildResult(final, counts, seconds)
 
 
-def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Policy,
+def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
                 built_at: dt.datetime, started: float) -> dict[str, tuple[int, int, int]]:
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
                        source_row BIGINT, reason VARCHAR)""")
+        con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
         counts = {}
         for table in TABLES:
-            ts = table_sources.get(table.name)
-            if ts is None:  # an optional table no source feeds: present, empty
+            parts = table_sources.get(table.name, ())
+            if not parts:  # an optional table no source feeds: present, empty
                 columns = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
-                con.execute(f"CREATE TABLE {_q(table.name)} ({columns})")
+                con.execute(f"CREATE TABLE {_q(table.name)} ({columns}, _source VARCHAR, _rank INTEGER)")
                 counts[table.name] = (0, 0, 0)
                 continue
-            read = stage(con, ts, "_staging")
+            read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
             try:
-                accepted, rejected = _validate(con, table, ts, "_staging")
+                accepted, rejected = _validate(con, table, parts)
             except duckdb.Error as exc:
                 if writing_failed(exc):
                     raise
-                raise SourceError(f"{ts.describe()}: table {table.name}: {exc}") from exc
-            con.execute("DROP TABLE _staging")
+                raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
             counts[table.name] = (read, accepted, rejected)
             log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
+        _resolve_people(con, table_sources["contacts"])
         _derive(con, policy)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
         con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
                        rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
         con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
-            (t.name, t.system, table_sources[t.name].describe() if t.name in table_sources else None,
-             *counts[t.name]) for t in TABLES
+            (t.name, t.system, ", ".join(ts.describe() for ts in table_sources[t.name])
+             if t.name in table_sources else None, *counts[t.name]) for t in TABLES
         ])
         con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
                        $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
@@ -382,8 +425,9 @@ def _build_into(path: Path, table_sources: dict[str, TableSource], policy: Polic
                        $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only""", {
             "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
             "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
-            "sources": json.dumps(sorted({ts.describe() for ts in table_sources.values()})),
-            "demo_only": bool(table_sources) and all(ts.is_demo() for ts in table_sources.values()),
+            "sources": json.dumps(sorted({ts.describe() for parts in table_sources.values() for ts in parts})),
+            "demo_only": bool(table_sources) and all(ts.is_demo() for parts in table_sources.values()
+                                                     for ts in parts),
         })
         con.execute("CHECKPOINT")
     finally:

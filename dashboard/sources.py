@@ -8,9 +8,11 @@ Arrow record batches, so a table never has to fit in Python's memory.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,10 @@ from dashboard import paths
 from dashboard.errors import DashboardError
 from dashboard.schema import BY_NAME, TABLES, Table
 
-KINDS = ("csv", "jsonl", "parquet", "postgres")
+FILE_KINDS = ("csv", "jsonl", "parquet")
+# Connector kinds know their system's tables and write the SQL themselves (dashboard.connectors).
+CONNECTOR_KINDS = ("zammad", "listmonk")
+KINDS = (*FILE_KINDS, "postgres", *CONNECTOR_KINDS)
 
 
 # Written by ``dashboard demo`` into every store folder it generates; demo mode (no sign-in) is allowed
@@ -36,25 +41,38 @@ class SourceError(DashboardError, RuntimeError):
 
 @dataclass(frozen=True)
 class TableSource:
+    """One source feeding one canonical table (a table may have several, in the order listed)."""
+
     table: str
     source: str
     kind: str
-    location: str  # a file path, or the SQL query for postgres
+    location: str  # a file path, the SQL query (postgres), or the system's name (connectors)
     dsn_env: str | None = None
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
+    # The whole [sources.NAME] block: connector settings (mappings, schema, timezone).
+    settings: dict = field(default_factory=dict, compare=False)
+    timezone: str = "UTC"  # the zone of timestamps stored without one
+    state_dir: Path | None = None  # DATA_DIR/state: what outlives snapshots (the consent ledger)
+    rank: int = 0  # position in the table's source list: the first one names a merged person
 
     def is_demo(self) -> bool:
         """Whether ``dashboard demo`` wrote this store (it leaves ``DEMO_MARKER`` beside the files)."""
-        return self.kind != "postgres" and (Path(self.location).parent / DEMO_MARKER).is_file()
+        return self.kind in FILE_KINDS and (Path(self.location).parent / DEMO_MARKER).is_file()
 
     def describe(self) -> str:
         """Where the rows come from, without credentials."""
+        if self.kind in CONNECTOR_KINDS:
+            return f"{self.source} ({self.kind})"
         where = "query" if self.kind == "postgres" else self.location
         return f"{self.source} ({self.kind}: {where})"
 
 
-def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict[str, TableSource]:
-    """Parse and check the sources config: every canonical table fed, every source known."""
+def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict[str, tuple[TableSource, ...]]:
+    """Parse and check the sources config: every canonical table fed, every source known.
+
+    Returns, per canonical table, the sources that feed it in the order listed."""
+    from dashboard import connectors
+
     path = Path(path or paths.sources_file())
     base = Path(data_dir or paths.data_dir())
     try:
@@ -67,6 +85,11 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
     for name, src in sources.items():
         if src.get("kind") not in KINDS:
             raise SourceError(f"{path}: sources.{name}.kind: got {src.get('kind')!r}; expected one of {KINDS}")
+        if src["kind"] in ("postgres", *CONNECTOR_KINDS) and "dsn_env" not in src:
+            raise SourceError(f"{path}: sources.{name}: a {src['kind']} source needs `dsn_env`")
+        zone = src.get("timezone", "UTC")
+        if zone not in _zones():
+            raise SourceError(f"{path}: sources.{name}.timezone: unknown time zone {zone!r}")
     result = {}
     for table in TABLES:
         spec = raw.get("tables", {}).get(table.name)
@@ -74,27 +97,46 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
             continue
         if spec is None:
             raise SourceError(f"{path}: tables.{table.name}: missing; every canonical table needs a source")
-        src_name = spec.get("source")
-        if src_name not in sources:
-            raise SourceError(f"{path}: tables.{table.name}.source: unknown source {src_name!r}")
-        src = sources[src_name]
-        if src["kind"] == "postgres":
-            if "query" not in spec or "dsn_env" not in src:
-                raise SourceError(f"{path}: tables.{table.name}: a postgres source needs `query` and `dsn_env`")
-            location = spec["query"]
-        else:
-            if "file" not in spec or "path" not in src:
-                raise SourceError(f"{path}: tables.{table.name}: a file source needs `path` and `file`")
-            folder = Path(src["path"])
-            location = str((folder if folder.is_absolute() else base / folder) / spec["file"])
+        names = spec.get("source")
+        names = [names] if isinstance(names, str) else names
+        if not names or not isinstance(names, list) or len(set(map(str, names))) != len(names):
+            raise SourceError(f"{path}: tables.{table.name}.source: a source name or a list of distinct names")
         unknown = set(spec.get("columns", {})) - {c.name for c in table.columns}
         if unknown:
             raise SourceError(f"{path}: tables.{table.name}.columns: unknown canonical columns {sorted(unknown)}")
-        result[table.name] = TableSource(
-            table=table.name, source=src_name, kind=src["kind"], location=location,
-            dsn_env=src.get("dsn_env"), columns=dict(spec.get("columns", {})),
-        )
+        parts = []
+        for rank, src_name in enumerate(names):
+            if src_name not in sources:
+                raise SourceError(f"{path}: tables.{table.name}.source: unknown source {src_name!r}")
+            src = sources[src_name]
+            kind = src["kind"]
+            if kind in CONNECTOR_KINDS:
+                if table.name not in connectors.feeds(kind):
+                    raise SourceError(f"{path}: tables.{table.name}: a {kind} source cannot feed it "
+                                      f"(it feeds {', '.join(connectors.feeds(kind))})")
+                location = kind
+            elif kind == "postgres":
+                if "query" not in spec:
+                    raise SourceError(f"{path}: tables.{table.name}: a postgres source needs `query`")
+                location = spec["query"]
+            else:
+                if "file" not in spec or "path" not in src:
+                    raise SourceError(f"{path}: tables.{table.name}: a file source needs `path` and `file`")
+                folder = Path(src["path"])
+                location = str((folder if folder.is_absolute() else base / folder) / spec["file"])
+            parts.append(TableSource(
+                table=table.name, source=src_name, kind=kind, location=location, dsn_env=src.get("dsn_env"),
+                columns=dict(spec.get("columns", {})), settings=dict(src), timezone=src.get("timezone", "UTC"),
+                state_dir=base / "state", rank=rank,
+            ))
+        result[table.name] = tuple(parts)
     return result
+
+
+def _zones() -> set[str]:
+    import zoneinfo
+
+    return zoneinfo.available_timezones() | {"UTC"}
 
 
 def _quote(name: str) -> str:
@@ -111,8 +153,25 @@ def _projection(table: Table, ts: TableSource, available: dict[str, str], expr) 
                 raise SourceError(f"{ts.describe()}: table {table.name}: required column {src_col!r} is missing")
             parts.append(f"NULL::VARCHAR AS {_quote(col.name)}")
             continue
-        parts.append(f"{expr(src_col, available[src_col])} AS {_quote(col.name)}")
+        value = expr(src_col, available[src_col])
+        if col.type == "TIMESTAMPTZ" and ts.timezone != "UTC":
+            value = _in_zone(value, ts.timezone)
+        parts.append(f"{value} AS {_quote(col.name)}")
     return ", ".join(parts)
+
+
+# A timestamp that names its offset ("...Z", "...+02:00"); a date alone does not.
+_HAS_OFFSET = r"\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$"
+
+
+def _in_zone(value: str, zone: str) -> str:
+    """A source's timestamps without an offset are local times in its ``timezone``: convert them, so
+    clocks are not shifted by an hour; ones with an offset, and unreadable ones (rejected later with
+    their reason), stay as they are."""
+    text = f"CAST({value} AS VARCHAR)"
+    local = f"TRY_CAST({text} AS TIMESTAMP)"
+    return (f"CASE WHEN regexp_matches({text}, {_literal(_HAS_OFFSET)}) OR {local} IS NULL THEN {text} "
+            f"ELSE CAST(timezone({_literal(zone)}, {local}) AS VARCHAR) END")
 
 
 def _literal(text: str) -> str:
@@ -137,6 +196,10 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
     try:
         if ts.kind == "postgres":
             _stage_postgres(con, ts, table, target)
+        elif ts.kind in CONNECTOR_KINDS:
+            from dashboard import connectors
+
+            connectors.stage(con, ts, table, target)
         else:
             path = Path(ts.location)
             if not path.is_file():
@@ -159,7 +222,7 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
     except (duckdb.Error, OSError) as exc:
         if writing_failed(exc):
             raise  # the snapshot could not be written (disk full): not the source's fault
-        raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
+        raise SourceError(f"{ts.describe()}: table {ts.table}: {first_line(exc)}") from exc
     staged = con.sql(f"SELECT count(*) FROM {target}").fetchall()[0][0]
     return staged + con.sql(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]
 
@@ -253,6 +316,14 @@ def _stage_jsonl(con, ts: TableSource, table: Table, target: str, params: dict) 
 
 
 def _stage_postgres(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target: str) -> None:
+    with postgres_cursor(ts) as cur:
+        stream_query(con, cur, ts, table, target, ts.location)
+
+
+@contextlib.contextmanager
+def postgres_cursor(ts: TableSource) -> Iterator:
+    """A cursor on the source's database (DSN from the environment); driver errors become one-line
+    SourceErrors naming the source and table."""
     import adbc_driver_postgresql.dbapi as pg
 
     dsn = os.environ.get(ts.dsn_env or "")
@@ -260,19 +331,24 @@ def _stage_postgres(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Tabl
         raise SourceError(f"{ts.describe()}: environment variable {ts.dsn_env} is not set")
     try:
         with pg.connect(dsn) as conn, conn.cursor() as cur:
-            cur.execute(ts.location)
-            reader = cur.fetch_record_batch()
-            available = {f.name: "NATIVE" for f in reader.schema}
-            select = _projection(table, ts, available, lambda c, _t: _quote(c))
-            con.register("_pg_stream", reader)
-            try:
-                con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _pg_stream")
-            finally:
-                con.unregister("_pg_stream")
+            yield cur
     except SourceError:
         raise
     except Exception as exc:  # the driver raises its own DB-API error classes
-        raise SourceError(f"{ts.describe()}: table {ts.table}: {_first_line(exc)}") from exc
+        raise SourceError(f"{ts.describe()}: table {ts.table}: {first_line(exc)}") from exc
+
+
+def stream_query(con, cur, ts: TableSource, table: Table, target: str, sql: str) -> None:
+    """Run ``sql`` on PostgreSQL and stream its rows (Arrow record batches) into staging ``target``."""
+    cur.execute(sql)
+    reader = cur.fetch_record_batch()
+    available = {f.name: "NATIVE" for f in reader.schema}
+    select = _projection(table, ts, available, lambda c, _t: _quote(c))
+    con.register("_pg_stream", reader)
+    try:
+        con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _pg_stream")
+    finally:
+        con.unregister("_pg_stream")
 
 
 def writing_failed(exc: BaseException) -> bool:
@@ -281,6 +357,6 @@ def writing_failed(exc: BaseException) -> bool:
     return ".building-" in text or any(m in text for m in ("No space left", "File too large", "Disk full"))
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

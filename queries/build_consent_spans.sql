@@ -7,6 +7,7 @@
 CREATE TABLE consent_spans AS
 WITH e AS (
     SELECT DISTINCT contact_id, purpose, action, occurred_at, notice_version, channel,
+           coalesce(inferred, false) AS inferred,
            timezone('Europe/Berlin', occurred_at)::DATE AS day,
            CASE action WHEN 'requested' THEN 0 WHEN 'withdrawn' THEN 2 ELSE 1 END AS step
     FROM consent_events
@@ -31,7 +32,10 @@ SELECT contact_id, purpose, action, occurred_at, day, next_day, next_action, seq
        max(CASE WHEN action IN ('granted', 'confirmed') THEN occurred_at END) OVER cycle_so_far AS given_at,
        last_value(CASE WHEN action <> 'withdrawn' THEN notice_version END IGNORE NULLS) OVER cycle_so_far
            AS proof_version,
-       last_value(CASE WHEN action <> 'withdrawn' THEN channel END IGNORE NULLS) OVER cycle_so_far AS proof_channel
+       last_value(CASE WHEN action <> 'withdrawn' THEN channel END IGNORE NULLS) OVER cycle_so_far AS proof_channel,
+       -- the latest grant or confirmation of the cycle was reconstructed by the consent ledger
+       last_value(CASE WHEN action IN ('granted', 'confirmed') THEN inferred END IGNORE NULLS) OVER cycle_so_far
+           AS proof_inferred
 FROM ordered
 WINDOW pair_so_far AS (PARTITION BY contact_id, purpose ORDER BY seq ROWS UNBOUNDED PRECEDING),
        cycle_so_far AS (PARTITION BY contact_id, purpose, cycle ORDER BY seq ROWS UNBOUNDED PRECEDING)

@@ -100,7 +100,7 @@ CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
 -- consent cycle: the one span of build_consent_spans.sql that covers as_of.
 CREATE OR REPLACE MACRO consent_on(as_of) AS TABLE
     SELECT contact_id, purpose, state, withdrawn_at, first_asked_at, signup_channel, requested_at, confirmed_at,
-           given_at, proof_version AS notice_version, proof_channel AS channel
+           given_at, proof_version AS notice_version, proof_channel AS channel, proof_inferred
     FROM consent_spans
     WHERE day <= as_of AND (next_day IS NULL OR next_day > as_of);
 

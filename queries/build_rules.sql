@@ -65,8 +65,9 @@ CREATE OR REPLACE MACRO art34_status(risk, subjects_informed_at, exemption, as_o
 -- R4.4: everything wrong with the proof of a consent, as a list (one consent may have several;
 -- twin of deadlines.consent_findings).
 CREATE OR REPLACE MACRO consent_findings(purpose, state, notice_version, requested_at, confirmed_at, as_of,
-                                         current_version, pending_days) AS
+                                         current_version, pending_days, inferred := false) AS
     list_filter([
+        CASE WHEN state = 'active' AND coalesce(inferred, false) THEN 'inferred_proof' END,
         CASE WHEN state = 'active' AND notice_version IS NULL THEN 'no_notice_version' END,
         CASE WHEN state = 'active' AND purpose = 'newsletter' AND confirmed_at IS NULL THEN 'no_confirmation' END,
         CASE WHEN state = 'active' AND notice_version <> current_version THEN 'outdated_version' END,

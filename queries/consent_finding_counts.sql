@@ -3,7 +3,7 @@
 -- findings counts under each; the row with finding 'any' counts every consent with a finding once.
 WITH found AS (
     SELECT purpose, consent_findings(purpose, state, notice_version, requested_at, confirmed_at, $as_of::DATE,
-                                     $current_version, $pending_days) AS findings
+                                     $current_version, $pending_days, inferred := proof_inferred) AS findings
     FROM consent_on($as_of::DATE)
 )
 SELECT purpose, finding, count(*) AS consents

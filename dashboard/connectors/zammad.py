@@ -1,0 +1,130 @@
+"""Zammad (PostgreSQL): customers, tickets and ticket attachments, as Zammad stores them.
+
+Facts from zammad/zammad (db/migrate/20120101000001_create_base.rb, 20120101000010_create_ticket.rb,
+db/seeds/ticket_state_types.rb, app/models/ticket/sets_close_time.rb):
+
+- Data subjects are ``users`` with the role "Customer" (``roles_users`` -> ``roles``); agents are not.
+  Names and e-mail default to '' (a customer created from an inbound e-mail often has no name).
+- A ticket's state has a state type: new, open, pending reminder, pending action, closed, merged,
+  removed (newer versions add pending review and delegated). ``close_at`` keeps only the *first*
+  close; ``last_close_at`` is set again on every close, so a reopened and re-closed ticket's
+  retention clock starts at ``last_close_at``. A merged or removed ticket never passes through a
+  closed state: its clock starts at its last update (the merge or removal).
+- Attachments are ``stores`` rows of the store objects ``Ticket::Article`` and
+  ``Ticket::Article::Mail`` (the raw .eml copy of an inbound mail); ``o_id`` is the article and
+  ``size`` is text. The file name is read inside PostgreSQL only to classify the file; it does not
+  leave the database. Message bodies (``ticket_articles.body``) are never read.
+- Timestamps are UTC in ``timestamp without time zone`` (``timezone`` setting for other setups).
+"""
+
+from __future__ import annotations
+
+from dashboard.connectors.sql import identifier, literal
+from dashboard.schema import BY_NAME
+from dashboard.sources import SourceError, TableSource, stream_query
+
+FEEDS = ("contacts", "tickets", "attachments")
+
+REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
+    "contacts": {
+        "users": ("id", "firstname", "lastname", "email", "phone", "mobile", "street", "zip", "city",
+                  "created_at"),
+        "roles_users": ("user_id", "role_id"),
+        "roles": ("id", "name"),
+    },
+    "tickets": {
+        "tickets": ("id", "customer_id", "state_id", "group_id", "created_at", "updated_at", "close_at",
+                    "last_close_at", "article_count"),
+        "ticket_states": ("id", "state_type_id"),
+        "ticket_state_types": ("id", "name"),
+        "groups": ("id", "name"),
+    },
+    "attachments": {
+        "stores": ("id", "store_object_id", "o_id", "size", "filename"),
+        "store_objects": ("id", "name"),
+        "ticket_articles": ("id", "ticket_id"),
+    },
+}
+
+# Zammad's state types -> the canonical ticket status.
+STATUS = {"new": "open", "open": "open", "delegated": "open", "pending reminder": "pending",
+          "pending action": "pending", "pending review": "pending", "closed": "closed", "merged": "closed",
+          "removed": "closed"}
+# File name endings -> attachment kind (anything else is "other").
+KINDS = (
+    ("mail_copy", ("eml", "msg")),
+    ("log_file", ("log", "txt", "evtx", "etl")),
+    ("configuration", ("conf", "cfg", "ini", "xml", "json", "yaml", "yml", "reg", "ps1", "bat", "sh")),
+    ("screenshot", ("png", "jpg", "jpeg", "gif", "bmp", "webp", "heic", "tif", "tiff")),
+    ("document", ("pdf", "doc", "docx", "odt", "xls", "xlsx", "ods", "ppt", "pptx", "rtf", "csv")),
+)
+ARTICLE_OBJECTS = ("Ticket::Article", "Ticket::Article::Mail")
+
+
+def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:
+    return REQUIRES[ts.table]
+
+
+def check_settings(ts: TableSource) -> None:
+    allowed = BY_NAME["tickets"].column("category").enum
+    wrong = {k: v for k, v in ts.settings.get("categories", {}).items() if v not in allowed}
+    if wrong:
+        raise SourceError(f"{ts.describe()}: categories: {wrong} map to no ticket category "
+                          f"(allowed: {', '.join(allowed)})")
+
+
+def stage(con, cur, ts: TableSource, table, target: str) -> None:
+    stream_query(con, cur, ts, table, target, sql(ts))
+
+
+def sql(ts: TableSource) -> str:
+    s = identifier(ts.settings.get("schema", "public"))
+    tz = literal(ts.timezone)
+
+    def local(column: str) -> str:  # Zammad's naive timestamps, in the configured zone (UTC by default)
+        return f"({column} AT TIME ZONE {tz})"
+
+    def text(column: str) -> str:
+        return f"NULLIF(btrim({column}), '')"
+
+    if ts.table == "contacts":
+        role = literal(ts.settings.get("customer_role", "Customer"))
+        return f"""
+            SELECT u.id::text AS contact_id, {text('u.firstname')} AS first_name, {text('u.lastname')} AS last_name,
+                   {text('u.email')} AS email, coalesce({text('u.phone')}, {text('u.mobile')}) AS phone,
+                   {text('u.street')} AS street, {text('u.zip')} AS postal_code, {text('u.city')} AS city,
+                   {local('u.created_at')} AS created_at
+            FROM {s}.users u
+            WHERE EXISTS (SELECT 1 FROM {s}.roles_users ru JOIN {s}.roles r ON r.id = ru.role_id
+                          WHERE ru.user_id = u.id AND r.name = {role})"""
+    if ts.table == "tickets":
+        status = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in STATUS.items())
+        categories = " ".join(f"WHEN {literal(k)} THEN {literal(v)}"
+                              for k, v in ts.settings.get("categories", {}).items())
+        category = f"CASE g.name {categories} ELSE 'other' END" if categories else "'other'"
+        return f"""
+            SELECT t.id::text AS ticket_id, t.customer_id::text AS contact_id,
+                   {local('t.created_at')} AS opened_at,
+                   CASE st.name WHEN 'closed' THEN {local('coalesce(t.last_close_at, t.close_at, t.updated_at)')}
+                                WHEN 'merged' THEN {local('t.updated_at')}
+                                WHEN 'removed' THEN {local('t.updated_at')} END AS closed_at,
+                   CASE st.name {status} ELSE st.name END AS status,
+                   {category} AS category,
+                   t.article_count AS message_count
+            FROM {s}.tickets t
+            JOIN {s}.ticket_states ts ON ts.id = t.state_id
+            JOIN {s}.ticket_state_types st ON st.id = ts.state_type_id
+            LEFT JOIN {s}.groups g ON g.id = t.group_id"""
+    kinds = " ".join(f"WHEN lower(s.filename) ~ {literal(_ending(ends))} THEN {literal(kind)}" for kind, ends in KINDS)
+    objects = ", ".join(literal(o) for o in ARTICLE_OBJECTS)
+    return f"""
+        SELECT s.id::text AS attachment_id, a.ticket_id::text AS ticket_id,
+               CASE WHEN so.name = 'Ticket::Article::Mail' THEN 'mail_copy' {kinds} ELSE 'other' END AS kind,
+               btrim(s.size) AS size_bytes
+        FROM {s}.stores s
+        JOIN {s}.store_objects so ON so.id = s.store_object_id AND so.name IN ({objects})
+        JOIN {s}.ticket_articles a ON a.id = s.o_id"""
+
+
+def _ending(extensions: tuple[str, ...]) -> str:
+    return r"\.(" + "|".join(extensions) + r")$"
