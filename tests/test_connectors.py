@@ -1,0 +1,252 @@
+"""The Zammad and listmonk connectors on the systems' published table layouts, in a real PostgreSQL,
+read through the read-only roles of deploy/*-readonly.sql (the grants docs/CONNECTORS.md gives).
+
+The rows are the awkward real ones: a reopened and re-closed ticket, a merged ticket, an e-mail-only
+customer, a raw .eml copy, an agent (not a data subject), a subscriber who confirmed and later
+unsubscribed, a single-opt-in list, and the same person in both systems with e-mail in another case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import urllib.parse
+from pathlib import Path
+
+import adbc_driver_postgresql.dbapi as pg
+import duckdb
+import pytest
+
+from dashboard import paths
+from dashboard.snapshot import build_snapshot, current_snapshot
+from dashboard.sources import SourceError
+from tests.conftest import write_store
+from tests.pg import postgres_dsn
+
+pytestmark = pytest.mark.postgres
+FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "read-only-test"
+
+
+def _statements(text: str) -> list[str]:
+    text = re.sub(r"--[^\n]*", "", text).replace(":password", f"'{PASSWORD}'")
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def _run(dsn: str, sql: str, params=None) -> None:
+    with pg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        for statement in _statements(sql) if params is None else [sql]:
+            cur.execute(statement, parameters=params)
+
+
+def _database(admin_dsn: str, name: str) -> str:
+    url = urllib.parse.urlsplit(admin_dsn)
+    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
+
+
+def _as_role(dsn: str, role: str) -> str:
+    url = urllib.parse.urlsplit(dsn)
+    host = url.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit(url._replace(netloc=f"{role}:{PASSWORD}@{host}"))
+
+
+ZAMMAD_ROWS = """
+INSERT INTO roles (id, name) VALUES (1, 'Admin'), (2, 'Agent'), (3, 'Customer');
+INSERT INTO users (id, login, firstname, lastname, email, phone, street, zip, city, created_at, updated_at) VALUES
+ (1, '-', '', '', '', '', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00'),
+ (2, 'agent', 'Tom', 'Techniker', 'tom@aelvirionek.example', '', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00'),
+ (3, 'anna', 'Anna', 'Becker', 'anna.becker@example.org', '+49 6131 1', 'Hauptstr. 1', '55546', 'Neu-Bamberg',
+  '2025-01-10 09:00:00', '2025-01-10 09:00:00'),
+ (4, 'nur.mail@example.org', '', '', 'nur.mail@example.org', '', '', '', '', '2025-02-01 07:30:00', '2025-02-01 07:30:00'),
+ (5, 'max', 'Max', 'Muster', 'Max.Muster@Example.org', '', '', '', '', '2025-03-01 12:00:00', '2025-03-01 12:00:00');
+INSERT INTO roles_users VALUES (2, 2), (3, 3), (4, 3), (5, 3);
+INSERT INTO groups (id, name) VALUES (1, 'Users'), (2, 'Netzwerk');
+INSERT INTO ticket_state_types (id, name) VALUES (1, 'new'), (2, 'open'), (3, 'pending reminder'),
+ (4, 'pending action'), (5, 'closed'), (6, 'merged'), (7, 'removed');
+INSERT INTO ticket_states (id, state_type_id, name) VALUES (1, 1, 'new'), (2, 2, 'open'),
+ (3, 3, 'pending reminder'), (4, 5, 'closed'), (5, 6, 'merged');
+-- 1: closed on 10 Jan, reopened, closed again on 20 Mar (23:30 UTC = 21 Mar in Berlin): the clock
+--    starts at last_close_at. 2: merged into 1 on 1 Feb. 3: open, from the e-mail-only customer.
+INSERT INTO tickets (id, group_id, state_id, number, title, customer_id, close_at, last_close_at, article_count,
+                     created_at, updated_at) VALUES
+ (1, 2, 4, '10001', 'VPN', 3, '2026-01-10 10:00:00', '2026-03-20 23:30:00', 5, '2026-01-05 08:00:00', '2026-03-20 23:30:00'),
+ (2, 1, 5, '10002', 'VPN (2)', 5, NULL, NULL, 1, '2026-01-20 08:00:00', '2026-02-01 09:00:00'),
+ (3, 1, 2, '10003', 'Drucker', 4, NULL, NULL, 2, '2026-06-01 08:00:00', '2026-06-01 08:00:00');
+INSERT INTO ticket_articles (id, ticket_id, body) VALUES (1, 1, 'secret body'), (2, 1, 'x'), (3, 3, 'y');
+INSERT INTO store_objects (id, name) VALUES (1, 'Ticket::Article'), (2, 'Ticket::Article::Mail'), (3, 'User');
+INSERT INTO stores (id, store_object_id, store_file_id, o_id, size, filename) VALUES
+ (1, 2, 1, 1, '2048', 'message.eml'), (2, 1, 2, 1, '512', 'router.log'), (3, 1, 3, 3, '10240', 'Angebot.PDF'),
+ (4, 3, 4, 3, '900', 'avatar.png');
+"""
+
+LISTMONK_ROWS = """
+INSERT INTO lists (id, uuid, name, type, optin) VALUES
+ (1, gen_random_uuid(), 'Newsletter', 'public', 'double'),
+ (2, gen_random_uuid(), 'Produktinfos', 'public', 'single'),
+ (3, gen_random_uuid(), 'Intern', 'private', 'single');
+INSERT INTO subscribers (id, uuid, email, name, created_at) VALUES
+ (1, gen_random_uuid(), ' max.muster@example.org', 'Max Muster', '2026-05-01 10:00:00+00'),
+ (2, gen_random_uuid(), 'erika@example.org', 'Erika Mustermann', '2026-06-01 10:00:00+00');
+INSERT INTO subscriber_lists (subscriber_id, list_id, status, meta, created_at, updated_at) VALUES
+ (1, 1, 'confirmed', '{"optin_ip": "203.0.113.7"}', '2026-05-01 10:00:00+00', '2026-05-01 10:05:00+00'),
+ (2, 2, 'unconfirmed', '{}', '2026-06-01 10:00:00+00', '2026-06-01 10:00:00+00'),
+ (2, 3, 'confirmed', '{}', '2026-06-01 10:00:00+00', '2026-06-01 10:00:00+00');
+"""
+
+
+@pytest.fixture(scope="module")
+def systems():
+    """A Zammad and a listmonk database with their read-only roles; yields (zammad DSN, listmonk DSN)."""
+    with postgres_dsn() as admin:
+        for name, schema, rows in (("zammad", "zammad.sql", ZAMMAD_ROWS), ("listmonk", "listmonk.sql", LISTMONK_ROWS)):
+            _run(admin, f"DROP DATABASE IF EXISTS {name}")
+            _run(admin, f"DROP ROLE IF EXISTS dsgvo_cockpit_{name}")
+            _run(admin, f"CREATE DATABASE {name}")
+            db = _database(admin, name)
+            _run(db, (FIXTURES / schema).read_text(encoding="utf-8") + rows)
+            _run(db, (paths.PROJECT_ROOT / "deploy" / f"{name}-readonly.sql").read_text(encoding="utf-8"))
+        yield (_as_role(_database(admin, "zammad"), "dsgvo_cockpit_zammad"),
+               _as_role(_database(admin, "listmonk"), "dsgvo_cockpit_listmonk"), admin)
+
+
+def _sources(folder: Path) -> Path:
+    """The sources.toml of docs/CONNECTORS.md, with the privacy register and billing as files."""
+    register = write_store(folder / "files", {})
+    text = register.read_text(encoding="utf-8")
+    for table in ("contacts", "tickets", "attachments", "consent_events"):
+        text = text.replace(f'[tables.{table}]\nsource = "fixture"\nfile = "{table}.jsonl"\n', "")
+    text += """
+[sources.helpdesk]
+kind = "zammad"
+dsn_env = "ZAMMAD_DSN"
+[sources.helpdesk.categories]
+"Netzwerk" = "network"
+
+[sources.newsletter]
+kind = "listmonk"
+dsn_env = "LISTMONK_DSN"
+settings_table = "dsgvo_cockpit_settings"
+[sources.newsletter.purposes]
+"Newsletter" = "newsletter"
+"Produktinfos" = "newsletter"
+
+[tables.contacts]
+source = ["helpdesk", "newsletter"]
+[tables.tickets]
+source = "helpdesk"
+[tables.attachments]
+source = "helpdesk"
+[tables.consent_events]
+source = "newsletter"
+"""
+    path = folder / "sources.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def env(systems, tmp_path, monkeypatch):
+    zammad, listmonk, admin = systems
+    monkeypatch.setenv("ZAMMAD_DSN", zammad)
+    monkeypatch.setenv("LISTMONK_DSN", listmonk)
+    return _sources(tmp_path / "src"), tmp_path / "data", admin
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_real_shapes_people_and_the_consent_ledger(env):
+    sources, data, admin = env
+    first = build_snapshot(sources, data_dir=data)
+    # Customers only (not the agent, not the system user), the e-mail-only one included; the
+    # subscriber Max is the customer Max (e-mail in another case): one person, the helpdesk's id.
+    assert _rows(first.path, "SELECT contact_id, first_name, last_name, email FROM contacts ORDER BY contact_id") == [
+        ("3", "Anna", "Becker", "anna.becker@example.org"),
+        ("4", None, None, "nur.mail@example.org"),
+        ("5", "Max", "Muster", "Max.Muster@Example.org"),
+        ("newsletter:2", "Erika", "Mustermann", "erika@example.org"),
+    ]
+    assert _rows(first.path, "SELECT source, source_contact_id FROM contact_identities WHERE contact_id = '5' "
+                             "ORDER BY rank") == [("helpdesk", "5"), ("newsletter", "1")]
+    assert first.tables["contacts"] == (5, 5, 0)
+    # Tickets: the re-closed ticket's clock starts at last_close_at (21 Mar in Berlin, not 10 Jan);
+    # the merged one is closed at the merge; the group maps to the category, else "other".
+    tickets = {r[0]: r[1:] for r in _rows(first.path, "SELECT ticket_id, contact_id, status, category, "
+                                                      "closed_date, retained_until, message_count FROM tickets")}
+    assert tickets["1"] == ("3", "closed", "network", dt.date(2026, 3, 21), dt.date(2026, 9, 21), 5)
+    assert tickets["2"] == ("5", "closed", "other", dt.date(2026, 2, 1), dt.date(2026, 8, 1), 1)
+    assert tickets["3"][:3] == ("4", "open", "other")
+    attachments = _rows(first.path, "SELECT attachment_id, ticket_id, kind, size_bytes FROM attachments ORDER BY 1")
+    assert attachments == [("1", "1", "mail_copy", 2048), ("2", "1", "log_file", 512), ("3", "3", "document", 10240)]
+    # Consents from the ledger's first read: inferred, the DOI confirmation with its IP; the
+    # unmapped list is ignored; the double-opt-in list without IP recording is a finding.
+    consents = "SELECT contact_id, action, occurred_at, inferred, optin_ip FROM consent_events ORDER BY contact_id, occurred_at, action"
+    assert _rows(first.path, consents) == [
+        ("5", "requested", dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC), True, None),
+        ("5", "confirmed", dt.datetime(2026, 5, 1, 10, 5, tzinfo=dt.UTC), True, "203.0.113.7"),
+        ("newsletter:2", "granted", dt.datetime(2026, 6, 1, 10, 0, tzinfo=dt.UTC), True, None),
+    ]
+    today = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).date().isoformat()
+    state = ("SELECT contact_id, state, confirmed_at, consent_findings(purpose, state, notice_version, requested_at, "
+             f"confirmed_at, DATE '{today}', '2025-01', 30, inferred := proof_inferred) "
+             f"FROM consent_on(DATE '{today}') ORDER BY contact_id")
+    assert _rows(first.path, state) == [
+        ("5", "active", dt.datetime(2026, 5, 1, 10, 5, tzinfo=dt.UTC), ["inferred_proof", "no_notice_version"]),
+        ("newsletter:2", "active", None, ["inferred_proof", "no_notice_version", "no_confirmation"]),
+    ]
+    assert _rows(first.path, "SELECT source, finding, subject FROM source_findings") == [
+        ("newsletter", "doi_without_optin_ip", "Newsletter")]
+    # The subject's footprint covers both systems.
+    assert _rows(first.path, "SELECT tickets, consents FROM (SELECT (SELECT count(*) FROM tickets WHERE contact_id = '5') "
+                             "AS tickets, (SELECT count(DISTINCT purpose) FROM consent_events WHERE contact_id = '5') "
+                             "AS consents)") == [(1, 1)]
+
+    # Max unsubscribes (listmonk overwrites updated_at); a new subscriber confirms after the first read.
+    db = _database(admin, "listmonk")
+    _run(db, "UPDATE subscriber_lists SET status = 'unsubscribed', updated_at = '2026-07-01 08:00:00+00' "
+             "WHERE subscriber_id = 1 AND list_id = 1;"
+             "INSERT INTO subscribers (id, uuid, email, name, created_at) VALUES "
+             "(3, gen_random_uuid(), 'neu@example.org', 'Neu', now());"
+             "INSERT INTO subscriber_lists (subscriber_id, list_id, status, created_at, updated_at) VALUES "
+             "(3, 1, 'confirmed', now(), now() + interval '1 minute')")
+    second = build_snapshot(sources, data_dir=data)
+    history = _rows(second.path, consents)
+    assert [(r[0], r[1], r[3]) for r in history if r[0] == "5"] == [
+        ("5", "requested", True), ("5", "confirmed", True), ("5", "withdrawn", False)]
+    assert history[1][4] == "203.0.113.7"  # the proof of the earlier opt-in is kept
+    assert [(r[1], r[3]) for r in history if r[0] == "newsletter:3"] == [("requested", False), ("confirmed", False)]
+    after = {r[0]: r[1:] for r in _rows(second.path, state)}
+    assert after["5"][0] == "withdrawn"
+    assert after["newsletter:3"][0] == "active" and after["newsletter:3"][2] == ["no_notice_version"]
+    ledger = data / "state" / "consent-ledger" / "newsletter.jsonl"
+    assert ledger.stat().st_mode & 0o777 == 0o600
+
+
+def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
+    sources, data, admin = env
+    live = build_snapshot(sources, data_dir=data).path
+    zammad = _database(admin, "zammad")
+    _run(zammad, "REVOKE SELECT (last_close_at) ON tickets FROM dsgvo_cockpit_zammad")
+    try:
+        with pytest.raises(SourceError) as failed:
+            build_snapshot(sources, data_dir=data)
+        assert str(failed.value) == ("helpdesk (zammad): table public.tickets: no SELECT grant on column "
+                                     "last_close_at (see docs/CONNECTORS.md for the read-only role)")
+    finally:
+        _run(zammad, "GRANT SELECT (last_close_at) ON tickets TO dsgvo_cockpit_zammad")
+    listmonk = _database(admin, "listmonk")
+    _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta TO meta_v9")
+    try:
+        with pytest.raises(SourceError) as failed:
+            build_snapshot(sources, data_dir=data)
+        assert str(failed.value) == ("newsletter (listmonk): table public.subscriber_lists: column meta missing "
+                                     "(unexpected listmonk schema version)")
+        assert "\n" not in str(failed.value)
+    finally:
+        _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta_v9 TO meta")
+    assert current_snapshot(data / "snapshots") == live
