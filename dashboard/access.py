@@ -214,6 +214,16 @@ def check_export(role: str, kind: str, params: dict | None = None) -> None:
         raise AccessDenied(f"role {role!r} may not create {what}")
 
 
+def may_refresh(role: str) -> bool:
+    """Only the DPO starts a snapshot build from the app (it reads every source anew)."""
+    return role == "dpo"
+
+
+def check_refresh(role: str) -> None:
+    if not may_refresh(role):
+        raise AccessDenied(f"role {role!r} may not refresh the snapshot")
+
+
 def sees_all_jobs(role: str) -> bool:
     return role == "dpo"
 

@@ -34,8 +34,8 @@ DELIMITERS = (";", ",")
 FORMULA_PATTERN = r"^([\t\n\v\f\r \x{3000}]*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]|[\t\r])"
 _FORMULA = re.compile(r"^([\t\n\v\f\r \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])")
 ART15_FILE = PROJECT_ROOT / "data" / "art15.toml"
-SUBJECT_CATEGORIES = ("contact", "tickets", "attachments", "contracts", "invoices", "consents", "requests",
-                      "holds")
+SUBJECT_CATEGORIES = ("contact", "identities", "tickets", "attachments", "contracts", "invoices", "consents",
+                      "requests", "holds")
 
 Progress = Callable[[int], None]
 
@@ -192,7 +192,7 @@ def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date
     policy = load_policy()
     lines = [f"# {info['title']}", "",
              f"{info['intro']}", "",
-             f"- Betroffene Person: {contact['first_name']} {contact['last_name']} ({contact['contact_id']})",
+             f"- Betroffene Person: {_person(contact)} ({contact['contact_id']})",
              f"- Stand der Daten: {as_of.strftime('%d.%m.%Y')}",
              f"- Verantwortlicher: {info['controller']}", ""]
     for section in ("purposes", "legal_bases", "categories", "recipients", "source", "rights"):
@@ -208,6 +208,12 @@ def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date
         lines.append(f"- {category}.csv: {frame.height} {'Eintrag' if frame.height == 1 else 'Einträge'}")
     lines += ["", info["complaint"], ""]
     return "\n".join(lines)
+
+
+def _person(contact: dict) -> str:
+    """Name, or the e-mail for a contact known only by it (a customer created from an e-mail)."""
+    name = " ".join(part for part in (contact["first_name"], contact["last_name"]) if part)
+    return name or contact["email"] or ""
 
 
 def subject_access(job, store, progress: Progress) -> tuple[Path, int]:

@@ -32,6 +32,8 @@ DEFAULT_TTL = dt.timedelta(days=7)
 ACTIVE = ("queued", "running")
 # At most this many queued or running exports per user; an identical one already running is reused.
 MAX_ACTIVE_PER_USER = 3
+# The job kind of a snapshot build started from the app ("Datenstand aktualisieren").
+REFRESH = "snapshot"
 # How often a server's runner deletes expired export files (also checked whenever a file is served).
 SWEEP_EVERY = dt.timedelta(minutes=10)
 
@@ -204,9 +206,33 @@ class JobStore:
         values["params"] = loads(values["params"])
         return Job(**values)
 
+    def create_refresh(self, user: str, role: str) -> tuple[Job, bool]:
+        """(job, created): the snapshot build under way, whoever started it, or a new one. One build
+        runs at a time; a second click shows the running one."""
+        access.check_refresh(role)
+        with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            running = db.execute("SELECT id FROM jobs WHERE kind = ? AND status IN ('queued', 'running') "
+                                 "ORDER BY created_at LIMIT 1", (REFRESH,)).fetchone()
+            if running is None:
+                job_id = uuid.uuid4().hex[:16]
+                db.execute("INSERT INTO jobs (id, kind, params, requested_by, role, status, created_at, owner_pid, "
+                           "owner_token) VALUES (?, ?, '{}', ?, ?, 'queued', ?, ?, ?)",
+                           (job_id, REFRESH, user, role, _now(), os.getpid(), _process_token(os.getpid())))
+            db.execute("COMMIT")
+        return (self.get(running["id"]), False) if running is not None else (self.get(job_id), True)
+
+    def latest(self, kind: str) -> Job | None:
+        """The newest job of ``kind`` (whoever started it)."""
+        with self._db() as db:
+            row = db.execute("SELECT * FROM jobs WHERE kind = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                             (kind,)).fetchone()
+        return self._job(row) if row is not None else None
+
     def list(self, user: str | None = None, limit: int = 200) -> list[Job]:
-        """Newest first; ``user`` None lists everybody's (for the DPO)."""
-        sql = "SELECT * FROM jobs" + (" WHERE requested_by = ?" if user is not None else "")
+        """Exports, newest first; ``user`` None lists everybody's (for the DPO). Snapshot builds are
+        not exports: the sidebar shows them."""
+        sql = "SELECT * FROM jobs WHERE kind <> 'snapshot'" + (" AND requested_by = ?" if user is not None else "")
         with self._db() as db:
             rows = db.execute(sql + " ORDER BY created_at DESC, rowid DESC LIMIT ?",
                               ((user,) if user is not None else ()) + (limit,)).fetchall()
@@ -422,11 +448,11 @@ Executor = Callable[[Job, JobStore, Callable[[int], None]], tuple[Path, int]]
 
 def execute(store: JobStore, job_id: str, run: Executor | None = None) -> Job:
     """Run one job to its end (succeeded or failed with the reason); the one path for app and CLI."""
-    from dashboard import exports
+    from dashboard import exports, refresh
 
-    run = run or exports.run
     store.start(job_id)
     job = store.get(job_id)
+    run = run or (refresh.run if job.kind == REFRESH else exports.run)
     try:
         file, rows = run(job, store, lambda pct: store.progress(job_id, pct))
         return store.succeed(job_id, file, rows)
@@ -463,6 +489,13 @@ class JobRunner:
     def submit(self, kind: str, params: dict, user: str, role: str) -> Job:
         """Start an export, or hand back the user's identical one that is still under way."""
         job, created = self.store.create_or_reuse(kind, params, user, role)
+        if created:
+            self.pool.submit(execute, self.store, job.id)
+        return job
+
+    def refresh(self, user: str, role: str) -> Job:
+        """Start a snapshot build in the background, or hand back the one under way."""
+        job, created = self.store.create_refresh(user, role)
         if created:
             self.pool.submit(execute, self.store, job.id)
         return job

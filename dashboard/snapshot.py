@@ -64,7 +64,7 @@ def _first_line(exc: BaseException) -> str:
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
 # something the queries of this version need; an older snapshot is then rebuilt, not misread.
-LAYOUT = 3
+LAYOUT = 4
 
 
 def snapshot_layout(path: Path) -> int:
@@ -343,8 +343,11 @@ def build_snapshot(
     policy: Policy | None = None,
     data_dir: Path | None = None,
     keep: int = 3,
+    progress: Callable[[int], None] | None = None,
 ) -> BuildResult:
-    """Build a snapshot from the configured sources and publish it atomically."""
+    """Build a snapshot from the configured sources and publish it atomically; ``progress`` hears the
+    percentage done (per table read, then deriving and publishing)."""
+    progress = progress or (lambda _pct: None)
     started = time.monotonic()
     policy = policy or load_policy()
     base = Path(data_dir or paths.data_dir())
@@ -357,7 +360,7 @@ def build_snapshot(
         final = folder / f"{PREFIX}{version}.duckdb"
         pointer_tmp = folder / f".building-{POINTER}"
         try:
-            counts = _build_into(tmp, table_sources, policy, built_at, started)
+            counts = _build_into(tmp, table_sources, policy, built_at, started, progress)
             paths.private_file(tmp)
             _fsync(tmp)
             os.replace(tmp, final)
@@ -386,7 +389,8 @@ def build_snapshot(
 
 
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
-                built_at: dt.datetime, started: float) -> dict[str, tuple[int, int, int]]:
+                built_at: dt.datetime, started: float,
+                progress: Callable[[int], None]) -> dict[str, tuple[int, int, int]]:
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
@@ -410,8 +414,10 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
                 raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
             counts[table.name] = (read, accepted, rejected)
             log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
+            progress(5 + 75 * len(counts) // len(TABLES))
         _resolve_people(con, table_sources["contacts"])
         _derive(con, policy)
+        progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
         con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
                        rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
@@ -422,10 +428,13 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
                        $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
                        $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
-                       $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only""", {
+                       $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only,
+                       $fed_by::VARCHAR[] AS fed_by""", {
             "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
             "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
             "sources": json.dumps(sorted({ts.describe() for parts in table_sources.values() for ts in parts})),
+            "fed_by": list(dict.fromkeys(f"{ts.source} ({ts.kind})" for parts in table_sources.values()
+                                         for ts in parts)),
             "demo_only": bool(table_sources) and all(ts.is_demo() for parts in table_sources.values()
                                                      for ts in parts),
         })

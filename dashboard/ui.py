@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from dashboard import access, data, errors, history, jobs, paths
+from dashboard import access, data, errors, history, jobs, paths, refresh
 from dashboard.deadlines import BERLIN
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import Policy, load_policy
@@ -462,6 +462,7 @@ def sidebar() -> None:
         info = query("snapshot_info").row(0, named=True)
         built = info["built_at"]
         st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
+        st.caption(t("app.fed_by", sources=md(", ".join(info["fed_by"]))))
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
         if ROLE_KEY in st.session_state:
             st.caption(t("auth.signed_in_as", user=md(user_name()), role=coded("role", role())))
@@ -469,6 +470,52 @@ def sidebar() -> None:
                 st.button(t("auth.sign_out"), on_click=st.logout, icon=":material/logout:")
         if dt.datetime.now(dt.UTC) - built > STALE_AFTER:
             st.warning(t("app.stale"))
+        _refresh_panel()
+
+
+REFRESH_KEY = "_refresh_job"
+
+
+def _refresh_panel() -> None:
+    """"Datenstand aktualisieren" for the DPO: a build as a background job. A build under way (from
+    this button, another user's or the CLI's job) is shown instead of starting a second one."""
+    if ROLE_KEY not in st.session_state or not access.may_refresh(role()):
+        return
+    store = runner().store
+    if st.button(t("refresh.button"), icon=":material/sync:", key="refresh_snapshot"):
+        with error_boundary():
+            st.session_state[REFRESH_KEY] = runner().refresh(user_name(), role()).id
+    latest = store.latest(jobs.REFRESH)
+    if latest is None:
+        return
+    if latest.status in ACTIVE:
+        _refresh_live(latest.id)
+    elif st.session_state.get(REFRESH_KEY) == latest.id:  # the result of the build this viewer started
+        _refresh_result(latest)
+
+
+@st.fragment(run_every=1.0)
+def _refresh_live(job_id: str) -> None:
+    with error_boundary():
+        job = runner().store.get(job_id)
+        if job.status not in ACTIVE:
+            st.rerun()  # the whole app: the new snapshot (or the error) shows at once
+        st.progress(job.progress, text=t("refresh.running", user=md(job.requested_by), progress=job.progress))
+
+
+def _refresh_result(job: jobs.Job) -> None:
+    if job.status == "failed":
+        st.error(t("refresh.failed", error=md(job.error or "?")), icon=":material/error:")
+        return
+    result = refresh.summary(job)
+    if result is None:
+        return
+    tables = result["tables"]
+    st.success(t("refresh.done", read=fmt_int(sum(v[0] for v in tables.values())),
+                 rejected=fmt_int(sum(v[2] for v in tables.values()))), icon=":material/check_circle:")
+    with st.expander(t("refresh.per_table")):
+        show_table(pl.DataFrame({"table_name": list(tables), "rows_read": [v[0] for v in tables.values()],
+                                 "rejected": [v[2] for v in tables.values()]}))
 
 
 def now() -> dt.datetime:

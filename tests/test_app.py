@@ -275,3 +275,40 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     at.run()
     assert not at.exception
     assert any("nicht umgesetzt: 3 Datensätze noch in" in e.value for e in at.error)
+
+
+def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_data_dir):
+    """"Datenstand aktualisieren": the build runs as a job, a second request while it runs gets the
+    same job, the sidebar shows the rows read and rejected, and the new snapshot is live."""
+    import shutil
+    import time
+
+    from dashboard import access, jobs
+    from dashboard.snapshot import current_snapshot
+
+    shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
+    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    use_data_dir(tmp_path)
+    before = current_snapshot(tmp_path / "snapshots")
+    at = _app()
+    at.button(key="refresh_snapshot").click().run()
+    assert not at.exception
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    job = store.latest(jobs.REFRESH)
+    assert (job.kind, job.requested_by) == ("snapshot", "demo:dpo")
+    again, created = store.create_refresh("someone-else", "dpo")
+    assert again.id == job.id or store.get(job.id).status == "succeeded"
+    if again.id == job.id:
+        assert not created
+    with pytest.raises(access.AccessDenied):
+        store.create_refresh("boss", "management")
+    deadline = time.monotonic() + 60
+    while store.get(job.id).status in jobs.ACTIVE and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert store.get(job.id).status == "succeeded"
+    at.run()
+    assert not at.exception
+    assert current_snapshot(tmp_path / "snapshots") != before
+    assert any(s.value.startswith("Datenstand aktualisiert:") and "abgewiesen" in s.value for s in at.success)
+    assert any("gelesen aus: fixture" not in c.value and "gelesen aus:" in c.value for c in at.caption)
+    assert store.list() == []  # a build is not an export

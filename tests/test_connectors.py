@@ -17,7 +17,7 @@ import adbc_driver_postgresql.dbapi as pg
 import duckdb
 import pytest
 
-from dashboard import paths
+from dashboard import data, paths
 from dashboard.snapshot import build_snapshot, current_snapshot
 from dashboard.sources import SourceError
 from tests.conftest import write_store
@@ -54,10 +54,12 @@ ZAMMAD_ROWS = """
 INSERT INTO roles (id, name) VALUES (1, 'Admin'), (2, 'Agent'), (3, 'Customer');
 INSERT INTO users (id, login, firstname, lastname, email, phone, street, zip, city, created_at, updated_at) VALUES
  (1, '-', '', '', '', '', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00'),
- (2, 'agent', 'Tom', 'Techniker', 'tom@aelvirionek.example', '', '', '', '', '2024-01-01 00:00:00', '2024-01-01 00:00:00'),
+ (2, 'agent', 'Tom', 'Techniker', 'tom@aelvirionek.example', '', '', '', '',
+  '2024-01-01 00:00:00', '2024-01-01 00:00:00'),
  (3, 'anna', 'Anna', 'Becker', 'anna.becker@example.org', '+49 6131 1', 'Hauptstr. 1', '55546', 'Neu-Bamberg',
   '2025-01-10 09:00:00', '2025-01-10 09:00:00'),
- (4, 'nur.mail@example.org', '', '', 'nur.mail@example.org', '', '', '', '', '2025-02-01 07:30:00', '2025-02-01 07:30:00'),
+ (4, 'nur.mail@example.org', '', '', 'nur.mail@example.org', '', '', '', '',
+  '2025-02-01 07:30:00', '2025-02-01 07:30:00'),
  (5, 'max', 'Max', 'Muster', 'Max.Muster@Example.org', '', '', '', '', '2025-03-01 12:00:00', '2025-03-01 12:00:00');
 INSERT INTO roles_users VALUES (2, 2), (3, 3), (4, 3), (5, 3);
 INSERT INTO groups (id, name) VALUES (1, 'Users'), (2, 'Netzwerk');
@@ -69,7 +71,8 @@ INSERT INTO ticket_states (id, state_type_id, name) VALUES (1, 1, 'new'), (2, 2,
 --    starts at last_close_at. 2: merged into 1 on 1 Feb. 3: open, from the e-mail-only customer.
 INSERT INTO tickets (id, group_id, state_id, number, title, customer_id, close_at, last_close_at, article_count,
                      created_at, updated_at) VALUES
- (1, 2, 4, '10001', 'VPN', 3, '2026-01-10 10:00:00', '2026-03-20 23:30:00', 5, '2026-01-05 08:00:00', '2026-03-20 23:30:00'),
+ (1, 2, 4, '10001', 'VPN', 3, '2026-01-10 10:00:00', '2026-03-20 23:30:00', 5,
+  '2026-01-05 08:00:00', '2026-03-20 23:30:00'),
  (2, 1, 5, '10002', 'VPN (2)', 5, NULL, NULL, 1, '2026-01-20 08:00:00', '2026-02-01 09:00:00'),
  (3, 1, 2, '10003', 'Drucker', 4, NULL, NULL, 2, '2026-06-01 08:00:00', '2026-06-01 08:00:00');
 INSERT INTO ticket_articles (id, ticket_id, body) VALUES (1, 1, 'secret body'), (2, 1, 'x'), (3, 3, 'y');
@@ -161,8 +164,8 @@ def _rows(path: Path, sql: str) -> list[tuple]:
 
 
 def test_real_shapes_people_and_the_consent_ledger(env):
-    sources, data, admin = env
-    first = build_snapshot(sources, data_dir=data)
+    sources, data_dir, admin = env
+    first = build_snapshot(sources, data_dir=data_dir)
     # Customers only (not the agent, not the system user), the e-mail-only one included; the
     # subscriber Max is the customer Max (e-mail in another case): one person, the helpdesk's id.
     assert _rows(first.path, "SELECT contact_id, first_name, last_name, email FROM contacts ORDER BY contact_id") == [
@@ -185,7 +188,8 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert attachments == [("1", "1", "mail_copy", 2048), ("2", "1", "log_file", 512), ("3", "3", "document", 10240)]
     # Consents from the ledger's first read: inferred, the DOI confirmation with its IP; the
     # unmapped list is ignored; the double-opt-in list without IP recording is a finding.
-    consents = "SELECT contact_id, action, occurred_at, inferred, optin_ip FROM consent_events ORDER BY contact_id, occurred_at, action"
+    consents = ("SELECT contact_id, action, occurred_at, inferred, optin_ip FROM consent_events "
+                "ORDER BY contact_id, occurred_at, action")
     assert _rows(first.path, consents) == [
         ("5", "requested", dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC), True, None),
         ("5", "confirmed", dt.datetime(2026, 5, 1, 10, 5, tzinfo=dt.UTC), True, "203.0.113.7"),
@@ -202,9 +206,10 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert _rows(first.path, "SELECT source, finding, subject FROM source_findings") == [
         ("newsletter", "doi_without_optin_ip", "Newsletter")]
     # The subject's footprint covers both systems.
-    assert _rows(first.path, "SELECT tickets, consents FROM (SELECT (SELECT count(*) FROM tickets WHERE contact_id = '5') "
-                             "AS tickets, (SELECT count(DISTINCT purpose) FROM consent_events WHERE contact_id = '5') "
-                             "AS consents)") == [(1, 1)]
+    con = duckdb.connect(str(first.path), read_only=True)
+    assert data.run(con, "subject_footprint", contact_id="5").select("tickets", "consents").row(0) == (1, 1)
+    assert data.run(con, "subject_identities", contact_id="5").rows() == [("helpdesk", "5"), ("newsletter", "1")]
+    con.close()
 
     # Max unsubscribes (listmonk overwrites updated_at); a new subscriber confirms after the first read.
     db = _database(admin, "listmonk")
@@ -214,7 +219,7 @@ def test_real_shapes_people_and_the_consent_ledger(env):
              "(3, gen_random_uuid(), 'neu@example.org', 'Neu', now());"
              "INSERT INTO subscriber_lists (subscriber_id, list_id, status, created_at, updated_at) VALUES "
              "(3, 1, 'confirmed', now(), now() + interval '1 minute')")
-    second = build_snapshot(sources, data_dir=data)
+    second = build_snapshot(sources, data_dir=data_dir)
     history = _rows(second.path, consents)
     assert [(r[0], r[1], r[3]) for r in history if r[0] == "5"] == [
         ("5", "requested", True), ("5", "confirmed", True), ("5", "withdrawn", False)]
@@ -223,18 +228,18 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     after = {r[0]: r[1:] for r in _rows(second.path, state)}
     assert after["5"][0] == "withdrawn"
     assert after["newsletter:3"][0] == "active" and after["newsletter:3"][2] == ["no_notice_version"]
-    ledger = data / "state" / "consent-ledger" / "newsletter.jsonl"
+    ledger = data_dir / "state" / "consent-ledger" / "newsletter.jsonl"
     assert ledger.stat().st_mode & 0o777 == 0o600
 
 
 def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
-    sources, data, admin = env
-    live = build_snapshot(sources, data_dir=data).path
+    sources, data_dir, admin = env
+    live = build_snapshot(sources, data_dir=data_dir).path
     zammad = _database(admin, "zammad")
     _run(zammad, "REVOKE SELECT (last_close_at) ON tickets FROM dsgvo_cockpit_zammad")
     try:
         with pytest.raises(SourceError) as failed:
-            build_snapshot(sources, data_dir=data)
+            build_snapshot(sources, data_dir=data_dir)
         assert str(failed.value) == ("helpdesk (zammad): table public.tickets: no SELECT grant on column "
                                      "last_close_at (see docs/CONNECTORS.md for the read-only role)")
     finally:
@@ -243,10 +248,10 @@ def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
     _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta TO meta_v9")
     try:
         with pytest.raises(SourceError) as failed:
-            build_snapshot(sources, data_dir=data)
+            build_snapshot(sources, data_dir=data_dir)
         assert str(failed.value) == ("newsletter (listmonk): table public.subscriber_lists: column meta missing "
                                      "(unexpected listmonk schema version)")
         assert "\n" not in str(failed.value)
     finally:
         _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta_v9 TO meta")
-    assert current_snapshot(data / "snapshots") == live
+    assert current_snapshot(data_dir / "snapshots") == live

@@ -184,3 +184,44 @@ def test_optional_table_left_out_of_sources_is_empty(tmp_path):
         sources.write_text(text.replace('[tables.holds]\nsource = "fixture"\nfile = "holds.jsonl"\n', ""),
                            encoding="utf-8")
         build_snapshot(sources, data_dir=tmp_path / "data")
+
+
+def test_people_across_sources_and_local_time(tmp_path):
+    """Contacts of two sources with the same e-mail (another case, spaces) are one person with the
+    first source's id; an e-mail shared inside one source is not matched but listed; a source's
+    timestamps without an offset are read in its configured time zone."""
+    helpdesk = write_store(tmp_path / "helpdesk", {
+        "contacts": [{**CONTACT, "contact_id": "1", "email": "Max@Example.org"},
+                     {**CONTACT, "contact_id": "2", "email": "twin@example.org"},
+                     {**CONTACT, "contact_id": "3", "email": "twin@example.org"}],
+        "tickets": [{"ticket_id": "T1", "contact_id": "1", "opened_at": "2026-03-29 01:30:00",
+                     "closed_at": "2026-03-29T03:30:00+02:00", "status": "closed", "category": "network"}],
+    })
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "contacts.jsonl").write_text(
+        '{"contact_id": "1", "email": " max@example.org", "first_name": "M", "created_at": "2023-01-01T00:00:00Z"}\n'
+        '{"contact_id": "9", "email": "twin@example.org", "created_at": "2024-01-01T00:00:00Z"}\n', encoding="utf-8")
+    (news / "consent_events.jsonl").write_text(
+        '{"event_id": "E1", "contact_id": "1", "purpose": "newsletter", "action": "granted", '
+        '"occurred_at": "2024-01-01T00:00:00Z", "channel": "web"}\n', encoding="utf-8")
+    text = helpdesk.read_text(encoding="utf-8").replace('[sources.fixture]\nkind = "jsonl"',
+                                                       '[sources.fixture]\nkind = "jsonl"\ntimezone = "Europe/Berlin"')
+    text = text.replace('[tables.contacts]\nsource = "fixture"', '[tables.contacts]\nsource = ["fixture", "news"]')
+    text = text.replace('[tables.consent_events]\nsource = "fixture"', '[tables.consent_events]\nsource = "news"')
+    text += f'\n[sources.news]\nkind = "jsonl"\npath = "{news}"\n'
+    sources = tmp_path / "sources.toml"
+    sources.write_text(text, encoding="utf-8")
+    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path / "data").path), read_only=True)
+    assert con.sql("SELECT contact_id, first_name, email, created_at FROM contacts ORDER BY contact_id").fetchall() == [
+        ("1", "Erika", "Max@Example.org", dt.datetime(2023, 1, 1, tzinfo=dt.UTC)),  # names from the first source
+        ("2", "Erika", "twin@example.org", dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+        ("3", "Erika", "twin@example.org", dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+        ("news:9", None, "twin@example.org", dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),
+    ]
+    assert con.sql("SELECT contact_id FROM consent_events").fetchall() == [("1",)]
+    assert con.sql("SELECT source, source_contact_id FROM identity_ambiguities").fetchall() == [
+        ("fixture", "2"), ("fixture", "3")]
+    # 01:30 on the night the clocks go forward is CET (+01:00); 03:30+02:00 keeps its own offset.
+    assert con.sql("SELECT opened_at, closed_at FROM tickets").fetchall() == [
+        (dt.datetime(2026, 3, 29, 0, 30, tzinfo=dt.UTC), dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC))]

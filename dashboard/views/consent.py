@@ -11,7 +11,7 @@ from dashboard.schema import BY_NAME
 from dashboard.ui import t
 
 LIST_LIMIT = 500
-FINDINGS = ("no_notice_version", "no_confirmation", "outdated_version", "stale_pending")
+FINDINGS = ("no_notice_version", "no_confirmation", "outdated_version", "stale_pending", "inferred_proof")
 CHANNELS = BY_NAME["consent_events"].column("channel").enum
 
 
@@ -94,6 +94,9 @@ def _findings(as_of) -> None:
 
 def render() -> None:
     st.title(t("consent.title"))
+    for row in ui.query("source_findings").iter_rows(named=True):
+        st.warning(t(f"consent.source_{row['finding']}", source=ui.md(row["source"]), subject=ui.md(row["subject"])),
+                   icon=":material/warning:")
     as_of = ui.as_of_input("consent_as_of")
     _figures(as_of)
     _trend(as_of)

@@ -1,4 +1,5 @@
-"""Datenqualität: what each source delivered and which rows the snapshot set aside, and why."""
+"""Datenqualität: what each source delivered, which rows the snapshot set aside and why, and which
+people it could not match across systems."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def render() -> None:
     tables = ui.query("source_tables")
     st.subheader(t("quality.tables"))
     ui.show_table(ui.translate(tables, system="system"))
+    _identities()
     st.subheader(t("quality.rejected"))
     total = int(tables["rejected"].sum())
     if total == 0:
@@ -22,6 +24,16 @@ def render() -> None:
         return
     page = ui.query_page("rejected_rows", REJECTED_LIMIT)
     ui.show_table(page.frame, total=page.total)
+
+
+def _identities() -> None:
+    """People the snapshot could not match across systems (an e-mail shared inside one source)."""
+    ambiguous = ui.query("identity_ambiguities")
+    if ambiguous.is_empty():
+        return
+    st.subheader(t("quality.ambiguous"))
+    st.caption(t("quality.ambiguous_help"))
+    ui.show_table(ambiguous)
 
 
 render()

@@ -114,6 +114,11 @@ def _detail(request_id: str, as_of) -> None:
         for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
             label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
             cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
+        if ui.sees_personal_data():  # one person, every system that knows them and under which id
+            identities = ui.query("subject_identities", contact_id=row["contact_id"])
+            if identities.height:
+                st.caption(t("requests_page.identities"))
+                st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
         # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
         if row["contact_id"] and ui.sees_personal_data():
             kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
