@@ -209,8 +209,10 @@ def test_subject_access_zip_for_the_fixture_subject(store):
     assert job.status == "succeeded", job.error
     with zipfile.ZipFile(job.path) as zf:
         names = set(zf.namelist())
-        assert names == {"Auskunft_Art15.md", "contact.csv", "tickets.csv", "attachments.csv", "contracts.csv",
-                         "invoices.csv", "consents.csv", "requests.csv", "holds.csv"}
+        assert names == {"Auskunft_Art15.md", "contact.csv", "identities.csv", "tickets.csv", "attachments.csv",
+                         "contracts.csv", "invoices.csv", "consents.csv", "requests.csv", "holds.csv"}
+        # every system that knows the subject, and under which id
+        assert _rows_from(zf, "identities.csv") == [["source", "source_contact_id"], ["fixture", "S1"]]
         contact = _rows_from(zf, "contact.csv")
         assert contact[1][contact[0].index("first_name")] == "'=HYPERLINK(\"http://x\")"
         assert contact[1][contact[0].index("city")] == "'\tNeu-Bamberg"
@@ -224,7 +226,7 @@ def test_subject_access_zip_for_the_fixture_subject(store):
                      "Supportkommunikation", "6 Monate", "10 Jahre ab Ende des Kalenderjahres", "LfDI",
                      "tickets.csv: 3 Einträge"):
         assert expected in summary, expected
-    assert job.rows == 1 + 3 + 1 + 1 + 1 + 2 + 1 + 0
+    assert job.rows == 1 + 1 + 3 + 1 + 1 + 1 + 2 + 1 + 0  # contact, its one identity, tickets, ...
 
 
 def _rows_from(zf: zipfile.ZipFile, name: str) -> list[list[str]]:

@@ -1,0 +1,30 @@
+"""The systemd units in deploy/ run what the docs say: the nightly build is a oneshot of the CLI
+(whose exit code systemd then reports), the timer starts it, the app listens on loopback only."""
+
+from __future__ import annotations
+
+import configparser
+
+from dashboard import paths
+
+DEPLOY = paths.PROJECT_ROOT / "deploy"
+
+
+def _unit(name: str) -> configparser.ConfigParser:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(DEPLOY / name, encoding="utf-8")
+    return unit
+
+
+def test_nightly_build_and_app_units():
+    build = _unit("dsgvo-cockpit-snapshot.service")["Service"]
+    assert build["Type"] == "oneshot" and build["ExecStart"].endswith("/python -m dashboard snapshot")
+    assert build["UMask"] == "0077" and "SuccessExitStatus" not in build  # a failed build fails the unit
+    timer = _unit("dsgvo-cockpit-snapshot.timer")
+    assert timer["Timer"]["Unit"] == "dsgvo-cockpit-snapshot.service" and timer["Timer"]["Persistent"] == "true"
+    app = _unit("dsgvo-cockpit.service")["Service"]
+    assert "--server.address 127.0.0.1" in app["ExecStart"] and "dashboard/app.py" in app["ExecStart"]
+    for name, service in (("dsgvo-cockpit-snapshot.service", build), ("dsgvo-cockpit.service", app)):
+        # the data dir is the one path the hardened unit may write
+        assert f"DASHBOARD_DATA_DIR={service['ReadWritePaths']}" in (DEPLOY / name).read_text(encoding="utf-8")
