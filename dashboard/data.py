@@ -18,7 +18,7 @@ from dashboard import queries
 # Columns that identify or describe a person; shown only to roles allowed to see personal data.
 PERSONAL_COLUMNS = frozenset({
     "contact_id", "first_name", "last_name", "email", "phone", "street", "postal_code", "city",
-    "record_key",
+    "record_key", "source_contact_id", "known_as", "optin_ip",
 })
 # Free text may name people (staff or subjects) or describe them: hidden with the personal columns.
 FREE_TEXT_COLUMNS = frozenset({

@@ -35,6 +35,15 @@ def demo_data_dir(tmp_path_factory) -> Path:
     return base
 
 
+@pytest.fixture(scope="session")
+def pg_dsn():
+    """One throw-away PostgreSQL (or TEST_PG_DSN) for every test that reads from PostgreSQL."""
+    from tests.pg import postgres_dsn
+
+    with postgres_dsn() as dsn:
+        yield dsn
+
+
 @pytest.fixture(autouse=True)
 def demo_auth(monkeypatch):
     """App tests run in demo mode (as the DPO) unless a test signs in another way."""

@@ -21,7 +21,6 @@ from dashboard import data, paths
 from dashboard.snapshot import build_snapshot, current_snapshot
 from dashboard.sources import SourceError
 from tests.conftest import write_store
-from tests.pg import postgres_dsn
 
 pytestmark = pytest.mark.postgres
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -98,18 +97,18 @@ INSERT INTO subscriber_lists (subscriber_id, list_id, status, meta, created_at, 
 
 
 @pytest.fixture(scope="module")
-def systems():
-    """A Zammad and a listmonk database with their read-only roles; yields (zammad DSN, listmonk DSN)."""
-    with postgres_dsn() as admin:
-        for name, schema, rows in (("zammad", "zammad.sql", ZAMMAD_ROWS), ("listmonk", "listmonk.sql", LISTMONK_ROWS)):
-            _run(admin, f"DROP DATABASE IF EXISTS {name}")
-            _run(admin, f"DROP ROLE IF EXISTS dsgvo_cockpit_{name}")
-            _run(admin, f"CREATE DATABASE {name}")
-            db = _database(admin, name)
-            _run(db, (FIXTURES / schema).read_text(encoding="utf-8") + rows)
-            _run(db, (paths.PROJECT_ROOT / "deploy" / f"{name}-readonly.sql").read_text(encoding="utf-8"))
-        yield (_as_role(_database(admin, "zammad"), "dsgvo_cockpit_zammad"),
-               _as_role(_database(admin, "listmonk"), "dsgvo_cockpit_listmonk"), admin)
+def systems(pg_dsn):
+    """A Zammad and a listmonk database with their read-only roles; returns (zammad DSN, listmonk
+    DSN, admin DSN)."""
+    for name, schema, rows in (("zammad", "zammad.sql", ZAMMAD_ROWS), ("listmonk", "listmonk.sql", LISTMONK_ROWS)):
+        _run(pg_dsn, f"DROP DATABASE IF EXISTS {name}")
+        _run(pg_dsn, f"DROP ROLE IF EXISTS dsgvo_cockpit_{name}")
+        _run(pg_dsn, f"CREATE DATABASE {name}")
+        db = _database(pg_dsn, name)
+        _run(db, (FIXTURES / schema).read_text(encoding="utf-8") + rows)
+        _run(db, (paths.PROJECT_ROOT / "deploy" / f"{name}-readonly.sql").read_text(encoding="utf-8"))
+    return (_as_role(_database(pg_dsn, "zammad"), "dsgvo_cockpit_zammad"),
+            _as_role(_database(pg_dsn, "listmonk"), "dsgvo_cockpit_listmonk"), pg_dsn)
 
 
 def _sources(folder: Path) -> Path:
@@ -228,6 +227,12 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     after = {r[0]: r[1:] for r in _rows(second.path, state)}
     assert after["5"][0] == "withdrawn"
     assert after["newsletter:3"][0] == "active" and after["newsletter:3"][2] == ["no_notice_version"]
+    # R3.5 over all systems: Max withdrew and his merged ticket is past retention, so his master data
+    # may go, in both systems that hold it.
+    con = duckdb.connect(str(second.path), read_only=True)
+    deletable = data.run(con, "deletable_subjects", as_of=dt.date.fromisoformat(today))
+    con.close()
+    assert deletable.filter(deletable["contact_id"] == "5")["known_as"].to_list() == ["helpdesk: 5, newsletter: 1"]
     ledger = data_dir / "state" / "consent-ledger" / "newsletter.jsonl"
     assert ledger.stat().st_mode & 0o777 == 0o600
 

@@ -9,15 +9,13 @@ import pytest
 
 from dashboard.snapshot import build_snapshot, current_snapshot
 from dashboard.sources import SourceError
-from tests.pg import postgres_dsn
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def dsn():
-    with postgres_dsn() as value:
-        yield value
+def dsn(pg_dsn):
+    return pg_dsn
 
 
 def _sources_with_postgres_helpdesk(demo_dir, path):
