@@ -513,9 +513,9 @@ def _refresh_result(job: jobs.Job) -> None:
     tables = result["tables"]
     st.success(t("refresh.done", read=fmt_int(sum(v[0] for v in tables.values())),
                  rejected=fmt_int(sum(v[2] for v in tables.values()))), icon=":material/check_circle:")
-    with st.expander(t("refresh.per_table")):
-        show_table(pl.DataFrame({"table_name": list(tables), "rows_read": [v[0] for v in tables.values()],
-                                 "rejected": [v[2] for v in tables.values()]}))
+    with st.expander(t("refresh.per_table")):  # the sidebar is narrow: one line per table
+        st.text("\n".join(t("refresh.table_line", table=name, read=fmt_int(read), rejected=fmt_int(rejected))
+                           for name, (read, _accepted, rejected) in tables.items()))
 
 
 def now() -> dt.datetime:
