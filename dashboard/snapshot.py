@@ -154,10 +154,12 @@ def _checks(table: Table) -> str:
     return "concat_ws('; ', " + ", ".join(parts) + ")"
 
 
-def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...]) -> tuple[int, int]:
+def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...],
+              keep_source: bool) -> tuple[int, int]:
     """Split the staged rows of every source of ``table`` into the canonical table and ``rejected_rows``;
-    returns (accepted, rejected). The canonical table keeps, for now, which source each row came from
-    (``_source``, ``_rank``): people are resolved across sources next (``_resolve_people``)."""
+    returns (accepted, rejected). With ``keep_source`` the canonical table keeps, for now, which source
+    each row came from (``_source``, ``_rank``): people are resolved across sources next
+    (``_resolve_people``)."""
     key = _q(table.key)
     staged = " UNION ALL ".join(f"SELECT *, {i} AS _part, rowid AS _row FROM _staging{i}" for i in range(len(parts)))
     # A contact's id is its source's own: two sources may both have a contact "5".
@@ -186,8 +188,10 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSo
         con.execute(f"DROP TABLE _staging{i}_rejects")
         con.execute(f"DROP TABLE _staging{i}")
     casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {c.type}) AS {_q(c.name)}" for c in table.columns)
-    con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts}, $names[_part + 1] AS _source, _part AS _rank "
-                "FROM _checked WHERE _reason = '' ORDER BY _part, _row", {"names": [ts.source for ts in parts]})
+    origin = ", $names[_part + 1] AS _source, _part AS _rank" if keep_source else ""
+    con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts}{origin} "
+                "FROM _checked WHERE _reason = '' ORDER BY _part, _row",
+                {"names": [ts.source for ts in parts]} if keep_source else None)
     accepted = con.sql(f"SELECT count(*) FROM {_q(table.name)}").fetchall()[0][0]
     con.execute("DROP TABLE _checked")
     return accepted, rejected
@@ -206,10 +210,11 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[Table
     """One person, one ``contact_id`` in every table (queries/build_identities.sql says how people are
     matched). With a single contacts source every id is already its own person; with several, the
     contacts are merged into one row per person and every table fed by a contacts source has its
-    contact ids replaced by the person's."""
+    contact ids replaced by the person's (only then do the other tables carry their rows' source)."""
     con.execute(queries.sql("build_identities"))
     names = [ts.source for ts in contact_sources]
-    if len(contact_sources) > 1:
+    merged = len(contact_sources) > 1
+    if merged:
         for table, column in SUBJECT_COLUMNS.items():
             col = _q(column)
             subject = "" if column == "contact_id" else " AND t.record_type = 'subject'"
@@ -222,8 +227,9 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[Table
                 ORDER BY t.rowid""", {"names": names})
         _replace(con, "contacts", "SELECT * FROM _people ORDER BY contact_id")
     for table in TABLES:
-        con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _source")
-        con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _rank")
+        if merged or table.name == "contacts":
+            con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _source")
+            con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _rank")
 
 
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
@@ -398,16 +404,18 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
                        source_row BIGINT, reason VARCHAR)""")
         con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
         counts = {}
+        merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
         for table in TABLES:
             parts = table_sources.get(table.name, ())
             if not parts:  # an optional table no source feeds: present, empty
                 columns = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
-                con.execute(f"CREATE TABLE {_q(table.name)} ({columns}, _source VARCHAR, _rank INTEGER)")
+                origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
+                con.execute(f"CREATE TABLE {_q(table.name)} ({columns}{origin})")
                 counts[table.name] = (0, 0, 0)
                 continue
             read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
             try:
-                accepted, rejected = _validate(con, table, parts)
+                accepted, rejected = _validate(con, table, parts, keep_source=merged or table.name == "contacts")
             except duckdb.Error as exc:
                 if writing_failed(exc):
                     raise
