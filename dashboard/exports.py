@@ -19,11 +19,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import access, data, queries
+from dashboard import access, data, paths, queries
 from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError
 from dashboard.i18n import code_labels
-from dashboard.paths import PROJECT_ROOT
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
 
@@ -33,7 +32,6 @@ DELIMITERS = (";", ",")
 # with a tab or carriage return. One pattern, used by the vectorised CSV projection and in Python.
 FORMULA_PATTERN = r"^([\t\n\v\f\r \x{3000}]*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]|[\t\r])"
 _FORMULA = re.compile(r"^([\t\n\v\f\r \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])")
-ART15_FILE = PROJECT_ROOT / "data" / "art15.toml"
 SUBJECT_CATEGORIES = ("contact", "identities", "tickets", "attachments", "contracts", "invoices", "consents",
                       "requests", "holds")
 
@@ -188,7 +186,7 @@ def _csv_text(frame: pl.DataFrame) -> bytes:
 
 def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date) -> str:
     """The readable Art. 15(1) information: from data/art15.toml (the privacy notice) and the policy."""
-    info = tomllib.loads(ART15_FILE.read_text(encoding="utf-8"))
+    info = tomllib.loads(paths.art15_file().read_text(encoding="utf-8"))
     policy = load_policy()
     lines = [f"# {info['title']}", "",
              f"{info['intro']}", "",

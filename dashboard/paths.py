@@ -1,24 +1,58 @@
 """Where the project's files live.
 
-Checked-in configuration (policy, sources) sits in the repository's ``data/``; everything generated
-(demo stores, snapshots, exports, job state) goes below ``DASHBOARD_DATA_DIR`` so that tests and
-deployments never touch the checkout's own data.
+Checked-in configuration (policy, sources, Art. 15 text) sits in the repository's ``data/`` and the
+named SQL in ``queries/``; a wheel ships both inside the package (``dashboard.defaults``,
+``dashboard.sql``, see pyproject.toml), so an installed ``gdpr-dashboard`` reads the same files.
+Everything generated (demo stores, snapshots, exports, job state) goes below ``DASHBOARD_DATA_DIR``
+so that tests and deployments never touch the checkout's own data.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-QUERIES_DIR = PROJECT_ROOT / "queries"
-DEFAULT_POLICY_FILE = PROJECT_ROOT / "data" / "policy.toml"
-DEFAULT_SOURCES_FILE = PROJECT_ROOT / "data" / "sources.toml"
+
+
+def _shipped(folder: str, packaged: str, marker: str) -> Path:
+    """A top-level folder of the project: the checkout's (running from a clone, editable install), else
+    the copy the wheel ships inside the package as ``dashboard/<packaged>``."""
+    checkout = PROJECT_ROOT / folder
+    if (checkout / marker).is_file():
+        return checkout
+    return Path(str(importlib.resources.files("dashboard").joinpath(packaged)))
+
+
+QUERIES_DIR = _shipped("queries", "sql", "snapshot_info.sql")
+DEFAULTS_DIR = _shipped("data", "defaults", "policy.toml")
+DEFAULT_POLICY_FILE = DEFAULTS_DIR / "policy.toml"
+DEFAULT_SOURCES_FILE = DEFAULTS_DIR / "sources.toml"
+DEFAULT_ART15_FILE = DEFAULTS_DIR / "art15.toml"
+# Installed from a wheel there is no checkout whose data/ could hold generated files.
+_CHECKOUT_DATA = PROJECT_ROOT / "data" if DEFAULTS_DIR == PROJECT_ROOT / "data" else None
 
 
 def data_dir() -> Path:
-    """The root of generated data: ``$DASHBOARD_DATA_DIR`` or the checkout's ``data/``."""
-    return Path(os.environ.get("DASHBOARD_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    """The root of generated data: ``$DASHBOARD_DATA_DIR``, else the checkout's ``data/``; an installed
+    package has no default (its site-packages is no place for personal data)."""
+    chosen = os.environ.get("DASHBOARD_DATA_DIR") or _CHECKOUT_DATA
+    if chosen is None:
+        from dashboard.errors import DashboardError
+
+        raise DashboardError("DASHBOARD_DATA_DIR is not set: name the folder for snapshots, state and exports")
+    return Path(chosen).resolve()
+
+
+def policy_file() -> Path:
+    """The retention policy: ``$DASHBOARD_POLICY`` or the shipped ``data/policy.toml``."""
+    return Path(os.environ.get("DASHBOARD_POLICY") or DEFAULT_POLICY_FILE)
+
+
+def art15_file() -> Path:
+    """The Art. 15(1) information of subject access packages: ``$DASHBOARD_ART15`` or ``data/art15.toml``."""
+    return Path(os.environ.get("DASHBOARD_ART15") or DEFAULT_ART15_FILE)
 
 
 def snapshots_dir() -> Path:

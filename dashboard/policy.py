@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from dashboard import paths
 from dashboard.errors import DashboardError
-from dashboard.paths import DEFAULT_POLICY_FILE
 
 UNITS = ("days", "months", "years")
 REQUIRED_CATEGORIES = ("support_communication", "contract", "billing")
@@ -169,7 +169,7 @@ def parse_policy(raw: dict, path: str) -> Policy:
 
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate a policy file (default: ``data/policy.toml``); cached per path."""
-    return _load(str(Path(path) if path else DEFAULT_POLICY_FILE))
+    return _load(str(Path(path) if path else paths.policy_file()))
 
 
 @lru_cache(maxsize=8)

@@ -392,15 +392,24 @@ def test_13_a_reused_process_id_does_not_keep_a_job_running(store):
 # --- 15. markers select ----------------------------------------------------------------------------------
 
 
-def test_15_markers_select_the_browser_and_postgres_tests():
-    # One collection (it imports the whole suite): both markers select their tests and nothing else.
-    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "e2e or postgres",
-                          "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=120).stdout
-    selected = [line for line in out.splitlines() if "::" in line]
-    browser = [line for line in selected if line.startswith("tests/e2e/")]
-    postgres = [line for line in selected if line.startswith(("tests/test_postgres_source.py",
-                                                               "tests/test_connectors.py"))]
-    assert len(browser) > 10 and postgres and len(browser) + len(postgres) == len(selected)
+def test_15_markers_select_the_browser_and_postgres_tests(request):
+    """`-m e2e` / `-m postgres` select exactly the browser and PostgreSQL tests. Read from this session's
+    own collection when it holds the whole suite (as in `make test`), else from a collection run."""
+    items = request.session.items
+    if any(item.path.parent.name == "e2e" for item in items):
+        selected = [(str(item.path.relative_to(ROOT)), {m.name for m in item.iter_markers()}) for item in items]
+    else:
+        out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-m", "e2e or postgres",
+                              "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=120).stdout
+        selected = [(line.split("::")[0], {"e2e", "postgres"}) for line in out.splitlines() if "::" in line]
+    browser = [path for path, marks in selected if path.startswith("tests/e2e/")]
+    postgres = [path for path, marks in selected if path in ("tests/test_postgres_source.py",
+                                                              "tests/test_connectors.py")]
+    assert len(browser) > 10 and postgres
+    assert all("e2e" in marks for path, marks in selected if path in browser)
+    assert all("postgres" in marks for path, marks in selected if path in postgres)
+    assert not [path for path, marks in selected if marks & {"e2e", "postgres"} and path not in browser + postgres]
 
 
 def test_error_module_logs_no_message(caplog):
