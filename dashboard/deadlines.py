@@ -40,8 +40,22 @@ def add_months(day: dt.date, months: int) -> dt.date:
 def _holiday_calendar(extra: tuple[dt.date, ...]) -> holidays.HolidayBase:
     # R1.5: public holidays of Rhineland-Palatinate only (§ 2 LFtG RP), plus configured one-offs.
     cal = holidays.country_holidays("DE", subdiv="RP", categories=("public",))
-    cal.update({day: "Zusätzlicher Feiertag (Konfiguration)" for day in extra})
+    cal.update({day: EXTRA_HOLIDAY for day in extra})
     return cal
+
+
+EXTRA_HOLIDAY = "extra_holiday"
+HOLIDAY_LANGUAGES = {"de": "de", "en": "en_US"}  # UI language -> the holidays package's
+
+
+@lru_cache(maxsize=4)
+def _holiday_names(language: str) -> holidays.HolidayBase:
+    return holidays.country_holidays("DE", subdiv="RP", categories=("public",), language=language)
+
+
+def holiday_name(day: dt.date, language: str) -> str | None:
+    """The name of the RP public holiday on ``day`` in the UI language ("de" or "en"), or None."""
+    return _holiday_names(HOLIDAY_LANGUAGES.get(language, "de")).get(day)
 
 
 def holiday_calendar(policy: Policy | None = None) -> holidays.HolidayBase:
@@ -50,12 +64,16 @@ def holiday_calendar(policy: Policy | None = None) -> holidays.HolidayBase:
 
 
 def non_working_reason(day: dt.date, policy: Policy | None = None) -> str | None:
-    """Why ``day`` is not a working day in RP ("Samstag", a holiday's name), or None."""
+    """Why ``day`` is not a working day in RP, as a code the UI translates: "saturday", "sunday",
+    "holiday" (a public holiday; ``holiday_name`` gives its name), "extra_holiday" (configured), or None."""
     if day.weekday() == 5:
-        return "Samstag"
+        return "saturday"
     if day.weekday() == 6:
-        return "Sonntag"
-    return holiday_calendar(policy).get(day)
+        return "sunday"
+    name = holiday_calendar(policy).get(day)
+    if name is None:
+        return None
+    return EXTRA_HOLIDAY if name == EXTRA_HOLIDAY else "holiday"
 
 
 def is_working_day(day: dt.date, policy: Policy | None = None) -> bool:

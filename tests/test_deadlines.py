@@ -88,9 +88,14 @@ def test_open_statuses():
 
 
 def test_explain_roll_names_the_days():
-    explanation = d.explain_roll(D("2026-12-26"))
+    explanation = d.explain_roll(D("2026-12-25"))
     assert explanation.due == D("2026-12-28")
-    assert [day for day, _ in explanation.skipped] == [D("2026-12-26"), D("2026-12-27")]
+    assert explanation.skipped == ((D("2026-12-25"), "holiday"), (D("2026-12-26"), "saturday"),
+                                   (D("2026-12-27"), "sunday"))
+    # Codes, translated by the UI; a holiday's name in the UI's language.
+    assert d.holiday_name(D("2026-12-26"), "de") == "Zweiter Weihnachtstag"
+    assert d.holiday_name(D("2026-12-26"), "en") == "Second Day of Christmas"
+    assert d.non_working_reason(D("2026-12-19")) == "saturday" and d.non_working_reason(D("2026-12-21")) is None
 
 
 # --- breach clock ------------------------------------------------------------------------------

@@ -86,7 +86,8 @@ def _detail(request_id: str, as_of) -> None:
     with left:
         st.markdown(f"**{t('requests_page.deadline_calc')}**")
         lines = [t("requests_page.raw_due", date=ui.fmt_date(row["raw_due"]))]
-        lines += [t("requests_page.moved", date=ui.fmt_date(day), reason=reason)
+        lines += [t("requests_page.moved", date=ui.fmt_date(day),
+                    reason=deadlines.holiday_name(day, ui.lang()) if reason == "holiday" else t(f"calendar.{reason}"))
                   for day, reason in deadlines.explain_roll(row["raw_due"]).skipped]
         lines.append(t("requests_page.due", date=ui.fmt_date(row["due"])))
         lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
