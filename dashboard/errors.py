@@ -34,3 +34,11 @@ def unexpected(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, OSError):
         return "errors.storage", incident
     return "errors.unexpected", incident
+
+
+def first_line(exc: BaseException, typed: bool = False) -> str:
+    """An error's first line (a driver's message can run on for pages), optionally after its type."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {lines[0]}" if typed else lines[0]

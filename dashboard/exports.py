@@ -25,6 +25,7 @@ from dashboard.errors import DashboardError
 from dashboard.i18n import code_labels
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
+from dashboard.sqltext import identifier
 
 DELIMITERS = (";", ",")
 # Formula injection: a cell a spreadsheet program would evaluate starts, after any leading white space
@@ -54,10 +55,6 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: str, bom: bool,
                     drop: tuple[str, ...]) -> str:
     """The SELECT list that masks, neutralises formulas and (for German Excel) uses decimal commas."""
@@ -66,7 +63,7 @@ def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: 
     for name, type_ in zip(columns, types, strict=True):
         if name in drop:
             continue
-        col = f"q.{_q(name)}"
+        col = f"q.{identifier(name)}"
         if name in hidden:
             expr = f"'{data.MASK}'"
         elif type_ == "VARCHAR":
@@ -75,12 +72,12 @@ def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: 
             expr = f"replace({col}::VARCHAR, '.', ',')"
         else:
             expr = col
-        parts.append(f"{expr} AS {_q(name)}")
+        parts.append(f"{expr} AS {identifier(name)}")
     if not parts:
         raise ExportError("nothing to export: every column was dropped")
     if bom:  # the byte-order mark German Excel needs, written as part of the first header cell
         first_expr, first_name = parts[0].rsplit(" AS ", 1)
-        parts[0] = f"{first_expr} AS {_q(chr(0xFEFF) + first_name.strip(chr(34)))}"
+        parts[0] = f"{first_expr} AS {identifier(chr(0xFEFF) + first_name.strip(chr(34)))}"
     return ", ".join(parts)
 
 

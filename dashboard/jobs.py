@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard import access, paths
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -458,12 +458,7 @@ def execute(store: JobStore, job_id: str, run: Executor | None = None) -> Job:
         return store.succeed(job_id, file, rows)
     except Exception as exc:  # a failed export says why, and keeps nothing half-written
         log.warning("export job %s (%s) failed: %s", job_id, job.kind, type(exc).__name__)
-        return store.fail(job_id, _reason(exc))
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+        return store.fail(job_id, first_line(exc, typed=True))
 
 
 class JobRunner:

@@ -28,10 +28,11 @@ import duckdb
 import polars as pl
 
 from dashboard import __version__, deadlines, history, paths, queries
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, first_line
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table
 from dashboard.sources import SourceError, TableSource, load_sources, stage, writing_failed
+from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
 POINTER = "CURRENT"
@@ -55,11 +56,6 @@ class BuildError(DashboardError, RuntimeError):
     """The build failed for a reason other than a source (disk, memory); nothing was published."""
 
     label = "errors.build"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
@@ -97,7 +93,7 @@ def snapshot_problem(path: Path) -> str | None:
     try:
         layout = snapshot_layout(path)
     except (duckdb.Error, OSError, IndexError) as exc:
-        return _first_line(exc)
+        return first_line(exc, typed=True)
     return None if layout == LAYOUT else f"built by an older version (layout {layout}, this version reads {LAYOUT})"
 
 
@@ -127,30 +123,22 @@ def usable_snapshot(snapshot_dir: Path | None = None) -> Usable:
 # --- validation -------------------------------------------------------------------------------
 
 
-def _q(name: str) -> str:
-    return '"' + name + '"'
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _checks(table: Table) -> str:
     """One CASE per rule a value can break; concat_ws joins the reasons of a row."""
     parts = []
     for c in table.columns:
-        col = _q(c.name)
+        col = identifier(c.name)
         if c.required:
             parts.append(f"CASE WHEN {col} IS NULL THEN '{c.name}: missing' END")
         if c.type != "VARCHAR":
             parts.append(f"CASE WHEN {col} IS NOT NULL AND TRY_CAST({col} AS {c.type}) IS NULL "
                          f"THEN '{c.name}: not a valid {c.type.split('(')[0]}' END")
         if c.enum:
-            allowed = ", ".join(_lit(v) for v in c.enum)
+            allowed = ", ".join(literal(v) for v in c.enum)
             parts.append(f"CASE WHEN {col} IS NOT NULL AND {col}::VARCHAR NOT IN ({allowed}) "
                          f"THEN '{c.name}: unknown value (allowed: {'/'.join(c.enum)})' END")
     for condition, reason in table.checks:
-        parts.append(f"CASE WHEN NOT coalesce({condition}, false) THEN {_lit(reason)} END")
+        parts.append(f"CASE WHEN NOT coalesce({condition}, false) THEN {literal(reason)} END")
     return "concat_ws('; ', " + ", ".join(parts) + ")"
 
 
@@ -160,7 +148,7 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSo
     returns (accepted, rejected). With ``keep_source`` the canonical table keeps, for now, which source
     each row came from (``_source``, ``_rank``): people are resolved across sources next
     (``_resolve_people``)."""
-    key = _q(table.key)
+    key = identifier(table.key)
     staged = " UNION ALL ".join(f"SELECT *, {i} AS _part, rowid AS _row FROM _staging{i}" for i in range(len(parts)))
     # A contact's id is its source's own: two sources may both have a contact "5".
     scope = f"_part, {key}" if table.name == "contacts" else key
@@ -187,12 +175,12 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSo
         rejected += con.sql(f"SELECT count(*) FROM _staging{i}_rejects").fetchall()[0][0]
         con.execute(f"DROP TABLE _staging{i}_rejects")
         con.execute(f"DROP TABLE _staging{i}")
-    casts = ", ".join(f"TRY_CAST({_q(c.name)} AS {c.type}) AS {_q(c.name)}" for c in table.columns)
+    casts = ", ".join(f"TRY_CAST({identifier(c.name)} AS {c.type}) AS {identifier(c.name)}" for c in table.columns)
     origin = ", $names[_part + 1] AS _source, _part AS _rank" if keep_source else ""
-    con.execute(f"CREATE TABLE {_q(table.name)} AS SELECT {casts}{origin} "
+    con.execute(f"CREATE TABLE {identifier(table.name)} AS SELECT {casts}{origin} "
                 "FROM _checked WHERE _reason = '' ORDER BY _part, _row",
                 {"names": [ts.source for ts in parts]} if keep_source else None)
-    accepted = con.sql(f"SELECT count(*) FROM {_q(table.name)}").fetchall()[0][0]
+    accepted = con.sql(f"SELECT count(*) FROM {identifier(table.name)}").fetchall()[0][0]
     con.execute("DROP TABLE _checked")
     return accepted, rejected
 
@@ -216,7 +204,7 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[Table
     merged = len(contact_sources) > 1
     if merged:
         for table, column in SUBJECT_COLUMNS.items():
-            col = _q(column)
+            col = identifier(column)
             subject = "" if column == "contact_id" else " AND t.record_type = 'subject'"
             _replace(con, table, f"""
                 SELECT t.* REPLACE (CASE WHEN list_contains($names, t._source){subject}
@@ -228,8 +216,8 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[Table
         _replace(con, "contacts", "SELECT * FROM _people ORDER BY contact_id")
     for table in TABLES:
         if merged or table.name == "contacts":
-            con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _source")
-            con.execute(f"ALTER TABLE {_q(table.name)} DROP COLUMN _rank")
+            con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _source")
+            con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _rank")
 
 
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
@@ -383,7 +371,7 @@ def build_snapshot(
             if live != final:
                 final.unlink(missing_ok=True)
             if isinstance(exc, duckdb.Error | OSError):  # e.g. the disk filled up: say so in one line
-                raise BuildError(f"snapshot build failed: {_first_line(exc)}; "
+                raise BuildError(f"snapshot build failed: {first_line(exc, typed=True)}; "
                                  "the previous snapshot stays live") from exc
             raise
         _prune(folder, keep, final)
@@ -408,9 +396,9 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         for table in TABLES:
             parts = table_sources.get(table.name, ())
             if not parts:  # an optional table no source feeds: present, empty
-                columns = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
+                columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
                 origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
-                con.execute(f"CREATE TABLE {_q(table.name)} ({columns}{origin})")
+                con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
                 counts[table.name] = (0, 0, 0)
                 continue
             read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))

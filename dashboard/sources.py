@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 from dashboard import paths
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, first_line
 from dashboard.schema import BY_NAME, TABLES, Table
+from dashboard.sqltext import identifier, literal
 
 FILE_KINDS = ("csv", "jsonl", "parquet")
 # Connector kinds know their system's tables and write the SQL themselves (dashboard.connectors).
@@ -139,10 +140,6 @@ def _zones() -> set[str]:
     return zoneinfo.available_timezones() | {"UTC"}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _projection(table: Table, ts: TableSource, available: dict[str, str], expr) -> str:
     """SELECT list that renames source columns to canonical ones; missing required columns fail."""
     parts = []
@@ -151,12 +148,12 @@ def _projection(table: Table, ts: TableSource, available: dict[str, str], expr) 
         if src_col not in available:
             if col.required:
                 raise SourceError(f"{ts.describe()}: table {table.name}: required column {src_col!r} is missing")
-            parts.append(f"NULL::VARCHAR AS {_quote(col.name)}")
+            parts.append(f"NULL::VARCHAR AS {identifier(col.name)}")
             continue
         value = expr(src_col, available[src_col])
         if col.type == "TIMESTAMPTZ" and ts.timezone != "UTC":
             value = _in_zone(value, ts.timezone)
-        parts.append(f"{value} AS {_quote(col.name)}")
+        parts.append(f"{value} AS {identifier(col.name)}")
     return ", ".join(parts)
 
 
@@ -170,17 +167,13 @@ def _in_zone(value: str, zone: str) -> str:
     their reason), stay as they are."""
     text = f"CAST({value} AS VARCHAR)"
     local = f"TRY_CAST({text} AS TIMESTAMP)"
-    return (f"CASE WHEN regexp_matches({text}, {_literal(_HAS_OFFSET)}) OR {local} IS NULL THEN {text} "
-            f"ELSE CAST(timezone({_literal(zone)}, {local}) AS VARCHAR) END")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    return (f"CASE WHEN regexp_matches({text}, {literal(_HAS_OFFSET)}) OR {local} IS NULL THEN {text} "
+            f"ELSE CAST(timezone({literal(zone)}, {local}) AS VARCHAR) END")
 
 
 def _text_or_native(column: str, type_: str) -> str:
     # Empty text means "no value" in exported files; typed columns keep their native type.
-    quoted = _quote(column)
+    quoted = identifier(column)
     return f"NULLIF(trim({quoted}), '')" if type_ == "VARCHAR" else quoted
 
 
@@ -256,9 +249,9 @@ def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) ->
     numbered = f"SELECT row_number() OVER () AS ordinal, rtrim(line, chr(13)) AS line FROM {_RAW_LINES}"
     # The patterns are literals (not bound parameters), so DuckDB compiles each once, not per line.
     well_formed = (f"CASE WHEN NOT contains(line, '\"') "
-                   f"THEN length(line) - length(replace(line, {_literal(delimiter)}, '')) = {len(names) - 1} "
-                   f"ELSE regexp_full_match(line, {_literal(f'(?:{field})(?:{d}(?:{field}))*')}) "
-                   f"AND len(regexp_extract_all(line, {_literal(fields)}, 1)) = {len(names)} END")
+                   f"THEN length(line) - length(replace(line, {literal(delimiter)}, '')) = {len(names) - 1} "
+                   f"ELSE regexp_full_match(line, {literal(f'(?:{field})(?:{d}(?:{field}))*')}) "
+                   f"AND len(regexp_extract_all(line, {literal(fields)}, 1)) = {len(names)} END")
     check = params
     # One streaming pass counts malformed lines (a file without any, the usual case, stops here); only
     # then a numbered pass finds which ones.
@@ -274,15 +267,15 @@ def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) ->
     select = _projection(table, ts, {name: "VARCHAR" for name in names}, _text_or_native)
     if not malformed and not over_long:
         # Every line stands on its own: DuckDB's reader does the parsing (the common, fast case).
-        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in names) + "}"
+        columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n in names) + "}"
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM read_csv($path, header = false, skip = 1, "
                     f"delim = $d, quote = '\"', escape = '\"', auto_detect = false, columns = {columns}, "
                     f"max_line_size = {MAX_LINE})", {**params, "d": delimiter})
     else:  # parse the well-formed lines one by one; the others are set aside below
         values = ", ".join(f"CASE WHEN starts_with(f[{i}], '\"') THEN replace(f[{i}][2:-2], '\"\"', '\"') "
-                           f"ELSE f[{i}] END AS {_quote(name)}" for i, name in enumerate(names, 1))
+                           f"ELSE f[{i}] END AS {identifier(name)}" for i, name in enumerate(names, 1))
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM (SELECT {values} FROM "
-                    f"(SELECT ordinal, regexp_extract_all(line, {_literal(fields)}, 1) AS f FROM ({numbered}) "
+                    f"(SELECT ordinal, regexp_extract_all(line, {literal(fields)}, 1) AS f FROM ({numbered}) "
                     f"WHERE ordinal > 1 AND line <> '' AND NOT list_contains($malformed, ordinal)) ORDER BY ordinal)",
                     {**params, "malformed": malformed})
         con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
@@ -343,7 +336,7 @@ def stream_query(con, cur, ts: TableSource, table: Table, target: str, sql: str)
     cur.execute(sql)
     reader = cur.fetch_record_batch()
     available = {f.name: "NATIVE" for f in reader.schema}
-    select = _projection(table, ts, available, lambda c, _t: _quote(c))
+    select = _projection(table, ts, available, lambda c, _t: identifier(c))
     con.register("_pg_stream", reader)
     try:
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _pg_stream")
@@ -355,8 +348,3 @@ def writing_failed(exc: BaseException) -> bool:
     """The error is about writing the snapshot (disk full, file too large), not about reading a source."""
     text = str(exc)
     return ".building-" in text or any(m in text for m in ("No space left", "File too large", "Disk full"))
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -23,9 +23,9 @@ import datetime as dt
 import polars as pl
 
 from dashboard import consent_ledger
-from dashboard.connectors.sql import identifier, literal
 from dashboard.schema import BY_NAME
 from dashboard.sources import SourceError, TableSource, stream_query
+from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "consent_events")
 OPTIN_IP_SETTING = "privacy.record_optin_ip"

@@ -19,9 +19,9 @@ db/seeds/ticket_state_types.rb, app/models/ticket/sets_close_time.rb):
 
 from __future__ import annotations
 
-from dashboard.connectors.sql import identifier, literal
 from dashboard.schema import BY_NAME
 from dashboard.sources import SourceError, TableSource, stream_query
+from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "tickets", "attachments")
 
