@@ -13,18 +13,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import queries
+from dashboard import queries, schema
 
-# Columns that identify or describe a person; shown only to roles allowed to see personal data.
-PERSONAL_COLUMNS = frozenset({
-    "contact_id", "first_name", "last_name", "email", "phone", "street", "postal_code", "city",
-    "record_key", "source_contact_id", "known_as", "optin_ip",
-})
-# Free text may name people (staff or subjects) or describe them: hidden with the personal columns.
-FREE_TEXT_COLUMNS = frozenset({
-    "title", "detail", "delay_reason", "hold_reason", "extension_reason", "outcome", "assignee", "hold_set_by",
-    "set_by", "reason",
-})
+# Columns that identify or describe a person, and free text that may name or describe people (staff
+# or subjects): shown only to roles allowed to see personal data. Marked on the schema.
+PERSONAL_COLUMNS = schema.personal_columns()
+FREE_TEXT_COLUMNS = schema.free_text_columns()
 ROLES_WITH_PERSONAL_DATA = frozenset({"dpo", "auditor"})
 MASK = "•••"
 

@@ -33,8 +33,10 @@ DELIMITERS = (";", ",")
 # with a tab or carriage return. One pattern, used by the vectorised CSV projection and in Python.
 FORMULA_PATTERN = r"^([\t\n\v\f\r \x{3000}]*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]|[\t\r])"
 _FORMULA = re.compile(r"^([\t\n\v\f\r \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])")
-SUBJECT_CATEGORIES = ("contact", "identities", "tickets", "attachments", "contracts", "invoices", "consents",
-                      "requests", "holds")
+# Art. 15 package: one CSV per category (query subject_<category>) and the canonical table it reads.
+SUBJECT_CATEGORIES = {"contact": "contacts", "identities": "contacts", "tickets": "tickets",
+                      "attachments": "attachments", "contracts": "contracts", "invoices": "invoices",
+                      "consents": "consent_events", "requests": "requests", "holds": "holds"}
 
 Progress = Callable[[int], None]
 

@@ -16,6 +16,11 @@ class Column:
     type: str  # a DuckDB type
     required: bool = False
     enum: tuple[str, ...] | None = None
+    # What the column holds, marked here and nowhere else: masking for roles without personal data
+    # (dashboard.data), which tables the snapshot resolves people in and an Art. 15 package covers.
+    personal: bool = False  # identifies or describes a person
+    free_text: bool = False  # typed by staff: may name or describe people
+    subject: bool = False  # names the data subject the row belongs to (a contact id)
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,24 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name: str, type_: str = "VARCHAR", required: bool = False, enum: tuple[str, ...] | None = None) -> Column:
-    return Column(name, type_, required, enum)
+def _c(name: str, type_: str = "VARCHAR", required: bool = False, enum: tuple[str, ...] | None = None,
+       **marks: bool) -> Column:
+    return Column(name, type_, required, enum, **marks)
+
+
+def _person(name: str, required: bool = False) -> Column:
+    """A column that identifies or describes a person."""
+    return Column(name, "VARCHAR", required, personal=True)
+
+
+def _subject(name: str = "contact_id", required: bool = False) -> Column:
+    """The data subject a row belongs to."""
+    return Column(name, "VARCHAR", required, personal=True, subject=True)
+
+
+def _text(name: str, required: bool = False) -> Column:
+    """Free text typed by staff."""
+    return Column(name, "VARCHAR", required, free_text=True)
 
 
 TS = "TIMESTAMPTZ"
@@ -51,15 +72,15 @@ ATTACHMENT_KINDS = ("log_file", "configuration", "screenshot", "mail_copy", "doc
 
 TABLES: tuple[Table, ...] = (
     Table("contacts", "helpdesk", "contact_id", (
-        _c("contact_id", required=True), _c("first_name"), _c("last_name"),
-        _c("email"), _c("phone"), _c("street"), _c("postal_code"), _c("city"),
+        _subject(required=True), _person("first_name"), _person("last_name"),
+        _person("email"), _person("phone"), _person("street"), _person("postal_code"), _person("city"),
         _c("created_at", TS, required=True),
     ), checks=(
         # A customer created from an inbound e-mail has no name: a name or an e-mail identifies them.
         ("coalesce(first_name, last_name, email) IS NOT NULL", "contact: needs a name or an e-mail"),
     )),
     Table("tickets", "helpdesk", "ticket_id", (
-        _c("ticket_id", required=True), _c("contact_id", required=True),
+        _c("ticket_id", required=True), _subject(required=True),
         _c("opened_at", TS, required=True), _c("closed_at", TS),
         _c("status", required=True, enum=("open", "pending", "closed")),
         _c("category", required=True, enum=("hardware", "software", "network", "security", "account", "other")),
@@ -71,32 +92,32 @@ TABLES: tuple[Table, ...] = (
         _c("size_bytes", "BIGINT", required=True),
     )),
     Table("contracts", "billing", "contract_id", (
-        _c("contract_id", required=True), _c("contact_id", required=True),
+        _c("contract_id", required=True), _subject(required=True),
         _c("start_date", "DATE", required=True), _c("end_date", "DATE"),
         _c("status", required=True, enum=("active", "ended", "cancelled")),
     )),
     Table("invoices", "billing", "invoice_id", (
-        _c("invoice_id", required=True), _c("contract_id", required=True), _c("contact_id", required=True),
+        _c("invoice_id", required=True), _c("contract_id", required=True), _subject(required=True),
         _c("invoice_date", "DATE", required=True), _c("amount_eur", "DECIMAL(12,2)", required=True),
     )),
     Table("consent_events", "newsletter", "event_id", (
-        _c("event_id", required=True), _c("contact_id", required=True),
+        _c("event_id", required=True), _subject(required=True),
         _c("purpose", required=True, enum=("newsletter", "extended_analytics")),
         _c("action", required=True, enum=("requested", "confirmed", "granted", "withdrawn")),
         _c("occurred_at", TS, required=True), _c("notice_version"),
         _c("channel", required=True, enum=("web", "email", "phone", "paper", "app")),
         # Proof from a state-only store (listmonk): the consent ledger reconstructed the event from the
         # state it first saw (weaker proof), and the opt-in IP when the store recorded one.
-        _c("inferred", "BOOLEAN"), _c("optin_ip"),
+        _c("inferred", "BOOLEAN"), _person("optin_ip"),
     )),
     Table("requests", "privacy_register", "request_id", (
-        _c("request_id", required=True), _c("contact_id"),
+        _c("request_id", required=True), _subject(),
         _c("right", required=True, enum=RIGHTS),
         _c("channel", required=True, enum=("email", "web_form", "letter", "phone", "in_person")),
         _c("received_at", TS, required=True), _c("identity_verified_at", TS),
-        _c("extension_notified_at", TS), _c("extension_reason"),
+        _c("extension_notified_at", TS), _text("extension_reason"),
         _c("status", required=True, enum=REQUEST_STATUSES),
-        _c("closed_at", TS), _c("outcome"), _c("assignee"),
+        _c("closed_at", TS), _text("outcome"), _text("assignee"),
     )),
     Table("request_pauses", "privacy_register", "pause_id", (
         _c("pause_id", required=True), _c("request_id", required=True),
@@ -105,16 +126,16 @@ TABLES: tuple[Table, ...] = (
     )),
     Table("request_events", "privacy_register", "event_id", (
         _c("event_id", required=True), _c("request_id", required=True),
-        _c("occurred_at", TS, required=True), _c("event", required=True), _c("detail"),
+        _c("occurred_at", TS, required=True), _c("event", required=True), _text("detail"),
     )),
     Table("incidents", "privacy_register", "incident_id", (
-        _c("incident_id", required=True), _c("title", required=True),
+        _c("incident_id", required=True), _text("title", required=True),
         _c("type", required=True, enum=("confidentiality", "integrity", "availability")),
         _c("detected_at", TS, required=True), _c("aware_at", TS),
         _c("personal_data", "BOOLEAN"),
         _c("risk", enum=("none", "risk", "high", "unassessed")),
         _c("subjects_affected", "INTEGER"),
-        _c("authority_notified_at", TS), _c("delay_reason"),
+        _c("authority_notified_at", TS), _text("delay_reason"),
         _c("subjects_informed_at", TS), _c("art34_exemption", enum=("a", "b", "c")),
         _c("art34_exemption_at", TS),
         _c("status", required=True, enum=INCIDENT_STATUSES),
@@ -128,7 +149,7 @@ TABLES: tuple[Table, ...] = (
         _c("record_type", required=True, enum=("ticket", "contract", "invoice", "subject")),
         _c("record_id", required=True),
         _c("kind", required=True, enum=("legal", "tax", "erasure_statutory", "other")),
-        _c("reason", required=True), _c("set_by", required=True),
+        _text("reason", required=True), _text("set_by", required=True),
         _c("set_at", TS, required=True), _c("review_date", "DATE"), _c("released_at", TS),
     )),
     # Which records an incident concerns (R3.3: an open incident holds them). Optional, because not
@@ -141,3 +162,24 @@ TABLES: tuple[Table, ...] = (
 )
 
 BY_NAME = {t.name: t for t in TABLES}
+
+# Query columns that carry a marked column under another name (or are built from one).
+DERIVED_PERSONAL = frozenset({"record_key", "source_contact_id", "known_as"})
+DERIVED_FREE_TEXT = frozenset({"hold_reason", "hold_set_by"})
+
+
+def personal_columns() -> frozenset[str]:
+    """Every column name that identifies or describes a person, in any table or query."""
+    return frozenset(c.name for t in TABLES for c in t.columns if c.personal) | DERIVED_PERSONAL
+
+
+def free_text_columns() -> frozenset[str]:
+    return frozenset(c.name for t in TABLES for c in t.columns if c.free_text) | DERIVED_FREE_TEXT
+
+
+def subject_tables() -> dict[str, str]:
+    """Table -> the column naming its data subject (holds and incident records name one in
+    ``record_id`` only where ``record_type`` is 'subject')."""
+    found = {t.name: c.name for t in TABLES for c in t.columns if c.subject}
+    found.update({t.name: "record_id" for t in TABLES if t.name in ("holds", "incident_records")})
+    return found

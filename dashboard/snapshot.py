@@ -30,7 +30,7 @@ import polars as pl
 from dashboard import __version__, deadlines, history, paths, queries
 from dashboard.errors import DashboardError, first_line
 from dashboard.policy import Policy, load_policy
-from dashboard.schema import TABLES, Table
+from dashboard.schema import TABLES, Table, subject_tables
 from dashboard.sources import SourceError, TableSource, load_sources, stage, writing_failed
 from dashboard.sqltext import identifier, literal
 
@@ -187,13 +187,6 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSo
 
 # --- people across systems ---------------------------------------------------------------------
 
-# Canonical tables whose rows name a data subject, and the column that does (holds and incident
-# records name one only for record_type 'subject').
-SUBJECT_COLUMNS = {"tickets": "contact_id", "contracts": "contact_id", "invoices": "contact_id",
-                   "consent_events": "contact_id", "requests": "contact_id", "holds": "record_id",
-                   "incident_records": "record_id"}
-
-
 def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[TableSource, ...]) -> None:
     """One person, one ``contact_id`` in every table (queries/build_identities.sql says how people are
     matched). With a single contacts source every id is already its own person; with several, the
@@ -203,7 +196,9 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[Table
     names = [ts.source for ts in contact_sources]
     merged = len(contact_sources) > 1
     if merged:
-        for table, column in SUBJECT_COLUMNS.items():
+        for table, column in subject_tables().items():
+            if table == "contacts":
+                continue
             col = identifier(column)
             subject = "" if column == "contact_id" else " AND t.record_type = 'subject'"
             _replace(con, table, f"""
