@@ -163,9 +163,9 @@ def oidc(demo_data_dir, use_data_dir, monkeypatch):
     monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
     monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(EXAMPLE))
     # No provider runs here (the browser suite signs in through a real one): take it as reachable.
-    from dashboard import ui
+    from dashboard.ui import signin
 
-    monkeypatch.setattr(ui, "_provider_unreachable", lambda _url: None)
+    monkeypatch.setattr(signin, "_provider_unreachable", lambda _url: None)
 
     def run(user: dict, page: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)

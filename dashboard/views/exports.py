@@ -88,7 +88,7 @@ def _audit_trail() -> None:
                                                    "list_csv"], key="audit_kind",
                         format_func=lambda k: t("app.all") if k is None else t(f"export_kind.{k}"))
     since = c3.date_input(t("exports.audit_since"), value=None, key="audit_since",
-                          format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+                          format=ui.date_format())
     entries = store.audit_entries(user=user, kind=kind, since=since.isoformat() if since else None, limit=500)
     frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
                                           "action": pl.String, "kind": pl.String, "job_id": pl.String,

@@ -72,7 +72,7 @@ def _filters() -> dict:
         due_within = c2.number_input(t("requests_page.due_within"), min_value=0, max_value=120, value=None,
                                      step=1, key="requests_due_within")
         between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",
-                                format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+                                format=ui.date_format())
     received_from, received_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     return dict(rights=rights, statuses=statuses, assignees=assignees, channels=channels,
                 overdue_only=overdue_only, due_within=due_within, received_from=received_from,

@@ -88,7 +88,7 @@ def _lists(filters: dict) -> None:
     statuses = c1.multiselect(t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
                               format_func=lambda s: ui.coded("status", s), placeholder=t("app.all"))
     between = c2.date_input(t("retention.until_between"), value=(), key="retention_until",
-                            format="DD.MM.YYYY" if ui.lang() == "de" else "YYYY-MM-DD")
+                            format=ui.date_format())
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
     page = ui.query_page("retention_due_list", LIST_LIMIT, **params)

@@ -1,0 +1,107 @@
+"""Streamlit glue shared by the pages, in rooms named for what they hold:
+
+- ``text``: labels and the UI language (``t``, ``coded``, ``md``);
+- ``signin``: sign-in, the role, whether it sees personal data;
+- ``boundary``: the error boundary every page and fragment runs in;
+- ``live``: the live snapshot, cached named queries, the "as of" date;
+- ``formats`` and ``tables``: numbers, dates and tables in the UI's language;
+- ``jobwidgets``: export buttons, job status and audited downloads;
+- ``sidebar``: the Datenstand, who is signed in, the DPO's refresh.
+
+Views use them as ``ui.<name>``; nothing here computes a figure (that is the queries' job).
+"""
+
+from __future__ import annotations
+
+from dashboard.ui.boundary import error_boundary
+from dashboard.ui.formats import (
+    date_format,
+    decimal,
+    fmt_bytes,
+    fmt_date,
+    fmt_delta,
+    fmt_hours,
+    fmt_int,
+    fmt_moment,
+    fmt_pct,
+    with_moments,
+)
+from dashboard.ui.jobwidgets import (
+    ACTIVE,
+    MIME,
+    export_button,
+    job_result,
+    job_status,
+    kpi_history,
+    list_export,
+    runner,
+)
+from dashboard.ui.live import (
+    STALE_AFTER,
+    as_of_input,
+    live_snapshot,
+    no_readable_snapshot,
+    now,
+    policy,
+    query,
+    query_page,
+    snapshot_fallback,
+    snapshot_outdated,
+    today,
+)
+from dashboard.ui.sidebar import REFRESH_KEY, sidebar
+from dashboard.ui.signin import sign_in
+from dashboard.ui.tables import date_column, show_table, translate
+from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
+from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
+
+__all__ = [
+    "date_format",
+    "decimal",
+    "ACTIVE",
+    "IDENTITY_KEY",
+    "LANG_KEY",
+    "MIME",
+    "REFRESH_KEY",
+    "ROLE_KEY",
+    "STALE_AFTER",
+    "USER_KEY",
+    "as_of_input",
+    "coded",
+    "date_column",
+    "error_boundary",
+    "export_button",
+    "fmt_bytes",
+    "fmt_date",
+    "fmt_delta",
+    "fmt_hours",
+    "fmt_int",
+    "fmt_moment",
+    "fmt_pct",
+    "job_result",
+    "job_status",
+    "kpi_history",
+    "lang",
+    "language_switch",
+    "list_export",
+    "live_snapshot",
+    "md",
+    "no_readable_snapshot",
+    "now",
+    "policy",
+    "query",
+    "query_page",
+    "role",
+    "runner",
+    "sees_personal_data",
+    "show_table",
+    "sidebar",
+    "sign_in",
+    "snapshot_fallback",
+    "snapshot_outdated",
+    "t",
+    "today",
+    "translate",
+    "user_name",
+    "with_moments",
+]

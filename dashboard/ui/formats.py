@@ -1,0 +1,74 @@
+"""Numbers, dates and moments in the UI's language (decimal commas and dd.mm.yyyy in German).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from dashboard.deadlines import BERLIN
+from dashboard.ui.text import lang, t
+
+
+def decimal(value: float, digits: int = 1, sign: bool = False) -> str:
+    """The one decimal formatter: ``digits`` places, a decimal comma and dot thousands in German."""
+    text = f"{value:{'+' if sign else ''},.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang() == "de" else text
+
+
+def date_format() -> str:
+    """The date pattern of Streamlit's date inputs and date columns in the UI's language."""
+    return "DD.MM.YYYY" if lang() == "de" else "YYYY-MM-DD"
+
+
+def fmt_int(value: int | float | None) -> str:
+    return "–" if value is None else decimal(int(value), 0)
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{decimal(value, digits)} %"
+
+
+def fmt_hours(value: float | None) -> str:
+    return "–" if value is None else f"{decimal(value)} h"
+
+
+def fmt_delta(value: float | None, previous: float | None, points: bool = False) -> str | None:
+    """The change against an earlier figure for ``st.metric`` (percentage points for rates)."""
+    if value is None or previous is None:
+        return None
+    change = value - previous
+    if not points:
+        return ("+" if change > 0 else "") + fmt_int(change)
+    return f"{decimal(change, sign=True)} {t('app.points')}"
+
+
+def fmt_bytes(value: float | None) -> str:
+    value = float(value or 0)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1024 or unit == "TB":
+            return f"{decimal(value)} {unit}"
+        value /= 1024
+    return ""
+
+
+def fmt_moment(value: dt.datetime | None) -> str:
+    """A timestamp in Europe/Berlin with its offset, e.g. 27.10.2025 09:00 +01:00."""
+    if value is None:
+        return ""
+    local = value.astimezone(BERLIN)
+    pattern = "%d.%m.%Y %H:%M:%S" if lang() == "de" else "%Y-%m-%d %H:%M:%S"
+    return f"{local.strftime(pattern)} {local.isoformat()[-6:]}"
+
+
+def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """Timestamp columns as Europe/Berlin text with offset (empty where there is none)."""
+    return frame.with_columns(frame[c].map_elements(fmt_moment, return_dtype=pl.String).fill_null("")
+                              for c in columns if c in frame.columns)
+
+
+def fmt_date(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()

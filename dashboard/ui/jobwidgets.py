@@ -1,0 +1,102 @@
+"""Export buttons and their jobs: a click creates a job in the server's worker pool; fragments
+read the job store (worker threads never call st.*); a download's bytes are produced, checked and
+audited only when it is clicked.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard import access, history, jobs, paths
+from dashboard.ui.boundary import error_boundary
+from dashboard.ui.formats import fmt_bytes, fmt_int
+from dashboard.ui.text import md, t
+from dashboard.ui.who import IDENTITY_KEY, role, user_name
+
+
+@st.cache_resource(show_spinner=False)
+def _runner(data_dir: str) -> jobs.JobRunner:
+    """One worker pool per server process and data dir, shared by every session."""
+    return jobs.JobRunner(jobs.JobStore(Path(data_dir) / "state" / "jobs.sqlite", Path(data_dir) / "exports"))
+
+
+def runner() -> jobs.JobRunner:
+    return _runner(str(paths.data_dir()))
+
+
+def kpi_history() -> history.KpiHistory:
+    return history.KpiHistory(paths.data_dir() / "state" / "kpi_history.sqlite")
+
+
+def list_export(name: str, filename: str, key: str, label: str | None = None, **params) -> None:
+    """Export every row of named list query ``name`` with the filters shown, as a background job."""
+    export_button("list_csv", {"query": name, "params": params, "filename": Path(filename).stem}, key=key,
+                  label=label or t("app.download_csv"))
+
+
+def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:
+    """A button that starts an export job (if the role may), then the job's live status and download."""
+    if not access.may_export(role(), kind, params.get("query") if kind == "list_csv" else None):
+        return
+    if st.button(label or t(f"export_kind.{kind}"), key=key, icon=":material/download:"):
+        with error_boundary():  # e.g. too many exports still running: say so, keep the page
+            job = runner().submit(kind, params, user_name(), role())
+            st.session_state[f"{key}_job"] = job.id
+            st.toast(t("jobs.started"), icon=":material/hourglass_top:")
+    job_id = st.session_state.get(f"{key}_job")
+    if job_id:
+        job_status(job_id, where=key)
+
+
+ACTIVE = jobs.ACTIVE
+
+
+def job_status(job_id: str, where: str) -> None:
+    """One job's state: live while it runs (a fragment polls the store), then its download or error."""
+    job = runner().store.get(job_id)
+    if job.status in ACTIVE:
+        _live_job(job_id)
+    else:
+        job_result(job, where)
+
+
+@st.fragment(run_every=1.0)
+def _live_job(job_id: str) -> None:
+    with error_boundary():  # a fragment reruns on its own, outside the page's boundary
+        job = runner().store.get(job_id)
+        if job.status not in ACTIVE:
+            st.rerun()  # the whole page once, to show the result without polling further
+        st.progress(job.progress, text=t("jobs.running", kind=t(f"export_kind.{job.kind}"),
+                                         progress=job.progress))
+
+
+def job_result(job: jobs.Job, where: str) -> None:
+    """The download (for a job the viewer may see) or why the job failed."""
+    store = runner().store
+    if not store.visible_to(job, user_name(), role()):
+        return
+    if store.offerable(job, user_name(), role()):
+        # The bytes are produced on click, where the store checks the current role and the expiry again
+        # and writes the audit entry: no file sits behind a /media URL before someone asked for it.
+        identity = st.session_state.get(IDENTITY_KEY)
+        st.download_button(
+            t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
+            functools.partial(_serve, job.id, identity), file_name=job.path.name, key=f"dl_{where}_{job.id}",
+            mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
+            on_click="ignore")
+    elif job.status == "failed":
+        st.error(t("jobs.failed", error=md(job.error or "?")), icon=":material/error:")
+    elif job.status == "expired":
+        st.caption(t("jobs.expired"))
+
+
+def _serve(job_id: str, identity: access.Identity) -> bytes:
+    """A download's bytes, for the identity that clicked, in the role it has *now* (roles file re-read)."""
+    return runner().store.serve(job_id, identity.name, access.current_role(identity))
+
+
+MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/json",
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -1,0 +1,118 @@
+"""The live snapshot and its cached queries. Connections are cached per *versioned* snapshot file
+and results per (file, query, parameters), so publishing a new snapshot switches every session on
+its next rerun, with no restart and no stale results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data
+from dashboard.deadlines import BERLIN
+from dashboard.policy import Policy, load_policy
+from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout, usable_snapshot
+from dashboard.ui.formats import date_format
+from dashboard.ui.text import t
+from dashboard.ui.who import role
+
+STALE_AFTER = dt.timedelta(hours=24)
+
+
+def policy() -> Policy:
+    return load_policy()
+
+
+def live_snapshot() -> Path | None:
+    """The snapshot pages read: the live one, or the newest readable kept version when the live file
+    cannot be read (``snapshot_fallback`` says why, and the sidebar warns)."""
+    return _usable(*_live_key())[0]
+
+
+def snapshot_fallback() -> str | None:
+    """Why the pages show an older snapshot than the live one (None: they show the live one)."""
+    return _usable(*_live_key())[1]
+
+
+def _live_key() -> tuple[str | None, int, int]:
+    live = current_snapshot()
+    if live is None:
+        return None, 0, 0
+    stat = live.stat()
+    return str(live), stat.st_size, stat.st_mtime_ns
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _usable(live: str | None, _size: int, _mtime: int) -> tuple[Path | None, str | None]:
+    """Checked once per version of the live file (its name, size and modification time are the key)."""
+    if live is None:
+        return None, None
+    usable = usable_snapshot(Path(live).parent)
+    return usable.path, usable.problem
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _layout(path: str) -> int:
+    return snapshot_layout(Path(path))
+
+
+def snapshot_outdated() -> bool:
+    """The live snapshot was built by an older version whose tables this version cannot read."""
+    snapshot = live_snapshot()
+    return snapshot is not None and _layout(str(snapshot)) != LAYOUT
+
+
+def no_readable_snapshot() -> bool:
+    """A snapshot is live but neither it nor any kept version can be read."""
+    return live_snapshot() is None and snapshot_fallback() is not None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _connection(path: str):
+    return data.connect(Path(path))
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_query(path: str, name: str, params: tuple) -> pl.DataFrame:
+    return data.run(_connection(path), name, **dict(params))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _cached_page(path: str, name: str, limit: int | None, params: tuple) -> data.Page:
+    return data.run_page(_connection(path), name, limit, **dict(params))
+
+
+def query_page(name: str, limit: int | None, **params) -> data.Page:
+    """A page of list query ``name`` on the live snapshot: its first ``limit`` rows (masked for the
+    viewer's role) and the total."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        raise RuntimeError("no snapshot published")
+    page = _cached_page(str(snapshot), name, limit, tuple(sorted(params.items())))
+    return data.Page(data.mask_personal(page.frame, role()), page.total)
+
+
+def query(name: str, **params) -> pl.DataFrame:
+    """Run a named query on the live snapshot, cached, masked for the viewer's role."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        raise RuntimeError("no snapshot published")
+    frame = _cached_query(str(snapshot), name, tuple(sorted(params.items())))
+    return data.mask_personal(frame, role())
+
+
+def today() -> dt.date:
+    return dt.datetime.now(BERLIN).date()
+
+
+def as_of_input(key: str = "as_of") -> dt.date:
+    return st.date_input(t("app.as_of"), value=today(), key=key, help=t("app.as_of_help"),
+                         format=date_format())
+
+
+def now() -> dt.datetime:
+    """The current moment, truncated to the minute so cached clock figures are reused."""
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)

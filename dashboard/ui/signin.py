@@ -1,0 +1,101 @@
+"""Who is looking: sign-in (OpenID Connect, the proxy header or demo mode), the role that
+dashboard.access decides, and whether that role sees personal data.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import streamlit as st
+
+from dashboard import access
+from dashboard.ui.live import _cached_query, live_snapshot
+from dashboard.ui.text import coded, md, t
+from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY
+
+
+def _demo_only() -> bool:
+    """Whether the live snapshot holds only generated demo stores (no snapshot: nothing real either)."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        return True
+    return bool(_cached_query(str(snapshot), "snapshot_sources", ())["demo_only"][0])
+
+
+def sign_in() -> str | None:
+    """Decide the viewer's identity and role for this run; None (with a message) means no access."""
+    st.session_state.pop(ROLE_KEY, None)
+    try:
+        mode = access.auth_mode()
+        if mode == "demo":
+            access.check_demo_allowed(_demo_only())
+            st.warning(t("auth.demo_banner"), icon=":material/science:")
+            default = access.demo_role()
+            chosen = st.sidebar.selectbox(t("auth.demo_role"), access.ROLES, index=access.ROLES.index(default),
+                                          key="demo_role", format_func=lambda r: coded("role", r))
+            identity = access.Identity(f"demo:{chosen}", (), "demo")
+            resolved = access.current_role(identity)
+        else:
+            if mode == "proxy":
+                access.check_proxy_binding(st.get_option("server.address"))
+                identity = access.identity_from_headers(st.context.headers)
+            else:
+                identity = _oidc_identity()
+                if identity is None:
+                    return None
+            resolved = access.current_role(identity)
+    except access.AccessDenied as exc:
+        st.error(t("auth.denied", reason=md(exc)), icon=":material/block:")
+        return None
+    st.session_state[ROLE_KEY] = resolved
+    st.session_state[USER_KEY] = identity.name
+    st.session_state[IDENTITY_KEY] = identity
+    return resolved
+
+
+def _oidc_identity() -> access.Identity | None:
+    """Streamlit's OpenID Connect sign-in; shows the sign-in button while nobody is signed in."""
+    if not _oidc_configured():
+        st.title(t("app.title"))
+        st.error(t("errors.oidc_missing"), icon=":material/error:")
+        return None
+    if not st.user.is_logged_in:
+        st.title(t("app.title"))
+        st.write(t("auth.intro"))
+        unreachable = _provider_unreachable(str(st.secrets["auth"].get("server_metadata_url", "")))
+        if unreachable:
+            st.error(t("auth.provider_unreachable", host=md(unreachable)), icon=":material/cloud_off:")
+            return None
+        st.info(t("auth.sign_in_hint"))
+        if st.button(t("auth.sign_in"), type="primary", icon=":material/login:"):
+            try:
+                st.login()
+            except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is incomplete
+                st.error(t("auth.not_configured", reason=md(str(exc).splitlines()[0])))
+        return None
+    info = st.user.to_dict()
+    groups = info.get("groups") or []
+    return access.Identity(info.get("email"), tuple(groups if isinstance(groups, list) else [groups]), "oidc")
+
+
+def _oidc_configured() -> bool:
+    """Whether .streamlit/secrets.toml has an [auth] section (without it ``st.user`` cannot sign in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: Streamlit raises its own error class
+        return False
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _provider_unreachable(metadata_url: str) -> str | None:
+    """The identity provider's host when its discovery document cannot be fetched (checked at most every
+    30 s), so the sign-in page says so instead of sending the user to an error."""
+    host = urllib.parse.urlsplit(metadata_url).netloc or metadata_url
+    try:
+        with urllib.request.urlopen(metadata_url, timeout=3) as response:  # noqa: S310 - the configured provider
+            json.load(response)
+    except (OSError, ValueError):
+        return host
+    return None
