@@ -156,6 +156,9 @@ def is_open_request(status: str) -> bool:
     return status not in OPEN_REQUEST_EXCLUDED
 
 
+REQUEST_CLOCKS = ("overdue", "due_soon", "on_track")  # what request_status returns, most urgent first
+
+
 def request_status(deadline: dt.date, as_of: dt.date, due_soon_days: int) -> str:
     """R1.8: ``overdue``, ``due_soon`` or ``on_track`` for an open request on ``as_of``."""
     days_left = (deadline - as_of).days
@@ -208,6 +211,10 @@ class BreachClock:
 def stood_at(moment: dt.datetime | None, at: dt.datetime) -> dt.datetime | None:
     """R2.4a: a recorded moment counts at ``at`` only if it had happened by then."""
     return moment if moment is not None and moment <= at else None
+
+
+# What breach_clock's status can be, most urgent first.
+BREACH_CLOCKS = ("overdue", "warning", "open", "notified_late", "notified_on_time", "not_required")
 
 
 def breach_clock(
@@ -282,6 +289,9 @@ def retention_end(category: str, anchor: dt.date, policy: Policy | None = None) 
     return add_months(start, months)
 
 
+RETENTION_STATUSES = ("due", "approaching", "held", "retained")  # what retention_status returns
+
+
 def retention_status(retained_until: dt.date, as_of: dt.date, held: bool, window_days: int,
                      erasure_due: bool = False) -> str:
     """R3.4: ``held``, ``due`` (past retention, or R3.6: erased but still there), ``approaching`` or ``retained``."""
@@ -340,6 +350,9 @@ def consent_state(events: list[tuple[dt.datetime, str]]) -> str | None:
     order = {"requested": 0, "granted": 1, "confirmed": 1, "withdrawn": 2}
     _, action = max(events, key=lambda e: (e[0], order[e[1]]))
     return CONSENT_STATE_OF_ACTION[action]
+
+
+CONSENT_FINDINGS = ("no_notice_version", "no_confirmation", "outdated_version", "stale_pending", "inferred_proof")
 
 
 def consent_findings(purpose: str, state: str, notice_version: str | None, requested_at: dt.datetime | None,

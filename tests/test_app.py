@@ -97,9 +97,24 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     assert at.toggle(key="requests_overdue_only").value is True
     clocks = {c for c in at.dataframe[0].value["clock"]}
     assert clocks == {"überfällig"}
+    assert at.query_params["overdue"] == "1"  # the filtered view is a link
     at = _app()
     at.button(key="tile_incidents_overdue").click().run()
     assert at.multiselect(key="incidents_clocks").value == ["overdue"]
+    assert at.query_params["clock"] == "overdue"
+
+
+def test_a_link_with_filters_opens_the_filtered_view(demo_data_dir, use_data_dir):
+    """A URL a DPO sends (or a reload) shows the same filter; values a page does not offer are ignored."""
+    use_data_dir(demo_data_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["status"] = ["held", "nonsense"]
+    at.run()
+    at.switch_page("views/retention.py").run()
+    assert not at.exception
+    assert at.multiselect(key="retention_statuses").value == ["held"]
+    at.multiselect(key="retention_statuses").set_value(["approaching"]).run()
+    assert at.query_params["status"] == "approaching"
 
 
 def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):

@@ -29,12 +29,17 @@ from dashboard.ui.formats import (
 from dashboard.ui.jobwidgets import (
     ACTIVE,
     MIME,
+    audit_check,
+    audit_entries,
+    audit_users,
     export_button,
     job_result,
     job_status,
     kpi_history,
     list_export,
+    rerun,
     runner,
+    visible_jobs,
 )
 from dashboard.ui.live import (
     STALE_AFTER,
@@ -53,9 +58,16 @@ from dashboard.ui.sidebar import REFRESH_KEY, sidebar
 from dashboard.ui.signin import sign_in
 from dashboard.ui.tables import date_column, show_table, translate
 from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
+from dashboard.ui.urlstate import bind as bind_to_url
 from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
 
 __all__ = [
+    "audit_check",
+    "audit_entries",
+    "audit_users",
+    "rerun",
+    "visible_jobs",
+    "bind_to_url",
     "date_format",
     "decimal",
     "ACTIVE",

@@ -5,6 +5,7 @@ audited only when it is clicked.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
 
@@ -100,3 +101,28 @@ def _serve(job_id: str, identity: access.Identity) -> bytes:
 
 MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/json",
         ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def visible_jobs(limit: int) -> list[jobs.Job]:
+    """The exports the viewer may see, newest first: their own, or everybody's for the DPO."""
+    mine_only = not access.sees_all_jobs(role())
+    return runner().store.list(user=user_name() if mine_only else None, limit=limit)
+
+
+def rerun(job: jobs.Job) -> jobs.Job:
+    """The same export again, for the viewer in their current role (checked by the job store)."""
+    return runner().rerun(job, user_name(), role())
+
+
+def audit_check() -> jobs.AuditCheck:
+    """The audit trail's chain: was any entry changed, replaced or removed?"""
+    return runner().store.verify_audit()
+
+
+def audit_users() -> list[str]:
+    return runner().store.audit_users()
+
+
+def audit_entries(user: str | None, kind: str | None, since: dt.date | None, limit: int) -> list:
+    return runner().store.audit_entries(user=user, kind=kind, since=since.isoformat() if since else None,
+                                        limit=limit)

@@ -11,7 +11,7 @@ from dashboard.schema import BY_NAME
 from dashboard.ui import t
 
 LIST_LIMIT = 500
-FINDINGS = ("no_notice_version", "no_confirmation", "outdated_version", "stale_pending", "inferred_proof")
+FINDINGS = deadlines.CONSENT_FINDINGS
 CHANNELS = BY_NAME["consent_events"].column("channel").enum
 
 

@@ -29,8 +29,7 @@ def _new_exports() -> None:
 
 def _jobs() -> None:
     st.subheader(t("exports.jobs"))
-    mine_only = not access.sees_all_jobs(ui.role())
-    jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
+    jobs = ui.visible_jobs(JOBS_SHOWN)
     if any(j.status in ui.ACTIVE for j in jobs):
         _job_table_live()
     else:
@@ -40,8 +39,7 @@ def _jobs() -> None:
 @st.fragment(run_every=2.0)
 def _job_table_live() -> None:
     with ui.error_boundary():  # a fragment reruns on its own, outside the page's boundary
-        mine_only = not access.sees_all_jobs(ui.role())
-        jobs = ui.runner().store.list(user=ui.user_name() if mine_only else None, limit=JOBS_SHOWN)
+        jobs = ui.visible_jobs(JOBS_SHOWN)
         if not any(j.status in ui.ACTIVE for j in jobs):
             st.rerun()
         _job_table(jobs)
@@ -65,7 +63,7 @@ def _job_table(jobs) -> None:
             if job.status not in ui.ACTIVE and access.may_export(ui.role(), job.kind, job.params.get("query")):
                 if c3.button(t("exports.rerun"), key=f"rerun_{job.id}", icon=":material/replay:"):
                     with ui.error_boundary():
-                        ui.runner().rerun(job, ui.user_name(), ui.role())
+                        ui.rerun(job)
                         st.rerun()
 
 
@@ -73,23 +71,21 @@ def _audit_trail() -> None:
     if not access.sees_audit_trail(ui.role()):
         return
     st.subheader(t("exports.audit"))
-    store = ui.runner().store
-    check = store.verify_audit()  # the chain of entries: was any changed, replaced or removed?
+    check = ui.audit_check()  # the chain of entries: was any changed, replaced or removed?
     if check.intact:
         st.success(t("exports.audit_intact", entries=ui.fmt_int(check.chained), legacy=ui.fmt_int(check.legacy)),
                    icon=":material/verified:")
     else:
         st.error(t("exports.audit_broken", seq=check.broken_at), icon=":material/gpp_bad:")
     c1, c2, c3 = st.columns(3)
-    users = store.audit_users()
-    user = c1.selectbox(t("exports.audit_user"), [None, *users], key="audit_user",
+    user = c1.selectbox(t("exports.audit_user"), [None, *ui.audit_users()], key="audit_user",
                         format_func=lambda u: t("app.all") if u is None else u)
     kind = c2.selectbox(t("exports.audit_kind"), [None, *access.PERSONAL_EXPORTS, *access.AGGREGATE_EXPORTS,
                                                    "list_csv"], key="audit_kind",
                         format_func=lambda k: t("app.all") if k is None else t(f"export_kind.{k}"))
     since = c3.date_input(t("exports.audit_since"), value=None, key="audit_since",
                           format=ui.date_format())
-    entries = store.audit_entries(user=user, kind=kind, since=since.isoformat() if since else None, limit=500)
+    entries = ui.audit_entries(user, kind, since, limit=500)
     frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
                                           "action": pl.String, "kind": pl.String, "job_id": pl.String,
                                           "params": pl.String, "rows": pl.Int64, "sha256": pl.String})

@@ -9,12 +9,12 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import ui
+from dashboard import deadlines, ui
 from dashboard.deadlines import BERLIN
 from dashboard.ui import t
 
 REGISTER_LIMIT = 500
-CLOCKS = ("overdue", "warning", "open", "notified_late", "notified_on_time", "not_required")
+CLOCKS = deadlines.BREACH_CLOCKS
 MOMENTS = ("detected_at", "aware_at", "notification_deadline", "authority_notified_at", "subjects_informed_at")
 TIMELINE = ("detected_at", "aware_at", "authority_notified_at", "subjects_informed_at", "contained_at", "closed_at")
 
@@ -62,7 +62,8 @@ def _quarters(as_of: dt.datetime) -> None:
 def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
     st.subheader(t("incidents.register"))
     clocks = st.multiselect(t("col.clock"), CLOCKS, key="incidents_clocks", placeholder=t("app.all"),
-                            format_func=lambda c: ui.coded("status", c))
+                            format_func=lambda c: ui.coded("status", c),
+                            on_change=ui.bind_to_url("incidents_clocks", "clock", CLOCKS, many=True))
     params = dict(as_of=as_of, warning_hours=warning_hours, clocks=clocks)
     page = ui.query_page("incident_register", REGISTER_LIMIT, **params)
     register = page.frame

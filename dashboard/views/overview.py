@@ -17,17 +17,19 @@ AREAS = ("requests", "retention", "consent", "incidents")
 LIGHTS = {"green": ("green", ":material/check_circle:"), "amber": ("orange", ":material/warning:"),
           "red": ("red", ":material/error:")}
 # A tile's click opens its page with the matching filter (widget keys of that page -> values).
+# Where each tile leads, with the filter as the target page's URL parameters (the page reads them:
+# the filtered view is a link).
 TARGETS = {
     "requests_open": ("views/requests.py", {}),
-    "requests_overdue": ("views/requests.py", {"requests_overdue_only": True}),
+    "requests_overdue": ("views/requests.py", {"overdue": "1"}),
     "requests_on_time_pct": ("views/requests.py", {}),
-    "retention_due": ("views/retention.py", {"retention_statuses": ["due"]}),
-    "retention_approaching": ("views/retention.py", {"retention_statuses": ["approaching"]}),
-    "retention_erasure_open": ("views/retention.py", {"retention_statuses": ["due"]}),
+    "retention_due": ("views/retention.py", {"status": ["due"]}),
+    "retention_approaching": ("views/retention.py", {"status": ["approaching"]}),
+    "retention_erasure_open": ("views/retention.py", {"status": ["due"]}),
     "consent_rate_newsletter": ("views/consent.py", {}),
     "consent_rate_extended_analytics": ("views/consent.py", {}),
-    "incidents_open": ("views/incidents.py", {"incidents_clocks": ["open", "warning"]}),
-    "incidents_overdue": ("views/incidents.py", {"incidents_clocks": ["overdue"]}),
+    "incidents_open": ("views/incidents.py", {"clock": ["open", "warning"]}),
+    "incidents_overdue": ("views/incidents.py", {"clock": ["overdue"]}),
     "incidents_on_time_pct": ("views/incidents.py", {}),
 }
 
@@ -50,9 +52,7 @@ def _tile(key: str, value, previous, threshold) -> None:
             st.badge(t("overview.light_none"), color="gray", icon=":material/remove:")
         page, filters = TARGETS[key]
         if st.button(t("overview.details"), key=f"tile_{key}", icon=":material/arrow_forward:", type="tertiary"):
-            for widget, value in filters.items():
-                st.session_state[widget] = value
-            st.switch_page(page)
+            st.switch_page(page, query_params=filters)
 
 
 def _history(figures: dict) -> None:

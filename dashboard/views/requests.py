@@ -11,7 +11,7 @@ from dashboard.schema import BY_NAME, RIGHTS
 from dashboard.ui import t
 
 QUEUE_LIMIT = 500
-CLOCKS = ("overdue", "due_soon", "on_track")
+CLOCKS = deadlines.REQUEST_CLOCKS
 CLOCK_COLOURS = {"overdue": "#c62828", "due_soon": "#f9a825", "on_track": "#2e7d32"}
 
 
@@ -68,7 +68,8 @@ def _filters() -> dict:
         channels = c4.multiselect(t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
                                   key="requests_channels", format_func=lambda v: ui.coded("channel", v))
         c1, c2, c3 = st.columns(3)
-        overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only")
+        overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only",
+                                 on_change=ui.bind_to_url("requests_overdue_only", "overdue", flag=True))
         due_within = c2.number_input(t("requests_page.due_within"), min_value=0, max_value=120, value=None,
                                      step=1, key="requests_due_within")
         between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",

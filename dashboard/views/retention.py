@@ -6,13 +6,15 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import data, history, ui
+from dashboard import data, deadlines, history, ui
+from dashboard.schema import BY_NAME
+from dashboard.snapshot import ANCHORS
 from dashboard.ui import t
 
 LIST_LIMIT = 500
-STATUSES = ("due", "approaching", "held")
-CATEGORIES = ("support_communication", "contract", "billing")
-SYSTEMS = ("helpdesk", "billing")
+STATUSES = tuple(s for s in deadlines.RETENTION_STATUSES if s != "retained")  # the list shows records to act on
+CATEGORIES = tuple(ui.policy().retention)
+SYSTEMS = tuple(dict.fromkeys(BY_NAME[table].system for table, _ in ANCHORS.values()))
 
 
 def _filters() -> dict:
@@ -85,8 +87,10 @@ def _backlog_trend() -> None:
 def _lists(filters: dict) -> None:
     st.subheader(t("retention.list"))
     c1, c2 = st.columns([2, 1])
+    on_change = ui.bind_to_url("retention_statuses", "status", STATUSES, many=True)
     statuses = c1.multiselect(t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
-                              format_func=lambda s: ui.coded("status", s), placeholder=t("app.all"))
+                              format_func=lambda s: ui.coded("status", s), placeholder=t("app.all"),
+                              on_change=on_change)
     between = c2.date_input(t("retention.until_between"), value=(), key="retention_until",
                             format=ui.date_format())
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)

@@ -1,0 +1,36 @@
+"""Filters that live in the URL: a filtered view is a link a DPO can send, and a reload shows it again.
+
+``bind`` seeds a widget from the URL's query parameter when the URL names a value the widget has not
+taken yet (a link, a tile on the overview, a reload), and returns the ``on_change`` that writes the
+user's choice back into the URL. Values a page does not offer are ignored, never guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+_SEEN = "_url_seen_"
+
+
+def bind(key: str, param: str, allowed: Sequence[str] | None = None, many: bool = False,
+         flag: bool = False) -> Callable[[], None]:
+    """Seed widget ``key`` from ``?param=`` (several values when ``many``; "1" for an on/off ``flag``)."""
+    raw = st.query_params.get_all(param)
+    if raw and st.session_state.get(_SEEN + key) != raw:
+        values = [v for v in raw if allowed is None or v in allowed]
+        st.session_state[key] = values if many else (raw[0] == "1") if flag else (values or [None])[0]
+        st.session_state[_SEEN + key] = raw
+
+    def write_back() -> None:
+        value = st.session_state.get(key)
+        chosen = [str(v) for v in value] if many else (["1"] if value else []) if flag else (
+            [str(value)] if value is not None else [])
+        if chosen:
+            st.query_params[param] = chosen if many else chosen[0]
+        elif param in st.query_params:
+            del st.query_params[param]
+        st.session_state[_SEEN + key] = chosen
+
+    return write_back
