@@ -319,12 +319,6 @@ def erasure_not_carried_out(statutory_duty: bool, created_on: dt.date, completed
             and as_of > completed_on + dt.timedelta(days=grace_days))
 
 
-def master_data_deletable_from(retained_until: list[dt.date]) -> dt.date | None:
-    """R3.5: a subject's master data may go once the last of their records may go (None: no records,
-    so nothing keeps it: deletable now, unless a consent, a hold, a request or an incident does)."""
-    return max(retained_until) if retained_until else None
-
-
 def master_data_deletable(record_statuses: list[str], running: bool, active_consent: bool,
                           concerned: bool) -> bool:
     """R3.5: no record still retained, approaching or held, nothing running (an open ticket, a contract

@@ -22,7 +22,7 @@ import polars as pl
 from dashboard import access, data, paths, queries
 from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError
-from dashboard.i18n import code_labels
+from dashboard.i18n import code_labels, label
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
 from dashboard.sqltext import identifier
@@ -183,26 +183,28 @@ def _csv_text(frame: pl.DataFrame) -> bytes:
     return ("\ufeff" + safe.write_csv(separator=";")).encode("utf-8")
 
 
-def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date) -> str:
-    """The readable Art. 15(1) information: from data/art15.toml (the privacy notice) and the policy."""
+def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date, lang: str = "de") -> str:
+    """The readable Art. 15(1) information: from data/art15.toml (the privacy notice), the policy and
+    the label catalogue (the letter goes to a German data subject: German unless asked otherwise)."""
     info = tomllib.loads(paths.art15_file().read_text(encoding="utf-8"))
     policy = load_policy()
     lines = [f"# {info['title']}", "",
              f"{info['intro']}", "",
-             f"- Betroffene Person: {_person(contact)} ({contact['contact_id']})",
-             f"- Stand der Daten: {as_of.strftime('%d.%m.%Y')}",
-             f"- Verantwortlicher: {info['controller']}", ""]
+             f"- {label('art15.subject', lang)}: {_person(contact)} ({contact['contact_id']})",
+             f"- {label('art15.as_of', lang)}: {as_of.strftime('%d.%m.%Y') if lang == 'de' else as_of.isoformat()}",
+             f"- {label('art15.controller', lang)}: {info['controller']}", ""]
     for section in ("purposes", "legal_bases", "categories", "recipients", "source", "rights"):
         lines += [f"## {info[section]['heading']}", ""] + [f"- {item}" for item in info[section]["items"]] + [""]
     lines += [f"## {info['retention_heading']}", ""]
-    units = code_labels("unit", "de")
+    units = code_labels("unit", lang)
     for rule in policy.retention.values():
-        start = " ab Ende des Kalenderjahres" if rule.from_end_of_year else ""
-        lines.append(f"- {code_labels('category', 'de')[rule.category]}: {rule.records} – "
+        start = f" {label('art15.from_end_of_year', lang)}" if rule.from_end_of_year else ""
+        lines.append(f"- {code_labels('category', lang)[rule.category]}: {rule.records} – "
                      f"{rule.period} {units[rule.unit]}{start} ({rule.legal_basis})")
     lines += ["", f"## {info['contents_heading']}", ""]
     for category, frame in frames.items():
-        lines.append(f"- {category}.csv: {frame.height} {'Eintrag' if frame.height == 1 else 'Einträge'}")
+        entries = label("art15.entry" if frame.height == 1 else "art15.entries", lang)
+        lines.append(f"- {category}.csv: {frame.height} {entries}")
     lines += ["", info["complaint"], ""]
     return "\n".join(lines)
 

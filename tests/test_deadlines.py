@@ -255,11 +255,6 @@ def test_retention_status_edges():
     assert d.retention_status(until, D("2027-06-01"), True, 30) == "held"
 
 
-def test_master_data_deletable_from():
-    assert d.master_data_deletable_from([D("2026-01-01"), D("2030-12-31")]) == D("2030-12-31")
-    assert d.master_data_deletable_from([]) is None
-
-
 # --- consent -----------------------------------------------------------------------------------
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
