@@ -138,6 +138,18 @@ def _sweep(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    paths.private_umask()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.run(args)
+    except (DashboardError, ValueError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every command, its options and the function that runs it."""
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="generate the synthetic operational stores")
@@ -180,11 +192,4 @@ def main(argv: list[str] | None = None) -> int:
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=("verify",))
     audit.set_defaults(run=_audit)
-    args = parser.parse_args(argv)
-    paths.private_umask()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.run(args)
-    except (DashboardError, ValueError, PermissionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    return parser

@@ -94,8 +94,27 @@ def _non_negative(table: dict, key: str, where: str) -> int:
 
 
 def parse_policy(raw: dict, path: str) -> Policy:
-    """Validate a parsed policy document; errors name ``path`` and the key."""
-    top = path
+    """Validate a parsed policy document; errors name ``path`` and the key (checked in this order)."""
+    settings = _settings(raw, path)
+    rules = _retention(raw, path)
+    for category in REQUIRED_CATEGORIES:
+        if category not in rules:
+            raise PolicyError(f"{path}: retention.{category}: missing; the privacy notice promises this category")
+    effective = _get(raw, "effective_date", dt.date, path, "a date (YYYY-MM-DD)")
+    thresholds = _thresholds(raw, path)
+    return Policy(
+        path=path,
+        version=_get(raw, "version", str, path, "a version string"),
+        effective_date=effective,
+        source=_get(raw, "source", str, path, "where the policy comes from"),
+        settings=settings,
+        retention=rules,
+        thresholds=thresholds,
+    )
+
+
+def _settings(raw: dict, top: str) -> Settings:
+    """[settings]: the rule settings (windows, warning hours, notice version, extra holidays)."""
     settings_raw = raw.get("settings")
     if not isinstance(settings_raw, dict):
         raise PolicyError(f"{top}: [settings]: missing; expected a table of rule settings")
@@ -104,7 +123,7 @@ def parse_policy(raw: dict, path: str) -> Policy:
     for item in extra:
         if not isinstance(item, dt.date) or isinstance(item, dt.datetime):
             raise PolicyError(f"{where}.extra_holidays: got {item!r}; expected dates like 2026-06-01")
-    settings = Settings(
+    return Settings(
         due_soon_days=_non_negative(settings_raw, "due_soon_days", where),
         approaching_days=_non_negative(settings_raw, "approaching_days", where),
         breach_warning_hours=_non_negative(settings_raw, "breach_warning_hours", where),
@@ -114,6 +133,10 @@ def parse_policy(raw: dict, path: str) -> Policy:
         erasure_grace_days=_non_negative(settings_raw, "erasure_grace_days", where)
         if "erasure_grace_days" in settings_raw else 7,
     )
+
+
+def _retention(raw: dict, top: str) -> dict[str, RetentionRule]:
+    """[retention.CATEGORY]: what the privacy notice promises per category of records."""
     retention_raw = raw.get("retention")
     if not isinstance(retention_raw, dict):
         raise PolicyError(f"{top}: [retention]: missing; expected one table per category")
@@ -139,10 +162,11 @@ def parse_policy(raw: dict, path: str) -> Policy:
             if "statutory_duty" in table
             else False,
         )
-    for category in REQUIRED_CATEGORIES:
-        if category not in rules:
-            raise PolicyError(f"{top}: retention.{category}: missing; the privacy notice promises this category")
-    effective = _get(raw, "effective_date", dt.date, top, "a date (YYYY-MM-DD)")
+    return rules
+
+
+def _thresholds(raw: dict, top: str) -> dict[str, Threshold]:
+    """[thresholds.KPI]: where a headline figure turns amber and red."""
     thresholds = {}
     for kpi, table in (raw.get("thresholds") or {}).items():
         where = f"{top}: thresholds.{kpi}"
@@ -156,15 +180,7 @@ def parse_policy(raw: dict, path: str) -> Policy:
         if (better == "lower" and amber < green) or (better == "higher" and amber > green):
             raise PolicyError(f"{where}: amber must lie beyond green on the worse side")
         thresholds[kpi] = Threshold(kpi, better, float(green), float(amber))
-    return Policy(
-        path=path,
-        version=_get(raw, "version", str, top, "a version string"),
-        effective_date=effective,
-        source=_get(raw, "source", str, top, "where the policy comes from"),
-        settings=settings,
-        retention=rules,
-        thresholds=thresholds,
-    )
+    return thresholds
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

@@ -240,13 +240,34 @@ def _replace(con, table: str, select_sql: str, params: dict | None = None) -> No
     con.execute(f"ALTER TABLE _new RENAME TO {table}")
 
 
+BERLIN_DATE = "timezone('Europe/Berlin', {})::DATE"
+
+
 def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    berlin = "timezone('Europe/Berlin', {})::DATE"
-    # R1.2, R1.3-R1.6, R1.9: requests get their Berlin receipt date and binding deadline.
+    """Every derived date from dashboard.deadlines, then the tables and macros the queries read."""
+    _request_dates_table(con, policy)
+    _retention_dates(con, policy)
+    # R3.5: a look back counts only the contacts that existed then.
+    _replace(con, "contacts", f"SELECT *, {BERLIN_DATE.format('created_at')} AS created_date FROM contacts")
+    _rule_tables(con, policy)
+    con.execute(queries.sql("build_rules"))
+    con.execute(queries.sql("build_retention_records"))
+    con.execute(queries.sql("build_consent_spans"))
+    # R2.2: the 72-hour deadline, exactly, in UTC.
+    _apply(con, "_breach_deadlines", "SELECT DISTINCT aware_at FROM incidents WHERE aware_at IS NOT NULL",
+           lambda aware: (deadlines.breach_notification_deadline(aware),),
+           {"notification_deadline": pl.Datetime("us", "UTC")})
+    _replace(con, "incidents", """
+        SELECT i.*, b.notification_deadline FROM incidents i LEFT JOIN _breach_deadlines b USING (aware_at)""")
+    con.execute(queries.sql("build_macros"))
+
+
+def _request_dates_table(con, policy: Policy) -> None:
+    """R1.2, R1.3-R1.6, R1.9: each request's Berlin receipt date, binding deadline and on-time answer."""
     _replace(con, "requests", f"""
-        SELECT *, {berlin.format('received_at')} AS received_date,
-               {berlin.format('extension_notified_at')} AS extension_notified_date,
-               {berlin.format('closed_at')} AS closed_date
+        SELECT *, {BERLIN_DATE.format('received_at')} AS received_date,
+               {BERLIN_DATE.format('extension_notified_at')} AS extension_notified_date,
+               {BERLIN_DATE.format('closed_at')} AS closed_date
         FROM requests""")
     _apply(con, "_req_deadlines",
            "SELECT DISTINCT received_date, extension_notified_date FROM requests",
@@ -265,9 +286,12 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
         SELECT r.*, o.answered_on_time FROM requests r JOIN _req_on_time o
           ON r.status = o.status AND r.deadline = o.deadline
          AND r.closed_date IS NOT DISTINCT FROM o.closed_date""")
-    # R3.1/R3.2: retained-until per governed record, from the policy's anchor event.
+
+
+def _retention_dates(con, policy: Policy) -> None:
+    """R3.1/R3.2: retained-until per governed record, from the policy's anchor event."""
     _replace(con, "tickets", f"""
-        SELECT *, CASE WHEN status = 'closed' THEN {berlin.format('closed_at')} END AS closed_date
+        SELECT *, CASE WHEN status = 'closed' THEN {BERLIN_DATE.format('closed_at')} END AS closed_date
         FROM tickets""")
     for category, rule in policy.retention.items():
         table, column = ANCHORS[rule.anchor]
@@ -276,19 +300,6 @@ def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
                {"retained_until": pl.Date})
         _replace(con, table, f"""
             SELECT t.*, r.retained_until FROM {table} t LEFT JOIN _ret_{category} r USING ({column})""")
-    # R3.5: a look back counts only the contacts that existed then.
-    _replace(con, "contacts", f"SELECT *, {berlin.format('created_at')} AS created_date FROM contacts")
-    _rule_tables(con, policy)
-    con.execute(queries.sql("build_rules"))
-    con.execute(queries.sql("build_retention_records"))
-    con.execute(queries.sql("build_consent_spans"))
-    # R2.2: the 72-hour deadline, exactly, in UTC.
-    _apply(con, "_breach_deadlines", "SELECT DISTINCT aware_at FROM incidents WHERE aware_at IS NOT NULL",
-           lambda aware: (deadlines.breach_notification_deadline(aware),),
-           {"notification_deadline": pl.Datetime("us", "UTC")})
-    _replace(con, "incidents", """
-        SELECT i.*, b.notification_deadline FROM incidents i LEFT JOIN _breach_deadlines b USING (aware_at)""")
-    con.execute(queries.sql("build_macros"))
 
 
 def _rule_tables(con, policy: Policy) -> None:
@@ -383,56 +394,68 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
-                       source_row BIGINT, reason VARCHAR)""")
-        con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
-        counts = {}
-        merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
-        for table in TABLES:
-            parts = table_sources.get(table.name, ())
-            if not parts:  # an optional table no source feeds: present, empty
-                columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
-                origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
-                con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
-                counts[table.name] = (0, 0, 0)
-                continue
-            read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
-            try:
-                accepted, rejected = _validate(con, table, parts, keep_source=merged or table.name == "contacts")
-            except duckdb.Error as exc:
-                if writing_failed(exc):
-                    raise
-                raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
-            counts[table.name] = (read, accepted, rejected)
-            log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
-            progress(5 + 75 * len(counts) // len(TABLES))
+        counts = _load_tables(con, table_sources, started, progress)
         _resolve_people(con, table_sources["contacts"])
         _derive(con, policy)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
-        con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
-                       rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
-        con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
-            (t.name, t.system, ", ".join(ts.describe() for ts in table_sources[t.name])
-             if t.name in table_sources else None, *counts[t.name]) for t in TABLES
-        ])
-        con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
-                       $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
-                       $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
-                       $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only,
-                       $fed_by::VARCHAR[] AS fed_by""", {
-            "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
-            "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
-            "sources": json.dumps(sorted({ts.describe() for parts in table_sources.values() for ts in parts})),
-            "fed_by": list(dict.fromkeys(f"{ts.source} ({ts.kind})" for parts in table_sources.values()
-                                         for ts in parts)),
-            "demo_only": bool(table_sources) and all(ts.is_demo() for parts in table_sources.values()
-                                                     for ts in parts),
-        })
+        _record_build(con, table_sources, counts, policy, built_at, started)
         con.execute("CHECKPOINT")
     finally:
         con.close()
     return counts
+
+
+def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
+                 progress: Callable[[int], None]) -> dict[str, tuple[int, int, int]]:
+    """Every canonical table from its sources, validated; returns (read, accepted, rejected) per table."""
+    con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
+                   source_row BIGINT, reason VARCHAR)""")
+    con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
+    counts = {}
+    merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
+    for table in TABLES:
+        parts = table_sources.get(table.name, ())
+        if not parts:  # an optional table no source feeds: present, empty
+            columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
+            origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
+            con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
+            counts[table.name] = (0, 0, 0)
+            continue
+        read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
+        try:
+            accepted, rejected = _validate(con, table, parts, keep_source=merged or table.name == "contacts")
+        except duckdb.Error as exc:
+            if writing_failed(exc):
+                raise
+            raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
+        counts[table.name] = (read, accepted, rejected)
+        log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
+        progress(5 + 75 * len(counts) // len(TABLES))
+    return counts
+
+
+def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts: dict, policy: Policy,
+                  built_at: dt.datetime, started: float) -> None:
+    """What the build read from where (snapshot_tables) and under which policy and layout (snapshot_meta)."""
+    every = [ts for parts in table_sources.values() for ts in parts]
+    con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
+                   rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
+    con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
+        (t.name, t.system, ", ".join(ts.describe() for ts in table_sources[t.name])
+         if t.name in table_sources else None, *counts[t.name]) for t in TABLES
+    ])
+    con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
+                   $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
+                   $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
+                   $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only,
+                   $fed_by::VARCHAR[] AS fed_by""", {
+        "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
+        "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
+        "sources": json.dumps(sorted({ts.describe() for ts in every})),
+        "fed_by": list(dict.fromkeys(f"{ts.source} ({ts.kind})" for ts in every)),
+        "demo_only": bool(every) and all(ts.is_demo() for ts in every),
+    })
 
 
 def _prune(folder: Path, keep: int, live: Path) -> None:

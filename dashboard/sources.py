@@ -72,8 +72,6 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
     """Parse and check the sources config: every canonical table fed, every source known.
 
     Returns, per canonical table, the sources that feed it in the order listed."""
-    from dashboard import connectors
-
     path = Path(path or paths.sources_file())
     base = Path(data_dir or paths.data_dir())
     try:
@@ -84,13 +82,7 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
         raise SourceError(f"{path}: not valid TOML: {exc}") from None
     sources = raw.get("sources", {})
     for name, src in sources.items():
-        if src.get("kind") not in KINDS:
-            raise SourceError(f"{path}: sources.{name}.kind: got {src.get('kind')!r}; expected one of {KINDS}")
-        if src["kind"] in ("postgres", *CONNECTOR_KINDS) and "dsn_env" not in src:
-            raise SourceError(f"{path}: sources.{name}: a {src['kind']} source needs `dsn_env`")
-        zone = src.get("timezone", "UTC")
-        if zone not in _zones():
-            raise SourceError(f"{path}: sources.{name}.timezone: unknown time zone {zone!r}")
+        _check_source(path, name, src)
     result = {}
     for table in TABLES:
         spec = raw.get("tables", {}).get(table.name)
@@ -98,40 +90,60 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
             continue
         if spec is None:
             raise SourceError(f"{path}: tables.{table.name}: missing; every canonical table needs a source")
-        names = spec.get("source")
-        names = [names] if isinstance(names, str) else names
-        if not names or not isinstance(names, list) or len(set(map(str, names))) != len(names):
-            raise SourceError(f"{path}: tables.{table.name}.source: a source name or a list of distinct names")
-        unknown = set(spec.get("columns", {})) - {c.name for c in table.columns}
-        if unknown:
-            raise SourceError(f"{path}: tables.{table.name}.columns: unknown canonical columns {sorted(unknown)}")
-        parts = []
-        for rank, src_name in enumerate(names):
-            if src_name not in sources:
-                raise SourceError(f"{path}: tables.{table.name}.source: unknown source {src_name!r}")
-            src = sources[src_name]
-            kind = src["kind"]
-            if kind in CONNECTOR_KINDS:
-                if table.name not in connectors.feeds(kind):
-                    raise SourceError(f"{path}: tables.{table.name}: a {kind} source cannot feed it "
-                                      f"(it feeds {', '.join(connectors.feeds(kind))})")
-                location = kind
-            elif kind == "postgres":
-                if "query" not in spec:
-                    raise SourceError(f"{path}: tables.{table.name}: a postgres source needs `query`")
-                location = spec["query"]
-            else:
-                if "file" not in spec or "path" not in src:
-                    raise SourceError(f"{path}: tables.{table.name}: a file source needs `path` and `file`")
-                folder = Path(src["path"])
-                location = str((folder if folder.is_absolute() else base / folder) / spec["file"])
-            parts.append(TableSource(
-                table=table.name, source=src_name, kind=kind, location=location, dsn_env=src.get("dsn_env"),
-                columns=dict(spec.get("columns", {})), settings=dict(src), timezone=src.get("timezone", "UTC"),
-                state_dir=base / "state", rank=rank,
-            ))
-        result[table.name] = tuple(parts)
+        result[table.name] = _table_parts(path, base, table, spec, sources)
     return result
+
+
+def _check_source(path: Path, name: str, src: dict) -> None:
+    if src.get("kind") not in KINDS:
+        raise SourceError(f"{path}: sources.{name}.kind: got {src.get('kind')!r}; expected one of {KINDS}")
+    if src["kind"] in ("postgres", *CONNECTOR_KINDS) and "dsn_env" not in src:
+        raise SourceError(f"{path}: sources.{name}: a {src['kind']} source needs `dsn_env`")
+    zone = src.get("timezone", "UTC")
+    if zone not in _zones():
+        raise SourceError(f"{path}: sources.{name}.timezone: unknown time zone {zone!r}")
+
+
+def _table_parts(path: Path, base: Path, table: Table, spec: dict, sources: dict) -> tuple[TableSource, ...]:
+    """The sources of one canonical table (``[tables.NAME]``), first-listed first."""
+    names = spec.get("source")
+    names = [names] if isinstance(names, str) else names
+    if not names or not isinstance(names, list) or len(set(map(str, names))) != len(names):
+        raise SourceError(f"{path}: tables.{table.name}.source: a source name or a list of distinct names")
+    unknown = set(spec.get("columns", {})) - {c.name for c in table.columns}
+    if unknown:
+        raise SourceError(f"{path}: tables.{table.name}.columns: unknown canonical columns {sorted(unknown)}")
+    parts = []
+    for rank, src_name in enumerate(names):
+        if src_name not in sources:
+            raise SourceError(f"{path}: tables.{table.name}.source: unknown source {src_name!r}")
+        src = sources[src_name]
+        parts.append(TableSource(
+            table=table.name, source=src_name, kind=src["kind"], location=_location(path, base, table, spec, src),
+            dsn_env=src.get("dsn_env"), columns=dict(spec.get("columns", {})), settings=dict(src),
+            timezone=src.get("timezone", "UTC"), state_dir=base / "state", rank=rank,
+        ))
+    return tuple(parts)
+
+
+def _location(path: Path, base: Path, table: Table, spec: dict, src: dict) -> str:
+    """Where a table's rows come from: a file, a query, or the connector's system."""
+    from dashboard import connectors
+
+    kind = src["kind"]
+    if kind in CONNECTOR_KINDS:
+        if table.name not in connectors.feeds(kind):
+            raise SourceError(f"{path}: tables.{table.name}: a {kind} source cannot feed it "
+                              f"(it feeds {', '.join(connectors.feeds(kind))})")
+        return kind
+    if kind == "postgres":
+        if "query" not in spec:
+            raise SourceError(f"{path}: tables.{table.name}: a postgres source needs `query`")
+        return spec["query"]
+    if "file" not in spec or "path" not in src:
+        raise SourceError(f"{path}: tables.{table.name}: a file source needs `path` and `file`")
+    folder = Path(src["path"])
+    return str((folder if folder.is_absolute() else base / folder) / spec["file"])
 
 
 def _zones() -> set[str]:

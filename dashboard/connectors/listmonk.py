@@ -66,17 +66,27 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
                sl.created_at, sl.updated_at, NULLIF(btrim(sl.meta ->> 'optin_ip'), '')
         FROM {s}.subscriber_lists sl JOIN {s}.lists l ON l.id = sl.list_id
         ORDER BY sl.subscriber_id, sl.list_id""")
-    rows = cur.fetchall()
-    current = [consent_ledger.Subscription(r[0], r[1], r[2], r[3], _utc(r[4]), _utc(r[5]), r[6]) for r in rows]
+    current = [consent_ledger.Subscription(r[0], r[1], r[2], r[3], _utc(r[4]), _utc(r[5]), r[6])
+               for r in cur.fetchall()]
     ledger = consent_ledger.record(consent_ledger.ledger_path(ts.state_dir, ts.source), current,
                                    dt.datetime.now(dt.UTC))
     cur.execute(f"SELECT id::text, name, optin::text FROM {s}.lists")
     lists = cur.fetchall()
     purpose_of = {list_id: purposes[name] for list_id, name, _ in lists if name in purposes}
-    present = {(r[0], r[1]) for r in rows}  # a subscriber deleted in listmonk leaves the snapshot
+    present = {(sub.subscriber_id, sub.list_id) for sub in current}  # a deleted subscriber leaves the snapshot
     events = [e for e in ledger if e["kind"] == "event" and e["list_id"] in purpose_of
               and (e["subscriber_id"], e["list_id"]) in present]
-    frame = pl.DataFrame({
+    con.register("_ledger_events", _consent_frame(ts, events, purpose_of))
+    try:
+        con.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM _ledger_events")
+    finally:
+        con.unregister("_ledger_events")
+    _optin_ip_findings(con, cur, ts, s, {name for _, name, optin in lists if optin == "double" and name in purposes})
+
+
+def _consent_frame(ts: TableSource, events: list[dict], purpose_of: dict[str, str]) -> pl.DataFrame:
+    """The ledger's events as canonical consent_events rows (listmonk records no notice version)."""
+    return pl.DataFrame({
         "event_id": [f"{ts.source}:{e['seq']}" for e in events],
         "contact_id": [e["subscriber_id"] for e in events],
         "purpose": [purpose_of[e["list_id"]] for e in events],
@@ -89,12 +99,6 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
     }, schema={"event_id": pl.String, "contact_id": pl.String, "purpose": pl.String, "action": pl.String,
                "occurred_at": pl.Datetime("us", "UTC"), "notice_version": pl.String, "channel": pl.String,
                "inferred": pl.Boolean, "optin_ip": pl.String})
-    con.register("_ledger_events", frame)
-    try:
-        con.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM _ledger_events")
-    finally:
-        con.unregister("_ledger_events")
-    _optin_ip_findings(con, cur, ts, s, {name for _, name, optin in lists if optin == "double" and name in purposes})
 
 
 def _optin_ip_findings(con, cur, ts: TableSource, schema: str, double_lists: set[str]) -> None:

@@ -78,43 +78,57 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
 
 
 def sql(ts: TableSource) -> str:
-    s = identifier(ts.settings.get("schema", "public"))
-    tz = literal(ts.timezone)
+    """The PostgreSQL query that reads ``ts.table`` from Zammad's own tables."""
+    return {"contacts": _contacts, "tickets": _tickets, "attachments": _attachments}[ts.table](ts)
 
-    def local(column: str) -> str:  # Zammad's naive timestamps, in the configured zone (UTC by default)
-        return f"({column} AT TIME ZONE {tz})"
 
-    def text(column: str) -> str:
-        return f"NULLIF(btrim({column}), '')"
+def _local(ts: TableSource, column: str) -> str:
+    """Zammad's naive timestamps, in the configured zone (UTC by default)."""
+    return f"({column} AT TIME ZONE {literal(ts.timezone)})"
 
-    if ts.table == "contacts":
-        role = literal(ts.settings.get("customer_role", "Customer"))
-        return f"""
-            SELECT u.id::text AS contact_id, {text('u.firstname')} AS first_name, {text('u.lastname')} AS last_name,
-                   {text('u.email')} AS email, coalesce({text('u.phone')}, {text('u.mobile')}) AS phone,
-                   {text('u.street')} AS street, {text('u.zip')} AS postal_code, {text('u.city')} AS city,
-                   {local('u.created_at')} AS created_at
-            FROM {s}.users u
-            WHERE EXISTS (SELECT 1 FROM {s}.roles_users ru JOIN {s}.roles r ON r.id = ru.role_id
-                          WHERE ru.user_id = u.id AND r.name = {role})"""
-    if ts.table == "tickets":
-        status = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in STATUS.items())
-        categories = " ".join(f"WHEN {literal(k)} THEN {literal(v)}"
-                              for k, v in ts.settings.get("categories", {}).items())
-        category = f"CASE g.name {categories} ELSE 'other' END" if categories else "'other'"
-        return f"""
-            SELECT t.id::text AS ticket_id, t.customer_id::text AS contact_id,
-                   {local('t.created_at')} AS opened_at,
-                   CASE st.name WHEN 'closed' THEN {local('coalesce(t.last_close_at, t.close_at, t.updated_at)')}
-                                WHEN 'merged' THEN {local('t.updated_at')}
-                                WHEN 'removed' THEN {local('t.updated_at')} END AS closed_at,
-                   CASE st.name {status} ELSE st.name END AS status,
-                   {category} AS category,
-                   t.article_count AS message_count
-            FROM {s}.tickets t
-            JOIN {s}.ticket_states ts ON ts.id = t.state_id
-            JOIN {s}.ticket_state_types st ON st.id = ts.state_type_id
-            LEFT JOIN {s}.groups g ON g.id = t.group_id"""
+
+def _text(column: str) -> str:
+    return f"NULLIF(btrim({column}), '')"  # Zammad defaults names and e-mail to ''
+
+
+def _schema(ts: TableSource) -> str:
+    return identifier(ts.settings.get("schema", "public"))
+
+
+def _contacts(ts: TableSource) -> str:
+    s, role = _schema(ts), literal(ts.settings.get("customer_role", "Customer"))
+    return f"""
+        SELECT u.id::text AS contact_id, {_text('u.firstname')} AS first_name, {_text('u.lastname')} AS last_name,
+               {_text('u.email')} AS email, coalesce({_text('u.phone')}, {_text('u.mobile')}) AS phone,
+               {_text('u.street')} AS street, {_text('u.zip')} AS postal_code, {_text('u.city')} AS city,
+               {_local(ts, 'u.created_at')} AS created_at
+        FROM {s}.users u
+        WHERE EXISTS (SELECT 1 FROM {s}.roles_users ru JOIN {s}.roles r ON r.id = ru.role_id
+                      WHERE ru.user_id = u.id AND r.name = {role})"""
+
+
+def _tickets(ts: TableSource) -> str:
+    s = _schema(ts)
+    status = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in STATUS.items())
+    categories = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in ts.settings.get("categories", {}).items())
+    category = f"CASE g.name {categories} ELSE 'other' END" if categories else "'other'"
+    return f"""
+        SELECT t.id::text AS ticket_id, t.customer_id::text AS contact_id,
+               {_local(ts, 't.created_at')} AS opened_at,
+               CASE st.name WHEN 'closed' THEN {_local(ts, 'coalesce(t.last_close_at, t.close_at, t.updated_at)')}
+                            WHEN 'merged' THEN {_local(ts, 't.updated_at')}
+                            WHEN 'removed' THEN {_local(ts, 't.updated_at')} END AS closed_at,
+               CASE st.name {status} ELSE st.name END AS status,
+               {category} AS category,
+               t.article_count AS message_count
+        FROM {s}.tickets t
+        JOIN {s}.ticket_states ts ON ts.id = t.state_id
+        JOIN {s}.ticket_state_types st ON st.id = ts.state_type_id
+        LEFT JOIN {s}.groups g ON g.id = t.group_id"""
+
+
+def _attachments(ts: TableSource) -> str:
+    s = _schema(ts)
     kinds = " ".join(f"WHEN lower(s.filename) ~ {literal(_ending(ends))} THEN {literal(kind)}" for kind, ends in KINDS)
     objects = ", ".join(literal(o) for o in ARTICLE_OBJECTS)
     return f"""

@@ -85,47 +85,58 @@ def _detail(request_id: str, as_of) -> None:
     st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
     left, right = st.columns(2)
     with left:
-        st.markdown(f"**{t('requests_page.deadline_calc')}**")
-        lines = [t("requests_page.raw_due", date=ui.fmt_date(row["raw_due"]))]
-        lines += [t("requests_page.moved", date=ui.fmt_date(day),
-                    reason=deadlines.holiday_name(day, ui.lang()) if reason == "holiday" else t(f"calendar.{reason}"))
-                  for day, reason in deadlines.explain_roll(row["raw_due"]).skipped]
-        lines.append(t("requests_page.due", date=ui.fmt_date(row["due"])))
-        lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
-                       status=ui.coded("extension", row["extension"])))
-        st.markdown("\n".join(f"- {line}" for line in lines))
-        st.markdown(f"**{t('requests_page.timeline')}**")
-        timeline = ui.query("request_timeline", request_id=request_id)
-        ui.show_table(ui.translate(timeline.with_columns(pl.col("occurred_at").map_elements(
-            ui.fmt_moment, return_dtype=pl.String)), event="event"))
+        _deadline_and_timeline(row, request_id)
     with right:
-        st.markdown(f"**{t('requests_page.subject')}**")
-        # Source values are text, never Markdown (a name could hold a link or an image).
-        st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
-                                         row["email"]])))
-        left_behind = ui.query("erasure_findings", as_of=as_of, request_id=request_id)
-        if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
-            st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),
-                       systems=", ".join(ui.coded("system", s) for s in left_behind["system"].unique().sort())),
-                     icon=":material/error:")
-            ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
-                                       system="system", record_type="record", category="category"))
-        footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
-        st.markdown(f"**{t('requests_page.footprint')}**")
-        cols = st.columns(3)
-        for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
-            label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
-            cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
-        if ui.sees_personal_data():  # one person, every system that knows them and under which id
-            identities = ui.query("subject_identities", contact_id=row["contact_id"])
-            if identities.height:
-                st.caption(t("requests_page.identities"))
-                st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
-        # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
-        if row["contact_id"] and ui.sees_personal_data():
-            kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
-            for kind in kinds:
-                ui.export_button(kind, {"contact_id": row["contact_id"]}, key=f"{kind}_{request_id}")
+        _subject(row, request_id, as_of)
+
+
+def _deadline_and_timeline(row: dict, request_id: str) -> None:
+    """How the deadline was computed (each day it rolled over, and why) and what happened when."""
+    st.markdown(f"**{t('requests_page.deadline_calc')}**")
+    lines = [t("requests_page.raw_due", date=ui.fmt_date(row["raw_due"]))]
+    lines += [t("requests_page.moved", date=ui.fmt_date(day),
+                reason=deadlines.holiday_name(day, ui.lang()) if reason == "holiday" else t(f"calendar.{reason}"))
+              for day, reason in deadlines.explain_roll(row["raw_due"]).skipped]
+    lines.append(t("requests_page.due", date=ui.fmt_date(row["due"])))
+    lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
+                   status=ui.coded("extension", row["extension"])))
+    st.markdown("\n".join(f"- {line}" for line in lines))
+    st.markdown(f"**{t('requests_page.timeline')}**")
+    timeline = ui.query("request_timeline", request_id=request_id)
+    ui.show_table(ui.translate(timeline.with_columns(pl.col("occurred_at").map_elements(
+        ui.fmt_moment, return_dtype=pl.String)), event="event"))
+
+
+def _subject(row: dict, request_id: str, as_of) -> None:
+    """The data subject: who, what the systems still hold after an erasure, their footprint, and the
+    Art. 15 / Art. 20 exports that answer the request."""
+    st.markdown(f"**{t('requests_page.subject')}**")
+    # Source values are text, never Markdown (a name could hold a link or an image).
+    st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
+                                     row["email"]])))
+    left_behind = ui.query("erasure_findings", as_of=as_of, request_id=request_id)
+    if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
+        st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),
+                   systems=", ".join(ui.coded("system", s) for s in left_behind["system"].unique().sort())),
+                 icon=":material/error:")
+        ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
+                                   system="system", record_type="record", category="category"))
+    footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
+    st.markdown(f"**{t('requests_page.footprint')}**")
+    cols = st.columns(3)
+    for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
+        label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
+        cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
+    if ui.sees_personal_data():  # one person, every system that knows them and under which id
+        identities = ui.query("subject_identities", contact_id=row["contact_id"])
+        if identities.height:
+            st.caption(t("requests_page.identities"))
+            st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
+    # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
+    if row["contact_id"] and ui.sees_personal_data():
+        kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
+        for kind in kinds:
+            ui.export_button(kind, {"contact_id": row["contact_id"]}, key=f"{kind}_{request_id}")
 
 
 def render() -> None:
