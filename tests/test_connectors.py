@@ -260,3 +260,18 @@ def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
     finally:
         _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta_v9 TO meta")
     assert current_snapshot(data_dir / "snapshots") == live
+
+
+def test_a_mapping_to_an_unknown_value_is_refused_before_reading(tmp_path):
+    from dashboard.connectors import listmonk, zammad
+    from dashboard.sources import TableSource
+
+    helpdesk = TableSource("tickets", "helpdesk", "zammad", "zammad", "ZAMMAD_DSN",
+                           settings={"categories": {"Netzwerk": "netz"}})
+    with pytest.raises(SourceError, match=r"helpdesk \(zammad\): categories: \{'Netzwerk': 'netz'\} map to no "
+                                          r"tickets.category \(allowed: hardware, "):
+        zammad.check_settings(helpdesk)
+    newsletter = TableSource("consent_events", "newsletter", "listmonk", "listmonk", "LISTMONK_DSN",
+                             settings={"purposes": {"Newsletter": "marketing"}})
+    with pytest.raises(SourceError, match="map to no consent_events.purpose"):
+        listmonk.check_settings(newsletter)

@@ -23,6 +23,7 @@ import datetime as dt
 import polars as pl
 
 from dashboard import consent_ledger
+from dashboard.connectors.mapping import check_mapping
 from dashboard.schema import BY_NAME
 from dashboard.sources import SourceError, TableSource, stream_query
 from dashboard.sqltext import identifier, literal
@@ -40,11 +41,7 @@ def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:
 
 
 def check_settings(ts: TableSource) -> None:
-    allowed = BY_NAME["consent_events"].column("purpose").enum
-    wrong = {k: v for k, v in ts.settings.get("purposes", {}).items() if v not in allowed}
-    if wrong:
-        raise SourceError(f"{ts.describe()}: purposes: {wrong} map to no consent purpose "
-                          f"(allowed: {', '.join(allowed)})")
+    check_mapping(ts, "purposes", "consent_events", "purpose")
     channel = ts.settings.get("channel", "web")
     if channel not in BY_NAME["consent_events"].column("channel").enum:
         raise SourceError(f"{ts.describe()}: channel: {channel!r} is not a consent channel")

@@ -19,8 +19,8 @@ db/seeds/ticket_state_types.rb, app/models/ticket/sets_close_time.rb):
 
 from __future__ import annotations
 
-from dashboard.schema import BY_NAME
-from dashboard.sources import SourceError, TableSource, stream_query
+from dashboard.connectors.mapping import check_mapping
+from dashboard.sources import TableSource, stream_query
 from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "tickets", "attachments")
@@ -66,11 +66,7 @@ def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:
 
 
 def check_settings(ts: TableSource) -> None:
-    allowed = BY_NAME["tickets"].column("category").enum
-    wrong = {k: v for k, v in ts.settings.get("categories", {}).items() if v not in allowed}
-    if wrong:
-        raise SourceError(f"{ts.describe()}: categories: {wrong} map to no ticket category "
-                          f"(allowed: {', '.join(allowed)})")
+    check_mapping(ts, "categories", "tickets", "category")
 
 
 def stage(con, cur, ts: TableSource, table, target: str) -> None:
