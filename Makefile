@@ -7,15 +7,19 @@ export DASHBOARD_DATA_DIR ?= $(CURDIR)/data
 
 .PHONY: run test install install-test demo snapshot lint browser screenshots bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(PY) -m pip install --quiet --no-compile -e ".[test]"
+$(VENV)/.installed: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e .
 	touch $@
+
+# One resolution for the app and the test tools together (it also satisfies `.installed`).
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.created
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 

@@ -73,8 +73,13 @@ async def _session(url: str, pages: list[str], rounds: int, result: LoadResult) 
                 result.runs.append(await run_page(ws, page))
 
 
-async def load(url: str, sessions: int, pages: list[str], rounds: int = 1) -> LoadResult:
-    """``sessions`` concurrent sessions, each running every page ``rounds`` times."""
+async def load(url: str, sessions: int, pages: list[str], rounds: int = 1,
+               per_session: int | None = None) -> LoadResult:
+    """``sessions`` concurrent sessions, each running its pages ``rounds`` times: every page, or with
+    ``per_session`` that many, staggered (session i starts at page i), so the sessions together still
+    open every page."""
     result = LoadResult()
-    await asyncio.gather(*(_session(url, pages, rounds, result) for _ in range(sessions)))
+    count = per_session or len(pages)
+    own = [[pages[(i + k) % len(pages)] for k in range(count)] for i in range(sessions)]
+    await asyncio.gather(*(_session(url, own[i], rounds, result) for i in range(sessions)))
     return result
