@@ -237,28 +237,30 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert ledger.stat().st_mode & 0o777 == 0o600
 
 
+def _fails_in_one_line(sources, data_dir, db: str, break_sql: str, mend_sql: str, message: str) -> None:
+    """With the system changed by ``break_sql``, the build fails with exactly ``message``; then mended."""
+    _run(db, break_sql)
+    try:
+        with pytest.raises(SourceError) as failed:
+            build_snapshot(sources, data_dir=data_dir)
+        assert str(failed.value) == message and "\n" not in message
+    finally:
+        _run(db, mend_sql)
+
+
 def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
     sources, data_dir, admin = env
     live = build_snapshot(sources, data_dir=data_dir).path
-    zammad = _database(admin, "zammad")
-    _run(zammad, "REVOKE SELECT (last_close_at) ON tickets FROM dsgvo_cockpit_zammad")
-    try:
-        with pytest.raises(SourceError) as failed:
-            build_snapshot(sources, data_dir=data_dir)
-        assert str(failed.value) == ("helpdesk (zammad): table public.tickets: no SELECT grant on column "
-                                     "last_close_at (see docs/CONNECTORS.md for the read-only role)")
-    finally:
-        _run(zammad, "GRANT SELECT (last_close_at) ON tickets TO dsgvo_cockpit_zammad")
-    listmonk = _database(admin, "listmonk")
-    _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta TO meta_v9")
-    try:
-        with pytest.raises(SourceError) as failed:
-            build_snapshot(sources, data_dir=data_dir)
-        assert str(failed.value) == ("newsletter (listmonk): table public.subscriber_lists: column meta missing "
-                                     "(unexpected listmonk schema version)")
-        assert "\n" not in str(failed.value)
-    finally:
-        _run(listmonk, "ALTER TABLE subscriber_lists RENAME COLUMN meta_v9 TO meta")
+    _fails_in_one_line(sources, data_dir, _database(admin, "zammad"),
+                       "REVOKE SELECT (last_close_at) ON tickets FROM dsgvo_cockpit_zammad",
+                       "GRANT SELECT (last_close_at) ON tickets TO dsgvo_cockpit_zammad",
+                       "helpdesk (zammad): table public.tickets: no SELECT grant on column last_close_at "
+                       "(see docs/CONNECTORS.md for the read-only role)")
+    _fails_in_one_line(sources, data_dir, _database(admin, "listmonk"),
+                       "ALTER TABLE subscriber_lists RENAME COLUMN meta TO meta_v9",
+                       "ALTER TABLE subscriber_lists RENAME COLUMN meta_v9 TO meta",
+                       "newsletter (listmonk): table public.subscriber_lists: column meta missing "
+                       "(unexpected listmonk schema version)")
     assert current_snapshot(data_dir / "snapshots") == live
 
 
