@@ -1,7 +1,7 @@
 """Streamlit entry point: ``streamlit run dashboard/app.py``.
 
-Signs the viewer in (dashboard.access decides the role), registers with ``st.navigation`` only
-the pages that role may use (so other URLs fall back to the overview), and renders the shared
+Signs the viewer in (dashboard.access decides the role), registers with ``st.navigation`` the
+pages that role may use (the others only as a hidden page saying it may not open them), and renders the shared
 sidebar. When no snapshot has been published yet, it says how to build one instead of failing.
 """
 
@@ -27,6 +27,17 @@ PAGES = (
     ("views/quality.py", "nav.quality", "datenqualitaet", ":material/fact_check:"),
 )
 
+def _forbidden(title_key: str):
+    """A page the role may not open: its URL says so (hidden from the menu) instead of silently
+    showing the overview."""
+    def forbidden() -> None:
+        st.title(t(title_key))
+        st.error(t("app.page_forbidden", page=t(title_key), role=ui.coded("role", ui.role())), icon=":material/block:")
+
+    forbidden.__name__ = f"forbidden_{title_key.replace('.', '_')}"
+    return forbidden
+
+
 ui.language_switch()
 with ui.error_boundary():  # every page runs inside it: known errors explained, the rest with an id
     if ui.snapshot_outdated():
@@ -39,7 +50,8 @@ with ui.error_boundary():  # every page runs inside it: known errors explained, 
     allowed = set(access.pages_for(role))
     navigation = st.navigation([
         st.Page(script, title=t(key), url_path=path, icon=icon, default=(path == "uebersicht"))
-        for script, key, path, icon in PAGES if path in allowed
+        if path in allowed else st.Page(_forbidden(key), title=t(key), url_path=path, visibility="hidden")
+        for script, key, path, icon in PAGES
     ])
     ui.sidebar()
     if ui.no_readable_snapshot():

@@ -20,7 +20,6 @@ from dashboard import queries, schema
 PERSONAL_COLUMNS = schema.personal_columns()
 FREE_TEXT_COLUMNS = schema.free_text_columns()
 ROLES_WITH_PERSONAL_DATA = frozenset({"dpo", "auditor"})
-MASK = "•••"
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -101,5 +100,7 @@ def hidden_columns(columns: list[str], role: str) -> list[str]:
 
 
 def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
+    """The frame without the columns ``role`` may not see: left out, not shown as whole columns of
+    placeholders (a masked id would also read as a real value to whatever uses it next)."""
     hidden = hidden_columns(frame.columns, role)
-    return frame.with_columns(pl.lit(MASK).alias(c) for c in hidden) if hidden else frame
+    return frame.drop(hidden) if hidden else frame

@@ -9,23 +9,26 @@ Plain Python, no Streamlit import: worker threads and the CLI run this.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
+import tempfile
 import tomllib
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from dashboard import access, data, paths, queries
+from dashboard import access, data, paths, presentation, queries
 from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError
-from dashboard.i18n import code_labels, label
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
-from dashboard.sqltext import identifier
+from dashboard.sqltext import identifier, literal
 
 DELIMITERS = (";", ",")
 # Formula injection: a cell a spreadsheet program would evaluate starts, after any leading white space
@@ -57,40 +60,75 @@ def neutralise(value: object) -> object:
     return value
 
 
+@dataclass(frozen=True)
+class Readable:
+    """A CSV for people: list ``name``'s column titles and code labels in ``lang``, dates as the UI
+    writes them (dd.mm.yyyy in German), moments in Europe/Berlin with their offset, figures rounded.
+    Without it a list is machine-readable: column names, codes and ISO dates."""
+
+    name: str
+    lang: str = "de"
+
+
+def _readable_expr(col: str, column: str, type_: str, readable: Readable) -> str | None:
+    """The readable form of one column, or None where the value stays as it is."""
+    german = readable.lang == "de"
+    if type_ == "DATE":
+        return f"strftime({col}, '{'%d.%m.%Y' if german else '%Y-%m-%d'}')"
+    if type_.startswith("TIMESTAMP WITH TIME ZONE"):
+        pattern = "%d.%m.%Y %H:%M:%S %z" if german else "%Y-%m-%d %H:%M:%S %z"
+        return rf"regexp_replace(strftime({col}, '{pattern}'), '([+-]\d\d)$', '\1:00')"
+    if type_.startswith("DECIMAL") or type_ in ("DOUBLE", "FLOAT"):  # amounts keep their cents
+        rounded = f"{col}::VARCHAR" if type_.startswith("DECIMAL") else f"round({col}, 1)::VARCHAR"
+        return f"replace({rounded}, '.', ',')" if german else rounded
+    if type_ == "BOOLEAN":
+        return (f"CASE WHEN {col} THEN {literal(label('app.yes', readable.lang))} "
+                f"WHEN NOT {col} THEN {literal(label('app.no', readable.lang))} END")
+    labels = presentation.value_labels(readable.name, column, readable.lang)
+    if labels:  # catalogue text, never a formula; an unknown code passes through the formula guard
+        cases = " ".join(f"WHEN {literal(code)} THEN {literal(text)}" for code, text in labels.items())
+        return f"CASE {col} {cases} ELSE {_formula_guard(col)} END"
+    return None
+
+
+def _formula_guard(col: str) -> str:
+    return f"CASE WHEN regexp_matches({col}, '{FORMULA_PATTERN}') THEN '''' || {col} ELSE {col} END"
+
+
 def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: str, bom: bool,
-                    drop: tuple[str, ...]) -> str:
-    """The SELECT list that masks, neutralises formulas and (for German Excel) uses decimal commas."""
+                    drop: tuple[str, ...], readable: Readable | None = None) -> str:
+    """The SELECT list, one vectorised expression per column: masked columns left out, formulas
+    neutralised, decimal commas for German Excel, and for people titles, labels and local dates."""
     parts = []
     hidden = set(data.hidden_columns(columns, role))
     for name, type_ in zip(columns, types, strict=True):
-        if name in drop:
+        if name in drop or name in hidden:  # masked columns are left out, as on the pages
             continue
         col = f"q.{identifier(name)}"
-        if name in hidden:
-            expr = f"'{data.MASK}'"
-        elif type_ == "VARCHAR":
-            expr = f"CASE WHEN regexp_matches({col}, '{FORMULA_PATTERN}') THEN '''' || {col} ELSE {col} END"
-        elif delimiter == ";" and (type_.startswith("DECIMAL") or type_ in ("DOUBLE", "FLOAT")):
+        expr = _readable_expr(col, name, type_, readable) if readable else None
+        if expr is None and type_ == "VARCHAR":
+            expr = _formula_guard(col)
+        elif expr is None and delimiter == ";" and (type_.startswith("DECIMAL") or type_ in ("DOUBLE", "FLOAT")):
             expr = f"replace({col}::VARCHAR, '.', ',')"
-        else:
-            expr = col
-        parts.append(f"{expr} AS {identifier(name)}")
+        title = presentation.column_title(readable.name, name, readable.lang) if readable else name
+        parts.append((expr or col, title))
     if not parts:
         raise ExportError("nothing to export: every column was dropped")
     if bom:  # the byte-order mark German Excel needs, written as part of the first header cell
-        first_expr, first_name = parts[0].rsplit(" AS ", 1)
-        parts[0] = f"{first_expr} AS {identifier(chr(0xFEFF) + first_name.strip(chr(34)))}"
-    return ", ".join(parts)
+        parts[0] = (parts[0][0], chr(0xFEFF) + parts[0][1])
+    return ", ".join(f"{expr} AS {identifier(title)}" for expr, title in parts)
 
 
 def copy_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict, target: Path, role: str,
-             delimiter: str = ";", bom: bool = True, drop: tuple[str, ...] = ()) -> int:
+             delimiter: str = ";", bom: bool = True, drop: tuple[str, ...] = (),
+             readable: Readable | None = None) -> int:
     """Stream the result of ``sql`` into ``target`` as CSV; returns the rows written."""
     if delimiter not in DELIMITERS:
         raise ExportError(f"delimiter must be one of {DELIMITERS}")
     sql = sql.strip().rstrip(";")
     probe = con.sql(f"SELECT * FROM ({sql}) LIMIT 0", params=params)
-    projection = _csv_projection(probe.columns, [str(t) for t in probe.types], role, delimiter, bom, drop)
+    projection = _csv_projection(probe.columns, [str(t) for t in probe.types], role, delimiter, bom, drop,
+                                 readable)
     part = target.with_name(target.name + ".part")
     path_literal = str(part).replace("'", "''")
     con.execute("SET TimeZone = 'Europe/Berlin'")  # timestamps as ISO with the Berlin offset
@@ -99,6 +137,14 @@ def copy_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict, target: Pat
                        params).fetchall()[0][0]
     part.replace(target)
     return int(rows)
+
+
+def _readable(params: dict, name: str) -> Readable | None:
+    """The job's choice: a file for people (what the pages ask for) or machine-readable (the default
+    of the command line and of jobs made before the choice existed)."""
+    if params.get("format", "machine") != "readable":
+        return None
+    return Readable(name, params.get("lang") if params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def _snapshot_connection() -> duckdb.DuckDBPyConnection:
@@ -128,7 +174,7 @@ def list_csv(job, store, progress: Progress) -> tuple[Path, int]:
         progress(10)
         rows = copy_csv(con, sql, query_params, target, job.role,
                         delimiter=params.get("delimiter", ";"), bom=params.get("bom", True),
-                        drop=tuple(params.get("drop", ())))
+                        drop=tuple(params.get("drop", ())), readable=_readable(params, name))
     finally:
         con.close()
     return target, rows
@@ -144,7 +190,8 @@ def deletion_worklist(job, store, progress: Progress) -> tuple[Path, int]:
     try:
         progress(10)
         rows = copy_csv(con, queries.sql("deletion_worklist"), {"as_of": as_of, "system": system}, target,
-                        job.role, delimiter=job.params.get("delimiter", ";"), bom=job.params.get("bom", True))
+                        job.role, delimiter=job.params.get("delimiter", ";"), bom=job.params.get("bom", True),
+                        readable=_readable(job.params, "deletion_worklist"))
     finally:
         con.close()
     return target, rows
@@ -183,30 +230,68 @@ def _csv_text(frame: pl.DataFrame) -> bytes:
     return ("\ufeff" + safe.write_csv(separator=";")).encode("utf-8")
 
 
-def art15_summary(contact: dict, frames: dict[str, pl.DataFrame], as_of: dt.date, lang: str = "de") -> str:
-    """The readable Art. 15(1) information: from data/art15.toml (the privacy notice), the policy and
-    the label catalogue (the letter goes to a German data subject: German unless asked otherwise)."""
-    info = tomllib.loads(paths.art15_file().read_text(encoding="utf-8"))
+def _art15_info() -> dict:
+    return tomllib.loads(paths.art15_file().read_text(encoding="utf-8"))
+
+
+def art15_file_names(readable: bool = True) -> dict[str, str]:
+    """The package's file per category: the letter's German names, or the category for machines."""
+    files = _art15_info()["files"]
+    return {c: files[c]["file"] if readable else f"{c}.csv" for c in SUBJECT_CATEGORIES}
+
+
+def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: str = "de",
+                 readable: bool = True) -> list[tuple[str, str]]:
+    """The Art. 15(1) cover letter as (style, text) blocks: from data/art15.toml (the privacy notice),
+    the policy and the label catalogue. It lists every file of the package with what it holds and how
+    many entries, and says what the package does not hold and why."""
+    info = _art15_info()
     policy = load_policy()
-    lines = [f"# {info['title']}", "",
-             f"{info['intro']}", "",
-             f"- {label('art15.subject', lang)}: {_person(contact)} ({contact['contact_id']})",
-             f"- {label('art15.as_of', lang)}: {as_of.strftime('%d.%m.%Y') if lang == 'de' else as_of.isoformat()}",
-             f"- {label('art15.controller', lang)}: {info['controller']}", ""]
+    day = as_of.strftime("%d.%m.%Y") if lang == "de" else as_of.isoformat()
+    blocks = [("title", info["title"]), ("text", info["intro"]),
+              ("bullet", f"{label('art15.subject', lang)}: {_person(contact)} ({contact['contact_id']})"),
+              ("bullet", f"{label('art15.as_of', lang)}: {day}"),
+              ("bullet", f"{label('art15.controller', lang)}: {info['controller']}")]
     for section in ("purposes", "legal_bases", "categories", "recipients", "source", "rights"):
-        lines += [f"## {info[section]['heading']}", ""] + [f"- {item}" for item in info[section]["items"]] + [""]
-    lines += [f"## {info['retention_heading']}", ""]
+        blocks += [("heading", info[section]["heading"])] + [("bullet", item) for item in info[section]["items"]]
+    blocks.append(("heading", info["retention_heading"]))
     units = code_labels("unit", lang)
     for rule in policy.retention.values():
         start = f" {label('art15.from_end_of_year', lang)}" if rule.from_end_of_year else ""
-        lines.append(f"- {code_labels('category', lang)[rule.category]}: {rule.records} – "
-                     f"{rule.period} {units[rule.unit]}{start} ({rule.legal_basis})")
-    lines += ["", f"## {info['contents_heading']}", ""]
-    for category, frame in frames.items():
-        entries = label("art15.entry" if frame.height == 1 else "art15.entries", lang)
-        lines.append(f"- {category}.csv: {frame.height} {entries}")
-    lines += ["", info["complaint"], ""]
-    return "\n".join(lines)
+        blocks.append(("bullet", f"{code_labels('category', lang)[rule.category]}: {rule.records} – "
+                                 f"{rule.period} {units[rule.unit]}{start} ({rule.legal_basis})"))
+    blocks.append(("heading", info["contents_heading"]))
+    names = art15_file_names(readable)
+    for category, count in counts.items():
+        entries = label("art15.entry" if count == 1 else "art15.entries", lang)
+        blocks.append(("bullet", f"{names[category]}: {info['files'][category]['what']} ({count} {entries})"))
+    blocks += [("heading", info["not_included"]["heading"])]
+    blocks += [("bullet", item) for item in info["not_included"]["items"]]
+    closing = info["closing"]
+    blocks += [("text", info["complaint"]), ("text", closing["greeting"]), ("signature", closing["place_date"]),
+               ("signature", closing["signature"])]
+    return blocks
+
+
+def _docx(blocks: list[tuple[str, str]]) -> bytes:
+    """The letter as a Word document the DPO can complete, sign and send."""
+    from docx import Document  # imported when a letter is written: the pages never need it
+
+    document = Document()
+    for style, text in blocks:
+        if style == "title":
+            document.add_heading(text, level=0)
+        elif style == "heading":
+            document.add_heading(text, level=2)
+        elif style == "bullet":
+            document.add_paragraph(text, style="List Bullet")
+        elif style == "signature":
+            document.add_paragraph("\n\n" + "_" * 40 + "\n" + text)
+        else:
+            document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
 
 
 def _person(contact: dict) -> str:
@@ -215,18 +300,44 @@ def _person(contact: dict) -> str:
     return name or contact["email"] or ""
 
 
+ART15_LETTER = "Auskunft_Art15.docx"
+
+
 def subject_access(job, store, progress: Progress) -> tuple[Path, int]:
-    """Art. 15: a ZIP with one CSV per category of the subject's data and the Art. 15(1) summary."""
-    contact_id, frames, as_of = _subject_data(job, progress)
+    """Art. 15: a ZIP with the cover letter (Word) and one CSV per category of the subject's data, for
+    the subject to read (German titles, labels, dd.mm.yyyy, Berlin times) or, on request, for machines
+    (codes and ISO dates)."""
+    contact_id = job.params.get("contact_id")
+    if not contact_id:
+        raise ExportError(f"{job.kind} needs a data subject (contact_id)")
+    readable = job.params.get("format", "readable") == "readable"
+    lang = job.params.get("lang") if job.params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
+    names = art15_file_names(readable)
     target = store.output_path(job, _filename(f"auskunft_art15_{contact_id}", ".zip"))
     part = target.with_name(target.name + ".part")
-    with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("Auskunft_Art15.md", art15_summary(frames["contact"].row(0, named=True), frames, as_of))
-        for category, frame in frames.items():
-            zf.writestr(f"{category}.csv", _csv_text(frame))
+    con = _snapshot_connection()
+    try:
+        contact = data.run(con, "subject_contact", contact_id=contact_id)
+        if contact.is_empty():
+            raise ExportError(f"no data subject {contact_id!r} in the snapshot")
+        as_of = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
+        counts = {}
+        with tempfile.TemporaryDirectory(dir=target.parent) as scratch, \
+                zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for i, category in enumerate(SUBJECT_CATEGORIES):
+                name = f"subject_{category}"
+                csv_path = Path(scratch) / names[category]
+                counts[category] = copy_csv(con, queries.sql(name), {"contact_id": contact_id}, csv_path, job.role,
+                                            readable=Readable(name, lang) if readable else None)
+                zf.write(csv_path, names[category])
+                progress(10 + 80 * (i + 1) // len(SUBJECT_CATEGORIES))
+            letter = art15_letter(contact.row(0, named=True), counts, as_of, lang, readable)
+            zf.writestr(ART15_LETTER, _docx(letter))
+    finally:
+        con.close()
     part.replace(target)
     progress(95)
-    return target, sum(f.height for f in frames.values())
+    return target, sum(counts.values())
 
 
 PROVIDED = ("contact", "tickets", "consents", "requests")  # what the subject gave us themselves

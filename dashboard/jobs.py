@@ -497,3 +497,11 @@ class JobRunner:
 
     def rerun(self, job: Job, user: str, role: str) -> Job:
         return self.submit(job.kind, job.params, user, role)
+
+    def run_now(self, kind: str, params: dict, user: str, role: str) -> bytes:
+        """A short export made and served at once, in the caller's thread: the same job record, file
+        and audit entries as a background job (export, then download), without the second click."""
+        job = execute(self.store, self.store.create(kind, params, user, role).id)
+        if job.status != "succeeded":
+            raise DashboardError(job.error or "export failed")
+        return self.store.serve(job.id, user, role)

@@ -31,7 +31,11 @@ def _title(column: str, lang: str) -> str:
 
 
 def _named(frame: pl.DataFrame, lang: str, **groups: str) -> pl.DataFrame:
+    """A table as a reader wants it: titles and labels in ``lang``, sizes in MB, figures rounded."""
     frame = frame.with_columns(pl.col(c).replace(code_labels(g, lang)) for c, g in groups.items())
+    if "bytes_due" in frame.columns:
+        frame = frame.with_columns((pl.col("bytes_due") / 1024**2).alias("mb_due")).drop("bytes_due")
+    frame = frame.with_columns(pl.col(pl.Float64).round(1))
     return frame.rename({c: _title(c, lang) for c in frame.columns})
 
 
@@ -45,7 +49,7 @@ def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de") -> tuple[dic
     headline = pl.DataFrame({
         _title("area", lang): [label(f"nav.{kpis.AREAS[k]}", lang) for k in figures],
         _title("kpi", lang): [_title(k, lang) for k in figures],
-        _title("value", lang): [None if v is None else float(v) for v in figures.values()],
+        _title("value", lang): [None if v is None else round(float(v), 1) for v in figures.values()],
     })
     sheets = {
         "overview": [headline],

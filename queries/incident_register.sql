@@ -1,4 +1,4 @@
--- The incident register at $as_of, those needing action first (R2.2-R2.5). Incidents not (yet)
+-- The incident register at $as_of, those needing action first (R2.2-R2.5), the clock in the first columns. Incidents not (yet)
 -- confirmed as breaches have no clock. Filter $clocks (empty: all).
 WITH c AS (
     -- As they stood at $as_of (R2.4a): what happened later is not shown yet.
@@ -10,14 +10,14 @@ WITH c AS (
     FROM incidents i LEFT JOIN breaches_on($as_of::TIMESTAMPTZ, $warning_hours) b USING (incident_id)
     WHERE i.detected_at <= $as_of::TIMESTAMPTZ
 )
-SELECT incident_id, title, type, detected_at, aware_at, notification_deadline,
+SELECT incident_id, clock,
        CASE WHEN clock IN ('open', 'warning') THEN round(epoch(notification_deadline - $as_of::TIMESTAMPTZ) / 3600, 1)
        END AS hours_left,
        CASE WHEN clock = 'overdue' THEN round(epoch($as_of::TIMESTAMPTZ - notification_deadline) / 3600, 1)
             WHEN clock = 'notified_late' THEN round(epoch(authority_notified_at - notification_deadline) / 3600, 1)
        END AS hours_late,
-       risk, notification_required, clock, authority_notified_at, delay_reason, art34, art34_exemption,
-       subjects_informed_at, subjects_affected, status
+       status, art34, title, type, risk, detected_at, aware_at, notification_deadline, notification_required,
+       authority_notified_at, delay_reason, art34_exemption, subjects_informed_at, subjects_affected
 FROM c
 WHERE len($clocks) = 0 OR list_contains($clocks, clock)
 ORDER BY CASE clock WHEN 'overdue' THEN 0 WHEN 'warning' THEN 1 WHEN 'open' THEN 2 ELSE 3 END,

@@ -1,7 +1,7 @@
--- The DPO's work queue on $as_of: open requests, most urgent first (R1.8), with the page's filters.
--- Empty lists mean "no filter".
-SELECT request_id, "right", channel, received_date, due, extended_due, extension, deadline,
-       days_left, clock, status, assignee, paused_days
+-- The DPO's work queue on $as_of: open requests, most urgent first (R1.8), with the page's filters;
+-- the columns a DPO acts on first. Empty lists mean "no filter".
+SELECT request_id, clock, days_left, assignee, "right", status, deadline, received_date, due, extended_due,
+       extension, channel, paused_days
 FROM requests_on($as_of::DATE, $due_soon_days)
 WHERE is_open AND (NOT is_hidden OR $show_hidden)
   AND (len($rights) = 0 OR list_contains($rights, "right"))

@@ -210,13 +210,9 @@ def test_each_role_on_each_page(oidc, role, page):
     assert not at.exception, [e.value for e in at.exception]
     assert any(f"({access_label(role)})" in c.value for c in at.sidebar.caption)
     for frame in (df.value for df in at.dataframe):
-        hidden = [c for c in frame.columns if c in data.PERSONAL_COLUMNS | data.FREE_TEXT_COLUMNS]
-        for column in hidden:
-            values = set(frame[column].dropna().astype(str))
-            if role == "management":
-                assert values <= {data.MASK}, (page, column)
-            elif values:
-                assert values != {data.MASK}, (page, column)  # the DPO and the auditor see the data
+        personal = [c for c in frame.columns if c in data.PERSONAL_COLUMNS | data.FREE_TEXT_COLUMNS]
+        if role == "management":  # left out, not shown as whole columns of placeholders
+            assert not personal, (page, personal)
     if role == "management" and page == "views/requests.py":
         assert all(w.key != "requests_assignees" for w in at.multiselect)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,7 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     assert not at.exception
     assert at.toggle(key="requests_overdue_only").value is True
     clocks = {c for c in at.dataframe[0].value["clock"]}
-    assert clocks == {"überfällig"}
+    assert clocks == {"🔴 überfällig"}  # the clock's colour in front of its label
     assert at.query_params["overdue"] == "1"  # the filtered view is a link
     at = _app()
     at.button(key="tile_incidents_overdue").click().run()
@@ -121,10 +122,21 @@ def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app("views/requests.py")
     overdue_now = int(next(m.value for m in at.metric if m.label == "Überfällig").replace(".", ""))
-    at.date_input(key="requests_as_of").set_value(at.date_input(key="requests_as_of").value.replace(year=2030)).run()
+    today = at.date_input(key="requests_as_of").value
+    at.date_input(key="requests_as_of").set_value(today.replace(year=today.year + 2)).run()
     assert not at.exception
     overdue_later = int(next(m.value for m in at.metric if m.label == "Überfällig").replace(".", ""))
     assert overdue_later >= overdue_now and overdue_later > 0
+
+
+def test_a_date_out_of_range_says_so_and_shows_no_stale_figures(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app("views/requests.py")
+    assert at.metric and at.dataframe
+    at.date_input(key="requests_as_of").set_value(dt.date(2099, 12, 31)).run()
+    assert not at.exception
+    assert any("„Stand am“ muss zwischen" in e.value and "31.12." in e.value for e in at.error)
+    assert not at.metric and not at.dataframe  # nothing of the previous date stays on screen
 
 
 def test_retention_filters(demo_data_dir, use_data_dir):
@@ -164,7 +176,7 @@ def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
     at = _app("views/incidents.py")
     assert not at.exception
     first = at.dataframe[0].value.iloc[0]
-    assert first["clock"] in ("überfällig", "Warnung (< 24 h)")  # needing action first
+    assert first["clock"] in ("🔴 überfällig", "🟠 Warnung (< 24 h)")  # needing action first
     at.session_state["incidents_register"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
@@ -250,8 +262,12 @@ def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_
     at.run()
     assert not at.exception
     text = " ".join(str(m.value) for m in [*at.markdown, *at.text])
-    assert "@" not in text and "•••" in text
+    assert "@" not in text and "•••" not in text
+    assert any(c.value == "Für Ihre Rolle nicht sichtbar." for c in at.caption)
+    # no footprint of zeros: a masked figure is not shown at all
+    assert not {"Tickets", "Verträge", "Rechnungen"} & {m.label for m in at.metric}
     assert "Auskunftspaket Art. 15 (ZIP)" not in [b.label for b in at.button]
+    assert at.query_params["request"]  # the selected request is in the URL
 
 
 def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
@@ -262,12 +278,18 @@ def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app("views/exports.py")
     assert not at.exception
-    at.text_input(key="exports_contact_id").set_value("C00000001").run()
+    store = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
+    before = len(store.list())
+    at.text_input(key="exports_subject").set_value("Max Mustermann").run()  # nobody of that name
+    assert any("Keine betroffene Person passt" in w.value for w in at.warning)
+    assert not [b for b in at.button if b.key == "export_art15"] and len(store.list()) == before  # no job
+    at.text_input(key="exports_subject").set_value("C00000001").run()
+    assert at.radio(key="exports_subject_choice").value == "C00000001"
     at.button(key="export_art15").click().run()
     assert not at.exception
-    store = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
     job = store.list()[0]
-    assert (job.kind, job.params, job.requested_by) == ("subject_access", {"contact_id": "C00000001"}, "demo:dpo")
+    assert (job.kind, job.params, job.requested_by) == ("subject_access", {"contact_id": "C00000001", "lang": "de"},
+                                                        "demo:dpo")
     deadline = time.monotonic() + 30
     while store.get(job.id).status in ("queued", "running") and time.monotonic() < deadline:
         time.sleep(0.1)

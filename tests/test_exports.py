@@ -9,6 +9,7 @@ import functools
 import hashlib
 import io
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import access, jobs
+from dashboard import access, exports, jobs
 from dashboard.snapshot import build_snapshot
 from tests.conftest import write_store
 
@@ -172,7 +173,7 @@ def _rows(path: Path, delimiter: str) -> list[list[str]]:
 def test_csv_dialect_for_german_excel_and_formula_injection(store):
     german = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE})
     raw = german.path.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf") and b"request_id;right;channel" in raw[:60]
+    assert raw.startswith(b"\xef\xbb\xbf") and b"request_id;clock;days_left" in raw[:60]
     rows = _rows(german.path, ";")
     header = rows[0]
     assert "total_rows" not in header
@@ -182,7 +183,7 @@ def test_csv_dialect_for_german_excel_and_formula_injection(store):
     plain = _run(store, "list_csv", {"query": "request_queue", "params": QUEUE,
                                      "delimiter": ",", "bom": False})
     raw = plain.path.read_bytes()
-    assert raw.startswith(b"request_id,right,channel")
+    assert raw.startswith(b"request_id,clock,days_left")
     odd = _run(store, "list_csv", {**_queue_export(), "delimiter": "|"})
     assert odd.status == "failed" and "delimiter must be one of" in odd.error
 
@@ -198,36 +199,92 @@ def test_incident_register_export(store, demo_data_dir, use_data_dir):
     assert job.status == "succeeded", job.error
     rows = _rows(job.path, ";")
     header = rows[0]
-    assert header[:3] == ["incident_id", "title", "type"] and "total_rows" not in header
+    assert header[:3] == ["incident_id", "clock", "hours_left"] and "total_rows" not in header  # the clock first
     expected = data.run(data.connect(current_snapshot(demo_data_dir / "snapshots")), "incident_register", **params)
     assert job.rows == len(rows) - 1 == expected.height > 40
     deadlines = [r[header.index("notification_deadline")] for r in rows[1:] if r[header.index("notification_deadline")]]
     assert deadlines and all(d.endswith(("+01", "+02")) for d in deadlines)  # Europe/Berlin with its offset
 
 
+def test_list_for_people_reads_like_its_page(store, demo_data_dir, use_data_dir):
+    """The default of the pages: the page's column titles and labels in the user's language, dates as
+    dd.mm.yyyy, moments in Europe/Berlin with offset, rounded figures; English when asked for."""
+    use_data_dir(demo_data_dir)
+    now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
+    params = {"as_of": now, "warning_hours": 24, "clocks": []}
+    machine = _rows(_run(store, "list_csv", {"query": "incident_register", "params": params}).path, ";")
+    job = _run(store, "list_csv", {"query": "incident_register", "params": params, "format": "readable", "lang": "de"})
+    rows = _rows(job.path, ";")
+    header = rows[0]
+    assert header[:5] == ["Vorfall", "Fristenstatus", "Stunden übrig", "Stunden verspätet", "Vorfallstatus"]
+    assert len(rows) == len(machine)
+    clocks = {r[header.index("Fristenstatus")] for r in rows[1:]}
+    assert "überfällig" in clocks and not clocks & {"overdue", "warning", "not_required"}  # labels, not codes
+    deadline = next(r[header.index("Meldefrist (72 h)")] for r in rows[1:] if r[header.index("Meldefrist (72 h)")])
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+0[12]:00", deadline), deadline
+    late = [r[header.index("Stunden verspätet")] for r in rows[1:] if r[header.index("Stunden verspätet")]]
+    assert late and all(re.fullmatch(r"\d+,\d", v) for v in late), late  # rounded, decimal comma
+    assert {r[header.index("Meldepflichtig")] for r in rows[1:]} <= {"ja", "nein", ""}
+    english = _rows(_run(store, "list_csv", {"query": "incident_register", "params": params, "format": "readable",
+                                             "lang": "en"}).path, ";")
+    assert english[0][:3] == ["Incident", "Clock", "Hours left"]
+    assert "overdue" in {r[1] for r in english[1:]}
+    queue_params = {**QUEUE, "as_of": dt.date(2026, 11, 26)}
+    queue = _rows(_run(store, "list_csv", {"query": "request_queue", "params": queue_params, "format": "readable",
+                                           "lang": "de"}).path, ";")
+    received = [r[queue[0].index("Eingang")] for r in queue[1:]]
+    assert received and all(re.fullmatch(r"\d\d\.\d\d\.\d{4}", d) for d in received)
+
+
+def test_management_sees_no_masked_column_in_a_list(store, demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    params = {"as_of": dt.date(2026, 11, 26), "window_days": 30, "categories": [], "systems": [], "statuses": ["due"],
+              "until_from": None, "until_to": None}
+    job = _run(store, "list_csv", {"query": "retention_due_list", "params": params}, role="management", user="chef")
+    header = _rows(job.path, ";")[0]
+    assert "contact_id" not in header and "hold_reason" not in header and "record_id" in header
+
+
 def test_subject_access_zip_for_the_fixture_subject(store):
+    """The package for the subject: German files, titles and labels, and a Word cover letter that lists
+    every file with its entries and says what is not included and why. Machine-readable on request."""
+    import docx
+
     job = _run(store, "subject_access", {"contact_id": "S1"})
     assert job.status == "succeeded", job.error
     with zipfile.ZipFile(job.path) as zf:
         names = set(zf.namelist())
-        assert names == {"Auskunft_Art15.md", "contact.csv", "identities.csv", "tickets.csv", "attachments.csv",
-                         "contracts.csv", "invoices.csv", "consents.csv", "requests.csv", "holds.csv"}
+        files = exports.art15_file_names()
+        assert names == {"Auskunft_Art15.docx", *files.values()}
+        assert set(files) == set(exports.SUBJECT_CATEGORIES)
         # every system that knows the subject, and under which id
-        assert _rows_from(zf, "identities.csv") == [["source", "source_contact_id"], ["fixture", "S1"]]
-        contact = _rows_from(zf, "contact.csv")
-        assert contact[1][contact[0].index("first_name")] == "'=HYPERLINK(\"http://x\")"
-        assert contact[1][contact[0].index("city")] == "'\tNeu-Bamberg"
+        assert _rows_from(zf, "kennungen.csv") == [["Quelle", "Kennung in der Quelle"], ["fixture", "S1"]]
+        contact = _rows_from(zf, "stammdaten.csv")
+        assert contact[1][contact[0].index("Vorname")] == "'=HYPERLINK(\"http://x\")"
+        assert contact[1][contact[0].index("Ort")] == "'\tNeu-Bamberg"
         assert len(_rows_from(zf, "tickets.csv")) == 1 + 3
-        assert len(_rows_from(zf, "consents.csv")) == 1 + 2
-        assert len(_rows_from(zf, "requests.csv")) == 1 + 1  # only S1's own request
-        invoice = _rows_from(zf, "invoices.csv")
-        assert invoice[1][invoice[0].index("amount_eur")] == "-5.25"  # a number, not neutralised
-        summary = zf.read("Auskunft_Art15.md").decode("utf-8")
+        assert len(_rows_from(zf, "einwilligungen.csv")) == 1 + 2
+        assert len(_rows_from(zf, "anfragen.csv")) == 1 + 1  # only S1's own request
+        invoice = _rows_from(zf, "rechnungen.csv")
+        assert invoice[1][invoice[0].index("Betrag (EUR)")] == "-5,25"  # a number with its cents, not neutralised
+        consents = _rows_from(zf, "einwilligungen.csv")
+        moment = consents[1][consents[0].index("Zeitpunkt")]
+        assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+0[12]:00", moment), moment  # Berlin time
+        letter = "\n".join(p.text for p in docx.Document(io.BytesIO(zf.read("Auskunft_Art15.docx"))).paragraphs)
     for expected in ("Auskunft nach Art. 15 DSGVO", "Zwecke der Verarbeitung", "Empfänger", "Herkunft der Daten",
                      "Supportkommunikation", "6 Monate", "10 Jahre ab Ende des Kalenderjahres", "LfDI",
-                     "tickets.csv: 3 Einträge"):
-        assert expected in summary, expected
+                     "tickets.csv: Ihre Support-Tickets", "(3 Einträge)", "Nicht in diesem Paket enthalten",
+                     "Kommunikationsverlauf", "Ort, Datum"):
+        assert expected in letter, expected
+    for name in files.values():  # the letter names every file of the package
+        assert f"{name}: " in letter, name
     assert job.rows == 1 + 1 + 3 + 1 + 1 + 1 + 2 + 1 + 0  # contact, its one identity, tickets, ...
+    machine = _run(store, "subject_access", {"contact_id": "S1", "format": "machine"})
+    with zipfile.ZipFile(machine.path) as zf:
+        assert "contact.csv" in zf.namelist()
+        assert _rows_from(zf, "identities.csv") == [["source", "source_contact_id"], ["fixture", "S1"]]
+        invoice = _rows_from(zf, "invoices.csv")
+        assert invoice[1][invoice[0].index("amount_eur")] == "-5,25"  # the lists' dialect: ';' with decimal commas
 
 
 def _rows_from(zf: zipfile.ZipFile, name: str) -> list[list[str]]:
@@ -331,7 +388,7 @@ def test_art15_package_covers_every_table_that_names_a_subject():
 
 
 def test_masking_follows_the_schema_marks():
-    """Every column marked personal or free text is masked for management. Query results are masked by
+    """Every column marked personal or free text is left out for management. Query results are masked by
     column name, so an unmarked column sharing a marked one's name is masked too: only the pause reason
     (a code, named like the holds' free-text reason) is."""
     from dashboard import data
@@ -340,11 +397,11 @@ def test_masking_follows_the_schema_marks():
     over_masked = []
     for table in TABLES:
         frame = pl.DataFrame({c.name: ["x"] for c in table.columns})
-        masked = data.mask_personal(frame, "management").row(0, named=True)
+        masked = data.mask_personal(frame, "management").columns
         for column in table.columns:
             if column.personal or column.free_text:
-                assert masked[column.name] == data.MASK, (table.name, column.name)
-            elif masked[column.name] == data.MASK:
+                assert column.name not in masked, (table.name, column.name)
+            elif column.name not in masked:
                 over_masked.append(f"{table.name}.{column.name}")
         assert data.mask_personal(frame, "dpo").row(0) == frame.row(0)
     assert over_masked == ["request_pauses.reason"]

@@ -286,7 +286,9 @@ def test_injection_payloads_are_only_values(demo_data_dir, payload):
     cases += [("consent_findings", findings, "purposes"), ("consent_findings", findings, "finding"),
               ("incident_register", dict(as_of=now, warning_hours=24, clocks=[]), "clocks"),
               ("deletion_worklist", dict(as_of=as_of, system="helpdesk"), "system"),
-              ("request_detail", dict(request_id="x"), "request_id"),
+              ("request_detail", dict(request_id="x", as_of=as_of, due_soon_days=7), "request_id"),
+              ("incident_detail", dict(incident_id="x", as_of=now, warning_hours=24), "incident_id"),
+              ("subject_search", dict(term="x"), "term"),
               ("subject_contact", dict(contact_id="x"), "contact_id"),
               ("subject_footprint", dict(contact_id="x"), "contact_id")]
     before = con.sql("SELECT count(*) FROM requests").fetchall()[0][0]

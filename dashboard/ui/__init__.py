@@ -4,7 +4,7 @@
 - ``signin``: sign-in, the role, whether it sees personal data;
 - ``boundary``: the error boundary every page and fragment runs in;
 - ``live``: the live snapshot, cached named queries, the "as of" date;
-- ``formats`` and ``tables``: numbers, dates and tables in the UI's language;
+- ``formats``, ``tables`` and ``charts``: numbers, dates, tables, charts and pickers in the UI's language;
 - ``jobwidgets``: export buttons, job status and audited downloads;
 - ``sidebar``: the Datenstand, who is signed in, the DPO's refresh.
 
@@ -14,6 +14,8 @@ Views use them as ``ui.<name>``; nothing here computes a figure (that is the que
 from __future__ import annotations
 
 from dashboard.ui.boundary import error_boundary
+from dashboard.ui.charts import FORMATS as CHART_FORMATS
+from dashboard.ui.charts import chart, pick
 from dashboard.ui.formats import (
     date_format,
     decimal,
@@ -44,6 +46,7 @@ from dashboard.ui.jobwidgets import (
 from dashboard.ui.live import (
     STALE_AFTER,
     as_of_input,
+    as_of_range,
     live_snapshot,
     no_readable_snapshot,
     now,
@@ -59,9 +62,15 @@ from dashboard.ui.signin import sign_in
 from dashboard.ui.tables import date_column, show_table, translate
 from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
 from dashboard.ui.urlstate import bind as bind_to_url
+from dashboard.ui.urlstate import selected as selected_in_url
 from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
 
 __all__ = [
+    "CHART_FORMATS",
+    "as_of_range",
+    "chart",
+    "pick",
+    "selected_in_url",
     "audit_check",
     "audit_entries",
     "audit_users",

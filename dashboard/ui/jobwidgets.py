@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import access, history, jobs, paths
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.formats import fmt_bytes, fmt_int
-from dashboard.ui.text import md, t
+from dashboard.ui.text import lang, md, t
 from dashboard.ui.who import IDENTITY_KEY, role, user_name
 
 
@@ -32,10 +32,35 @@ def kpi_history() -> history.KpiHistory:
     return history.KpiHistory(paths.data_dir() / "state" / "kpi_history.sqlite")
 
 
-def list_export(name: str, filename: str, key: str, label: str | None = None, **params) -> None:
-    """Export every row of named list query ``name`` with the filters shown, as a background job."""
-    export_button("list_csv", {"query": name, "params": params, "filename": Path(filename).stem}, key=key,
-                  label=label or t("app.download_csv"))
+# Lists up to this many rows download at the click (made and audited then); longer ones run as a job.
+IMMEDIATE_ROWS = 5000
+
+
+def list_export(name: str, filename: str, key: str, total: int, label: str | None = None, **params) -> None:
+    """Every row of named list query ``name`` with the filters shown, as a CSV for people (the page's
+    titles and labels, local dates) or, as an explicit choice, machine-readable (codes, ISO dates).
+    Nothing to export: no button."""
+    if total == 0 or not access.may_export(role(), "list_csv", name):
+        return
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    machine = right.checkbox(t("exports.machine_readable"), key=f"{key}_machine", help=t("exports.machine_help"))
+    job_params = {"query": name, "params": params, "filename": Path(filename).stem,
+                  "format": "machine" if machine else "readable", "lang": lang()}
+    label = label or t("app.download_csv")
+    with left:
+        if total > IMMEDIATE_ROWS:
+            export_button("list_csv", job_params, key=key, label=label)
+            return
+        identity = st.session_state.get(IDENTITY_KEY)
+        st.download_button(f"{label} ({fmt_int(total)})", functools.partial(_export_now, job_params, identity),
+                           file_name=f"{Path(filename).stem}.csv", mime=MIME[".csv"], key=f"{key}_now",
+                           icon=":material/download:", on_click="ignore")
+
+
+def _export_now(params: dict, identity: access.Identity) -> bytes:
+    """A short list's bytes at the click: made, served and audited for the identity that clicked, in
+    the role it has now. Runs outside the script thread, so nothing here calls ``st.*``."""
+    return runner().run_now("list_csv", params, identity.name, access.current_role(identity))
 
 
 def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:

@@ -15,7 +15,7 @@ from dashboard import data
 from dashboard.deadlines import BERLIN
 from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout, usable_snapshot
-from dashboard.ui.formats import date_format
+from dashboard.ui.formats import date_format, fmt_date
 from dashboard.ui.text import t
 from dashboard.ui.who import role
 
@@ -108,9 +108,25 @@ def today() -> dt.date:
     return dt.datetime.now(BERLIN).date()
 
 
+def as_of_range() -> tuple[dt.date, dt.date]:
+    """The dates a page can be read at: back to the start of the year ten years ago (the longest
+    retention period) and ahead to the end of the year after next (planning)."""
+    year = today().year
+    return dt.date(year - 10, 1, 1), dt.date(year + 2, 12, 31)
+
+
 def as_of_input(key: str = "as_of") -> dt.date:
-    return st.date_input(t("app.as_of"), value=today(), key=key, help=t("app.as_of_help"),
-                         format=date_format())
+    """The "Stand am" date. The picker takes any date, so a typed date is always applied (a date the
+    widget itself refused would leave the previous figures on screen); one out of range stops the
+    page with the range it accepts, so no figure of another date stays visible."""
+    first, last = as_of_range()
+    day = st.date_input(t("app.as_of"), value=today(), key=key, format=date_format(),
+                        min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31),
+                        help=t("app.as_of_help", first=fmt_date(first), last=fmt_date(last)))
+    if day is None or not first <= day <= last:
+        st.error(t("app.as_of_out_of_range", first=fmt_date(first), last=fmt_date(last)), icon=":material/event_busy:")
+        st.stop()
+    return day
 
 
 def now() -> dt.datetime:

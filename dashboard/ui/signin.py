@@ -32,9 +32,12 @@ def sign_in() -> str | None:
         if mode == "demo":
             access.check_demo_allowed(_demo_only())
             st.warning(t("auth.demo_banner"), icon=":material/science:")
-            default = access.demo_role()
+            # The demo role lives in the URL too (?role=), so a reload keeps it (demo mode only).
+            linked = st.query_params.get("role")
+            default = linked if linked in access.ROLES else access.demo_role()
             chosen = st.sidebar.selectbox(t("auth.demo_role"), access.ROLES, index=access.ROLES.index(default),
                                           key="demo_role", format_func=lambda r: coded("role", r))
+            st.query_params["role"] = chosen
             identity = access.Identity(f"demo:{chosen}", (), "demo")
             resolved = access.current_role(identity)
         else:

@@ -6,9 +6,14 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from dashboard import presentation
 from dashboard.i18n import code_labels
 from dashboard.ui.formats import date_format, fmt_int
 from dashboard.ui.text import lang, t
+
+# A clock read at a glance: the colour of its state in front of its label (the list's first columns).
+CLOCK_MARKS = {"overdue": "🔴", "due_soon": "🟠", "warning": "🟠", "open": "🟡", "on_track": "🟢",
+               "notified_late": "🔴", "notified_on_time": "🟢", "not_required": "⚪"}
 
 
 def date_column(title: str) -> st.column_config.DateColumn:
@@ -21,18 +26,37 @@ def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
                               for column, group in groups.items() if column in frame.columns)
 
 
+def _as_listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
+    """List ``name`` as its page shows it and its CSV exports it (``presentation``): labels, not codes;
+    the clock with its colour mark."""
+    labels = {c: presentation.value_labels(name, c, lang()) for c in frame.columns}
+    return frame.with_columns(
+        (pl.col(c).replace_strict(CLOCK_MARKS, default="") + " " + pl.col(c).replace(labels[c])).str.strip_chars()
+        if c == "clock" else pl.col(c).replace(labels[c])
+        for c in frame.columns if labels[c])
+
+
 def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
-               key: str | None = None, titles: dict[str, str] | None = None):
+               key: str | None = None, titles: dict[str, str] | None = None, list_name: str | None = None,
+               empty: str = "app.empty_list"):
     """A table with catalogue column titles (``col.<name>`` unless ``titles`` names another key);
-    dates in the language's format.
+    dates in the language's format; a missing value as "–". For a named list, its codes as labels and
+    its titles (``presentation``). An empty table says so instead (``empty``: the catalogue key).
 
     With ``key`` a row can be selected; the selection event is returned.
     """
+    if frame.is_empty():
+        st.info(t(empty), icon=":material/inbox:")
+        return None
+    if list_name:
+        frame = _as_listed(frame, list_name)
+        titles = {**presentation.look(list_name).titles, **(titles or {})}
     keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
     config = {c: date_column(t(keys[c])) if c in dates else st.column_config.Column(t(keys[c]))
               for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
-    event = st.dataframe(frame, hide_index=True, width="stretch", column_config=config, **selectable)
+    event = st.dataframe(frame, hide_index=True, width="stretch", column_config=config, placeholder="–",
+                         **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
     return event if key else None

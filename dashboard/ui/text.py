@@ -38,6 +38,11 @@ def md(value: object) -> str:
 
 
 def language_switch() -> None:
+    """The language choice, kept in the session and in the URL (``?lang=en``), so a reload or a sent
+    link speaks the same language; German, the default, needs no parameter."""
+    if st.query_params.get("lang") in LANGUAGES:
+        st.session_state[LANG_KEY] = st.query_params["lang"]
+    _language_to_url()  # a page switch drops the URL's parameters: put the language back
     st.session_state["lang"] = lang()  # seed the widget from the kept choice on every run
     st.sidebar.selectbox(t("app.language"), LANGUAGES, key="lang", on_change=_keep_language,
                          format_func=lambda code: {"de": "Deutsch", "en": "English"}[code])
@@ -45,3 +50,11 @@ def language_switch() -> None:
 
 def _keep_language() -> None:
     st.session_state[LANG_KEY] = st.session_state["lang"]
+    _language_to_url()
+
+
+def _language_to_url() -> None:
+    if lang() != DEFAULT_LANGUAGE:
+        st.query_params["lang"] = lang()
+    elif "lang" in st.query_params:
+        del st.query_params["lang"]

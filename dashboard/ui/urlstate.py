@@ -34,3 +34,22 @@ def bind(key: str, param: str, allowed: Sequence[str] | None = None, many: bool 
         st.session_state[_SEEN + key] = chosen
 
     return write_back
+
+
+def selected(event, ids: list, param: str, key: str) -> str | None:
+    """The id of the row chosen in table ``key``, kept in the URL as ``?param=`` so a link or a reload
+    opens the same detail. A selection writes the URL; clearing it removes the id; without either,
+    the URL's id stands (a sent link, a reload)."""
+    rows = event.selection.rows if event is not None and event.selection else []
+    memo = _SEEN + key
+    if rows:
+        chosen = str(ids[rows[0]])
+        st.query_params[param] = chosen
+        st.session_state[memo] = chosen
+        return chosen
+    if st.session_state.get(memo) is not None:  # the user cleared the selection this run
+        if st.query_params.get(param) == st.session_state[memo]:
+            del st.query_params[param]
+        st.session_state[memo] = None
+        return None
+    return st.query_params.get(param)

@@ -42,8 +42,8 @@ def _figures(as_of) -> None:
 
 def _trend(as_of) -> None:
     st.subheader(t("consent.trend"))
-    channels = st.multiselect(t("consent.channels"), CHANNELS, key="consent_channels", placeholder=t("app.all"),
-                              format_func=lambda v: ui.coded("consent_channel", v))
+    channels = ui.pick(st, t("consent.channels"), CHANNELS, key="consent_channels",
+                       format_func=lambda v: ui.coded("consent_channel", v))
     monthly = ui.translate(ui.query("consent_monthly", as_of=as_of, channels=channels), purpose="purpose")
     axis = {"month": t("requests_page.month"), "purpose": t("consent.purpose"), "value": "%",
             "series": t("requests_page.series"), "count": t("requests_page.count")}
@@ -55,14 +55,14 @@ def _trend(as_of) -> None:
                   title=t("consent.trend_rates"), labels=axis)
     fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    left.plotly_chart(fig, width="stretch")
+    ui.chart(fig, left, x="month", counts=False)
     flows = monthly.unpivot(index=["month", "purpose"], on=["grants", "withdrawals"], variable_name="series",
                             value_name="count").with_columns(
         pl.col("series").replace({"grants": t("consent.grants"), "withdrawals": t("consent.withdrawals")}))
     fig = px.bar(flows.to_pandas(), x="month", y="count", color="series", facet_row="purpose", barmode="group",
                  title=t("consent.trend_flows"), labels=axis, height=480)
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    right.plotly_chart(fig, width="stretch")
+    ui.chart(fig, right, x="month")
 
 
 def _findings(as_of) -> None:

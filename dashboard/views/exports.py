@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import access, ui
+from dashboard import access, i18n, ui
 from dashboard.ui import t
 
 JOBS_SHOWN = 50
@@ -18,13 +18,34 @@ def _new_exports() -> None:
     c1, c2 = st.columns(2)
     with c1:
         if access.may_export(ui.role(), "subject_access"):
-            contact_id = st.text_input(t("exports.contact_id"), key="exports_contact_id", max_chars=64,
-                                       help=t("exports.contact_help")).strip()
-            if contact_id:
-                ui.export_button("subject_access", {"contact_id": contact_id}, key="export_art15")
-                ui.export_button("portability", {"contact_id": contact_id}, key="export_art20")
+            _subject_exports()
     with c2:
         ui.export_button("management_report", {"lang": ui.lang()}, key="export_report")
+
+
+def _subject_exports() -> None:
+    """Art. 15 / Art. 20 for a data subject the DPO looks up by name, e-mail or id and picks from the
+    matches: a job starts only for a person the snapshot holds."""
+    term = st.text_input(t("exports.subject_search"), key="exports_subject", max_chars=100,
+                         help=t("exports.subject_search_help")).strip()
+    if not term:
+        return
+    matches = ui.query("subject_search", term=term)
+    if matches.is_empty():
+        st.warning(t("exports.subject_none", term=ui.md(term)), icon=":material/person_search:")
+        return
+    people = {r["contact_id"]: r for r in matches.iter_rows(named=True)}
+    contact_id = st.radio(t("exports.subject_matches", count=ui.fmt_int(len(people))), list(people),
+                          key="exports_subject_choice", format_func=lambda c: _person(people[c]))
+    if contact_id:
+        params = {"contact_id": contact_id, "lang": ui.lang()}
+        ui.export_button("subject_access", params, key="export_art15")
+        ui.export_button("portability", params, key="export_art20")
+
+
+def _person(row: dict) -> str:
+    name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+    return " · ".join(p for p in (name, row["email"], row["contact_id"]) if p)
 
 
 def _jobs() -> None:
@@ -89,10 +110,22 @@ def _audit_trail() -> None:
     frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
                                           "action": pl.String, "kind": pl.String, "job_id": pl.String,
                                           "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        c: st.column_config.Column(t(f"audit.{c}")) for c in frame.columns})
+    shown = frame.with_columns(  # labels and Europe/Berlin times, as everywhere else on the page
+        pl.col("at").map_elements(lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at)), return_dtype=pl.String),
+        pl.col("role").map_elements(lambda r: ui.coded("role", r), return_dtype=pl.String),
+        pl.col("action").map_elements(lambda a: ui.coded("audit_action", a), return_dtype=pl.String),
+        pl.col("kind").map_elements(_kind, return_dtype=pl.String))
+    if shown.is_empty():
+        st.info(t("exports.audit_empty"), icon=":material/inbox:")
+    else:
+        st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
+            c: st.column_config.Column(t(f"audit.{c}")) for c in shown.columns})
     ui.export_button("audit_csv", {"user": user, "kind": kind, "since": since.isoformat() if since else None},
                      key="export_audit")
+
+
+def _kind(kind: str) -> str:
+    return t(f"export_kind.{kind}") if f"export_kind.{kind}" in i18n.catalogue() else kind
 
 
 def render() -> None:

@@ -56,33 +56,49 @@ def _quarters(as_of: dt.datetime) -> None:
         type="breach_type")
     fig = px.bar(shown.to_pandas(), x="label", y="breaches", color="type", title=t("incidents.by_quarter"),
                  labels={"label": t("incidents.quarter"), "breaches": t("incidents.breaches"), "type": t("col.type")})
-    st.plotly_chart(fig, width="stretch")
+    ui.chart(fig)
 
 
 def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
     st.subheader(t("incidents.register"))
-    clocks = st.multiselect(t("col.clock"), CLOCKS, key="incidents_clocks", placeholder=t("app.all"),
-                            format_func=lambda c: ui.coded("status", c),
-                            on_change=ui.bind_to_url("incidents_clocks", "clock", CLOCKS, many=True))
+    clocks = ui.pick(st, t("col.clock"), CLOCKS, key="incidents_clocks",
+                     format_func=lambda c: ui.coded("status", c),
+                     on_change=ui.bind_to_url("incidents_clocks", "clock", CLOCKS, many=True))
     params = dict(as_of=as_of, warning_hours=warning_hours, clocks=clocks)
     page = ui.query_page("incident_register", REGISTER_LIMIT, **params)
-    register = page.frame
-    shown = ui.translate(ui.with_moments(register, MOMENTS), type="breach_type", risk="risk",
-                         clock="status", art34="art34", status="incident_status")
-    event = ui.show_table(shown, total=page.total, key="incidents_register",
-                          titles={"status": "incidents.status"})
     ui.list_export("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
-                    **params)
-    rows = event.selection.rows if event and event.selection else []
-    return register["incident_id"][rows[0]] if rows else None
+                   total=page.total, **params)
+    event = ui.show_table(ui.with_moments(page.frame, MOMENTS), total=page.total, key="incidents_register",
+                          list_name="incident_register")
+    return ui.selected_in_url(event, page.frame["incident_id"].to_list(), "incident", "incidents_register")
 
 
-def _timeline(incident_id: str) -> None:
-    detail = ui.query("incident_detail", incident_id=incident_id)
-    if detail.is_empty():
+def _timeline(incident_id: str, as_of: dt.datetime, warning_hours: int) -> None:
+    detail = ui.query("incident_detail", incident_id=incident_id, as_of=as_of, warning_hours=warning_hours)
+    if detail.is_empty():  # a link to an incident this snapshot does not hold
+        st.warning(t("incidents.not_found", incident_id=ui.md(incident_id)), icon=":material/search_off:")
         return
     row = detail.row(0, named=True)
-    st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
+    with st.container(border=True):
+        st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
+        _clock(row)
+        st.plotly_chart(_timeline_figure(row, as_of), width="stretch", config={"displaylogo": False})
+        if row["delay_reason"]:
+            st.caption(f"{t('col.delay_reason')}: {ui.md(row['delay_reason'])}")
+
+
+def _clock(row: dict) -> None:
+    """The 72-hour clock and the Art. 34 status as they stood at the page's moment, in words."""
+    cols = st.columns(3)
+    cols[0].metric(t("col.clock"), ui.coded("status", row["clock"]) if row["clock"] else "–")
+    if row["hours_left"] is not None:
+        cols[1].metric(t("col.hours_left"), ui.fmt_hours(row["hours_left"]))
+    elif row["hours_late"] is not None:
+        cols[1].metric(t("col.hours_late"), ui.fmt_hours(row["hours_late"]))
+    cols[2].metric(t("col.art34"), ui.coded("art34", row["art34"]) if row["art34"] else "–")
+
+
+def _timeline_figure(row: dict, as_of: dt.datetime) -> go.Figure:
     points = [(t(f"col.{name}"), row[name].astimezone(BERLIN)) for name in TIMELINE if row[name] is not None]
     fig = go.Figure(go.Scatter(x=[p[1] for p in points], y=[0] * len(points), mode="markers+text",
                                text=[p[0] for p in points], textposition="top center",
@@ -92,16 +108,18 @@ def _timeline(incident_id: str) -> None:
     if deadline is not None:
         fig.add_vrect(x0=row["aware_at"].astimezone(BERLIN), x1=deadline.astimezone(BERLIN),
                       fillcolor="#fff3e0", line_width=0, layer="below")
-        fig.add_vline(x=deadline.astimezone(BERLIN), line_color="#c62828", line_dash="dash")
-        fig.add_annotation(x=deadline.astimezone(BERLIN), y=1, yref="paper", showarrow=False, yanchor="bottom",
-                           text=t("incidents.deadline_marker", moment=ui.fmt_moment(deadline)),
-                           font={"color": "#c62828"})
+        _marker(fig, deadline, t("incidents.deadline_marker", moment=ui.fmt_moment(deadline)), "#c62828", "dash")
+    _marker(fig, as_of, t("incidents.now_marker", moment=ui.fmt_moment(as_of)), "#1b1f24", "dot", y=0.82)
     fig.update_yaxes(visible=False, range=[-1, 1.5])
-    fig.update_xaxes(title=t("incidents.time_axis"))
-    fig.update_layout(height=300, showlegend=False, margin={"t": 40})
-    st.plotly_chart(fig, width="stretch")
-    if row["delay_reason"]:
-        st.caption(f"{t('col.delay_reason')}: {ui.md(row['delay_reason'])}")
+    fig.update_xaxes(title=t("incidents.time_axis"), tickformat=ui.CHART_FORMATS["moment"][ui.lang()])
+    fig.update_layout(height=300, showlegend=False, margin={"t": 40}, separators=",." if ui.lang() == "de" else ".,")
+    return fig
+
+
+def _marker(fig: go.Figure, moment: dt.datetime, text: str, colour: str, dash: str, y: float = 1.0) -> None:
+    fig.add_vline(x=moment.astimezone(BERLIN), line_color=colour, line_dash=dash)
+    fig.add_annotation(x=moment.astimezone(BERLIN), y=y, yref="paper", showarrow=False, yanchor="bottom",
+                       text=text, font={"color": colour})
 
 
 def render() -> None:
@@ -111,8 +129,8 @@ def render() -> None:
     _figures(as_of, warning_hours)
     _quarters(as_of)
     selected = _register(as_of, warning_hours)
-    if selected:
-        _timeline(selected)
+    if selected:  # right under the register; a link or a reload opens it again
+        _timeline(selected, as_of, warning_hours)
     else:
         st.caption(t("requests_page.select_hint"))
 

@@ -30,7 +30,7 @@ TARGETS = {
     "consent_rate_extended_analytics": ("views/consent.py", {}),
     "incidents_open": ("views/incidents.py", {"clock": ["open", "warning"]}),
     "incidents_overdue": ("views/incidents.py", {"clock": ["overdue"]}),
-    "incidents_on_time_pct": ("views/incidents.py", {}),
+    "incidents_on_time_pct": ("views/incidents.py", {"clock": ["notified_on_time", "notified_late"]}),
 }
 
 
@@ -43,7 +43,7 @@ def _tile(key: str, value, previous, threshold) -> None:
         lower_is_better = threshold is not None and threshold.better == "lower"
         st.metric(t(f"report.{key}"), _value(key, value),
                   ui.fmt_delta(value, previous, points=kpis.UNITS[key] == "pct"),
-                  delta_color="inverse" if lower_is_better else "normal", help=t("overview.delta_help"))
+                  delta_color="inverse" if lower_is_better else "normal", help=_help(key, previous, threshold))
         light = kpis.traffic_light(value, threshold)
         if light:
             colour, icon = LIGHTS[light]
@@ -53,6 +53,17 @@ def _tile(key: str, value, previous, threshold) -> None:
         page, filters = TARGETS[key]
         if st.button(t("overview.details"), key=f"tile_{key}", icon=":material/arrow_forward:", type="tertiary"):
             st.switch_page(page, query_params=filters)
+
+
+def _help(key: str, previous, threshold) -> str:
+    """What the tile counts, its traffic-light thresholds, and what its arrow compares with."""
+    if threshold is None:
+        light = t("overview.no_threshold")
+    else:
+        bounds = {"green": _value(key, threshold.green), "amber": _value(key, threshold.amber)}
+        light = t(f"overview.threshold_{threshold.better}", **bounds)
+    change = t("overview.delta_help") if previous is not None else t("overview.no_previous")
+    return "\n\n".join((t(f"overview.help_{key}"), light, change))
 
 
 def _history(figures: dict) -> None:
@@ -65,9 +76,9 @@ def _history(figures: dict) -> None:
     if series.is_empty():
         st.caption(t("overview.no_history"))
         return
-    chosen = st.multiselect(t("overview.history_kpis"), list(figures), key="overview_history_kpis",
-                            default=["requests_overdue", "retention_due", "incidents_overdue"],
-                            format_func=lambda k: t(f"report.{k}"))
+    chosen = ui.pick(st, t("overview.history_kpis"), list(figures), key="overview_history_kpis",
+                     default=["requests_overdue", "retention_due", "incidents_overdue"],
+                     format_func=lambda k: t(f"report.{k}"))
     shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
         pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),
         pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
@@ -78,7 +89,7 @@ def _history(figures: dict) -> None:
     fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    st.plotly_chart(fig, width="stretch")
+    ui.chart(fig, counts=False)
     st.caption(t("overview.kinds_help"))
 
 

@@ -23,7 +23,7 @@ def render() -> None:
         st.success(t("quality.none_rejected"))
         return
     page = ui.query_page("rejected_rows", REJECTED_LIMIT)
-    ui.show_table(page.frame, total=page.total)
+    ui.show_table(page.frame, total=page.total, list_name="rejected_rows")
 
 
 def _identities() -> None:

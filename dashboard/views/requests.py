@@ -30,46 +30,52 @@ def _charts(as_of, due_soon_days: int) -> None:
     left, right = st.columns(2)
     by_right = ui.query("requests_by_right", as_of=as_of, due_soon_days=due_soon_days)
     labels = {c: ui.coded("status", c) for c in CLOCKS}
-    fig = px.bar(by_right.with_columns(right_code=pl.col("right")).pipe(ui.translate, right="right")
+    fig = px.bar(by_right.with_columns(right_code=pl.col("right"), clock_code=pl.col("clock"))
+                 .pipe(ui.translate, right="right")
                  .with_columns(pl.col("clock").replace(labels)).to_pandas(),
-                 x="right", y="requests", color="clock", custom_data=["right_code"],
+                 x="right", y="requests", color="clock", custom_data=["right_code", "clock_code"],
                  color_discrete_map={labels[c]: CLOCK_COLOURS[c] for c in CLOCKS},
                  category_orders={"clock": [labels[c] for c in CLOCKS]},
                  title=t("requests_page.by_right"),
                  labels={"right": "", "requests": t("requests_page.count"), "clock": t("col.clock")})
     with left:
-        event = st.plotly_chart(fig, width="stretch", on_select="rerun", key="requests_by_right",
-                                selection_mode="points")
+        event = ui.chart(fig, on_select="rerun", key="requests_by_right", selection_mode="points")
         st.caption(t("requests_page.by_right_help"))
     points = event.selection.points if event and event.selection else []
-    if points:  # a click on a bar filters the queue (set before the filter widget is drawn)
+    if points:  # a click on a bar filters the queue by its right and, on the red part, its clock
         st.session_state["requests_rights"] = sorted({p["customdata"][0] for p in points})
+        st.session_state["requests_overdue_only"] = all(p["customdata"][1] == "overdue" for p in points)
     monthly = ui.query("requests_monthly", as_of=as_of)
     series = {"received": t("requests_page.received"), "on_time": t("requests_page.answered_on_time"),
               "late": t("requests_page.answered_late")}
     long = monthly.unpivot(index="month", on=list(series), variable_name="series", value_name="count")
     with right:
-        st.plotly_chart(px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
-                                y="count", color="series", markers=True, title=t("requests_page.monthly"),
-                                labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
-                                        "series": t("requests_page.series")}), width="stretch")
+        ui.chart(px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
+                         y="count", color="series", markers=True, title=t("requests_page.monthly"),
+                         labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
+                                 "series": t("requests_page.series")}), x="month")
+
+
+FILTER_KEYS = ("requests_rights", "requests_statuses", "requests_assignees", "requests_channels",
+               "requests_overdue_only", "requests_due_within", "requests_received")
 
 
 def _filters() -> dict:
-    with st.expander(t("requests_page.filters"), expanded=False):
+    on_url = ui.bind_to_url("requests_overdue_only", "overdue", flag=True)
+    active = any(st.session_state.get(k) not in (None, False, [], ()) for k in FILTER_KEYS)
+    with st.expander(t("requests_page.filters"), expanded=active, icon=":material/filter_alt:"):
         c1, c2, c3, c4 = st.columns(4)
-        rights = c1.multiselect(t("requests_page.rights"), RIGHTS, key="requests_rights",
-                                format_func=lambda v: ui.coded("right", v))
-        statuses = c2.multiselect(t("requests_page.statuses"), BY_NAME["requests"].column("status").enum,
-                                  key="requests_statuses", format_func=lambda v: ui.coded("request_status", v))
+        rights = ui.pick(c1, t("requests_page.rights"), RIGHTS, key="requests_rights",
+                         format_func=lambda v: ui.coded("right", v))
+        statuses = ui.pick(c2, t("requests_page.statuses"), BY_NAME["requests"].column("status").enum,
+                           key="requests_statuses", format_func=lambda v: ui.coded("request_status", v))
         # Staff names are personal data too: only roles that see personal data filter by them.
-        assignees = c3.multiselect(t("requests_page.assignees"), ui.query("request_assignees")["assignee"].to_list(),
-                                   key="requests_assignees") if ui.sees_personal_data() else []
-        channels = c4.multiselect(t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
-                                  key="requests_channels", format_func=lambda v: ui.coded("channel", v))
+        assignees = ui.pick(c3, t("requests_page.assignees"), ui.query("request_assignees")["assignee"].to_list(),
+                            key="requests_assignees") if ui.sees_personal_data() else []
+        channels = ui.pick(c4, t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
+                           key="requests_channels", format_func=lambda v: ui.coded("channel", v))
         c1, c2, c3 = st.columns(3)
-        overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only",
-                                 on_change=ui.bind_to_url("requests_overdue_only", "overdue", flag=True))
+        overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only", on_change=on_url)
         due_within = c2.number_input(t("requests_page.due_within"), min_value=0, max_value=120, value=None,
                                      step=1, key="requests_due_within")
         between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",
@@ -80,14 +86,33 @@ def _filters() -> dict:
                 received_to=received_to)
 
 
-def _detail(request_id: str, as_of) -> None:
-    row = ui.query("request_detail", request_id=request_id).row(0, named=True)
-    st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
-    left, right = st.columns(2)
-    with left:
-        _deadline_and_timeline(row, request_id)
-    with right:
-        _subject(row, request_id, as_of)
+def _detail(request_id: str, as_of, due_soon_days: int) -> None:
+    detail = ui.query("request_detail", request_id=request_id, as_of=as_of, due_soon_days=due_soon_days)
+    if detail.is_empty():  # a link to a request this snapshot does not hold
+        st.warning(t("requests_page.not_found", request_id=ui.md(request_id)), icon=":material/search_off:")
+        return
+    row = detail.row(0, named=True)
+    with st.container(border=True):
+        st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
+        _clock(row)
+        left, right = st.columns(2)
+        with left:
+            _deadline_and_timeline(row, request_id)
+        with right:
+            _subject(row, request_id, as_of)
+
+
+def _clock(row: dict) -> None:
+    """Where the request stands on the page's date, in words: overdue since N days, or N days left."""
+    if not row["is_open"]:
+        st.caption(t("requests_page.closed_on", status=ui.coded("request_status", row["status"])))
+        return
+    days = row["days_left"]
+    one = "_one" if abs(days) == 1 else ""
+    text = (t(f"requests_page.overdue_since{one}", days=ui.fmt_int(-days)) if days < 0 else
+            t("requests_page.due_today") if days == 0 else t(f"requests_page.days_left{one}", days=ui.fmt_int(days)))
+    {"overdue": st.error, "due_soon": st.warning}.get(row["clock"], st.success)(
+        text, icon=":material/timer:")
 
 
 def _deadline_and_timeline(row: dict, request_id: str) -> None:
@@ -98,8 +123,9 @@ def _deadline_and_timeline(row: dict, request_id: str) -> None:
                 reason=deadlines.holiday_name(day, ui.lang()) if reason == "holiday" else t(f"calendar.{reason}"))
               for day, reason in deadlines.explain_roll(row["raw_due"]).skipped]
     lines.append(t("requests_page.due", date=ui.fmt_date(row["due"])))
-    lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
-                   status=ui.coded("extension", row["extension"])))
+    if row["extension"] not in (None, "none"):  # only a request that was extended has an extended deadline
+        lines.append(t("requests_page.extended", date=ui.fmt_date(row["extended_due"]),
+                       status=ui.coded("extension", row["extension"])))
     st.markdown("\n".join(f"- {line}" for line in lines))
     st.markdown(f"**{t('requests_page.timeline')}**")
     timeline = ui.query("request_timeline", request_id=request_id)
@@ -111,9 +137,11 @@ def _subject(row: dict, request_id: str, as_of) -> None:
     """The data subject: who, what the systems still hold after an erasure, their footprint, and the
     Art. 15 / Art. 20 exports that answer the request."""
     st.markdown(f"**{t('requests_page.subject')}**")
-    # Source values are text, never Markdown (a name could hold a link or an image).
-    st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
-                                     row["email"]])))
+    if not ui.sees_personal_data():  # who it is and what the systems hold of them: not a figure to guess at
+        st.caption(t("app.not_for_role"))
+    else:  # source values are text, never Markdown (a name could hold a link or an image)
+        st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
+                                         row["email"]])))
     left_behind = ui.query("erasure_findings", as_of=as_of, request_id=request_id)
     if left_behind.height:  # R3.6: completed, yet the systems still hold the subject's data
         st.error(t("requests_page.erasure_open", items=ui.fmt_int(left_behind.height),
@@ -121,22 +149,22 @@ def _subject(row: dict, request_id: str, as_of) -> None:
                  icon=":material/error:")
         ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
                                    system="system", record_type="record", category="category"))
+    if not ui.sees_personal_data() or not row["contact_id"]:
+        return
     footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
     st.markdown(f"**{t('requests_page.footprint')}**")
     cols = st.columns(3)
     for i, key in enumerate(("tickets", "contracts", "invoices", "consents", "holds", "requests")):
         label = t("requests_page.other_requests") if key == "requests" else t(f"requests_page.{key}")
         cols[i % 3].metric(label, ui.fmt_int(footprint[key]))
-    if ui.sees_personal_data():  # one person, every system that knows them and under which id
-        identities = ui.query("subject_identities", contact_id=row["contact_id"])
-        if identities.height:
-            st.caption(t("requests_page.identities"))
-            st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
+    identities = ui.query("subject_identities", contact_id=row["contact_id"])  # every system, under which id
+    if identities.height:
+        st.caption(t("requests_page.identities"))
+        st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
     # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
-    if row["contact_id"] and ui.sees_personal_data():
-        kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
-        for kind in kinds:
-            ui.export_button(kind, {"contact_id": row["contact_id"]}, key=f"{kind}_{request_id}")
+    kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
+    for kind in kinds:
+        ui.export_button(kind, {"contact_id": row["contact_id"], "lang": ui.lang()}, key=f"{kind}_{request_id}")
 
 
 def render() -> None:
@@ -151,22 +179,19 @@ def render() -> None:
     show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
     params = dict(as_of=as_of, due_soon_days=due_soon_days, show_hidden=show_hidden, **filters)
     page = ui.query_page("request_queue", QUEUE_LIMIT, **params)
-    queue = page.frame
-    shown = ui.translate(queue, right="right", channel="channel", extension="extension", clock="status",
-                         status="request_status")
-    event = ui.show_table(shown, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
-                          key="requests_queue")
     ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
-                    **params)
-    rows = event.selection.rows if event is not None else []
-    if rows:
-        _detail(queue["request_id"][rows[0]], as_of)
-    else:
+                   total=page.total, **params)
+    event = ui.show_table(page.frame, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
+                          key="requests_queue", list_name="request_queue", empty="requests_page.queue_empty")
+    selected = ui.selected_in_url(event, page.frame["request_id"].to_list(), "request", "requests_queue")
+    if selected:  # right under the list it was chosen from; a link or a reload opens it again
+        _detail(selected, as_of, due_soon_days)
+    elif not page.frame.is_empty():
         st.caption(t("requests_page.select_hint"))
-    _erasures_not_carried_out(as_of)
+    _erasures_not_carried_out(as_of, due_soon_days)
 
 
-def _erasures_not_carried_out(as_of) -> None:
+def _erasures_not_carried_out(as_of, due_soon_days: int) -> None:
     """R3.6: completed erasure requests whose data is still in the systems; not in the open queue, so
     listed here, each opening its drill-down."""
     findings = ui.query("erasure_findings", as_of=as_of, request_id=None)
@@ -180,7 +205,7 @@ def _erasures_not_carried_out(as_of) -> None:
                           titles={"items": "requests_page.items_left"})
     rows = event.selection.rows if event is not None else []
     if rows:
-        _detail(per_request["request_id"][rows[0]], as_of)
+        _detail(per_request["request_id"][rows[0]], as_of, due_soon_days)
 
 
 render()

@@ -24,10 +24,10 @@ def _filters() -> dict:
     windows = sorted({30, 60, 90, ui.policy().settings.approaching_days})
     window = c2.radio(t("retention.window"), windows, horizontal=True, key="retention_window",
                       index=windows.index(ui.policy().settings.approaching_days))
-    categories = c3.multiselect(t("col.category"), CATEGORIES, key="retention_categories",
-                                format_func=lambda v: ui.coded("category", v), placeholder=t("app.all"))
-    systems = c4.multiselect(t("col.system"), SYSTEMS, key="retention_systems",
-                             format_func=lambda v: ui.coded("system", v), placeholder=t("app.all"))
+    categories = ui.pick(c3, t("col.category"), CATEGORIES, key="retention_categories",
+                         format_func=lambda v: ui.coded("category", v))
+    systems = ui.pick(c4, t("col.system"), SYSTEMS, key="retention_systems",
+                      format_func=lambda v: ui.coded("system", v))
     return dict(as_of=as_of, window_days=window, categories=categories, systems=systems)
 
 
@@ -56,9 +56,9 @@ def _forecast(as_of) -> None:
                  title=t("retention.forecast"),
                  labels={"month": t("requests_page.month"), "records": t("retention.records_unit"),
                          "category": t("col.category")})
-    fig.update_xaxes(dtick="M1", tickformat="%m/%Y")
+    fig.update_xaxes(dtick="M1")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    st.plotly_chart(fig, width="stretch")
+    ui.chart(fig, x="month")
 
 
 def _backlog_trend() -> None:
@@ -79,29 +79,25 @@ def _backlog_trend() -> None:
                   title=t("retention.backlog_trend"),
                   labels={"as_of": t("overview.as_of"), "value": t("retention.records_unit"), "kpi": "",
                           "kind": t("overview.kind")})
-    fig.update_yaxes(rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    st.plotly_chart(fig, width="stretch")
+    ui.chart(fig)
 
 
 def _lists(filters: dict) -> None:
     st.subheader(t("retention.list"))
     c1, c2 = st.columns([2, 1])
     on_change = ui.bind_to_url("retention_statuses", "status", STATUSES, many=True)
-    statuses = c1.multiselect(t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
-                              format_func=lambda s: ui.coded("status", s), placeholder=t("app.all"),
-                              on_change=on_change)
+    statuses = ui.pick(c1, t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
+                       format_func=lambda s: ui.coded("status", s), on_change=on_change)
     between = c2.date_input(t("retention.until_between"), value=(), key="retention_until",
                             format=ui.date_format())
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
     page = ui.query_page("retention_due_list", LIST_LIMIT, **params)
-    shown = ui.translate(page.frame, category="category", system="system",
-                         record_type="record", status="status", hold_kind="hold", finding="retention_finding")
-    ui.show_table(shown, total=page.total, dates=("anchor_date", "retained_until", "hold_review_date"),
-                  titles={"status": "retention.status"})
     ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
-                   key="retention_csv", **params)
+                   key="retention_csv", total=page.total, **params)
+    ui.show_table(page.frame, total=page.total, dates=("anchor_date", "retained_until", "hold_review_date"),
+                  list_name="retention_due_list")
 
 
 def _worklists(as_of) -> None:

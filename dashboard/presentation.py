@@ -1,0 +1,69 @@
+"""How each list reads to a person: which columns hold codes (and from which catalogue group their
+labels come) and which catalogue key titles a column where ``col.<name>`` is not the right one.
+
+One table for the page that shows a list and the CSV that exports it, so a file handed on reads
+like the page it came from. Plain Python, no Streamlit import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dashboard.i18n import catalogue, code_labels, label
+
+
+@dataclass(frozen=True)
+class ListLook:
+    codes: dict[str, str] = field(default_factory=dict)  # column -> catalogue group of its values
+    titles: dict[str, str] = field(default_factory=dict)  # column -> catalogue key of its title
+
+
+LISTS: dict[str, ListLook] = {
+    "request_queue": ListLook(codes={"right": "right", "channel": "channel", "extension": "extension",
+                                     "clock": "status", "status": "request_status"}),
+    "retention_due_list": ListLook(codes={"category": "category", "system": "system", "record_type": "record",
+                                          "status": "status", "hold_kind": "hold", "finding": "retention_finding"},
+                                   titles={"status": "retention.status"}),
+    "deletion_worklist": ListLook(codes={"record_type": "record", "category": "category",
+                                         "finding": "retention_finding"}),
+    "deletable_subjects": ListLook(),
+    "consent_findings": ListLook(codes={"purpose": "purpose", "state": "consent_state", "channel": "consent_channel"},
+                                 titles={"state": "consent.state"}),
+    "incident_register": ListLook(codes={"type": "breach_type", "risk": "risk", "clock": "status", "art34": "art34",
+                                         "status": "incident_status"},
+                                  titles={"status": "incidents.status"}),
+    "rejected_rows": ListLook(),
+    # The files of an Art. 15 package (exports.SUBJECT_CATEGORIES), read by the data subject.
+    "subject_contact": ListLook(),
+    "subject_identities": ListLook(),
+    "subject_tickets": ListLook(codes={"status": "ticket_status", "category": "ticket_category"},
+                                titles={"status": "col.ticket_status", "category": "col.ticket_category"}),
+    "subject_attachments": ListLook(codes={"kind": "attachment_kind"}, titles={"kind": "col.attachment_kind"}),
+    "subject_contracts": ListLook(codes={"status": "contract_status"}, titles={"status": "col.contract_status"}),
+    "subject_invoices": ListLook(),
+    "subject_consents": ListLook(codes={"purpose": "purpose", "action": "consent_action",
+                                        "channel": "consent_channel"}),
+    "subject_requests": ListLook(codes={"right": "right", "channel": "channel", "status": "request_status"}),
+    "subject_holds": ListLook(codes={"record_type": "record", "kind": "hold"}, titles={"kind": "col.hold_kind"}),
+}
+
+
+def look(name: str) -> ListLook:
+    return LISTS.get(name, ListLook())
+
+
+def title_key(name: str, column: str) -> str:
+    """The catalogue key of a column's title in list ``name``."""
+    return look(name).titles.get(column, f"col.{column}")
+
+
+def column_title(name: str, column: str, lang: str) -> str:
+    """A column's title in ``lang``; a column the catalogue does not name keeps its own name."""
+    key = title_key(name, column)
+    return label(key, lang) if key in catalogue() else column
+
+
+def value_labels(name: str, column: str, lang: str) -> dict[str, str]:
+    """The labels of a coded column's values in ``lang`` (empty for a column that holds no codes)."""
+    group = look(name).codes.get(column)
+    return code_labels(group, lang) if group else {}
