@@ -38,6 +38,12 @@ def _forbidden(title_key: str):
     return forbidden
 
 
+# Figure titles wrap instead of ending in "…" at 1440 px (six tiles a row on some pages); nothing else
+# of Streamlit's look is changed.
+st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
+        "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important; "
+        "height: auto !important;}</style>")
+
 ui.language_switch()
 with ui.error_boundary():  # every page runs inside it: known errors explained, the rest with an id
     if ui.snapshot_outdated():

@@ -3,17 +3,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import streamlit as st
 
 from dashboard import presentation
 from dashboard.i18n import code_labels
-from dashboard.ui.formats import date_format, fmt_int
+from dashboard.ui.formats import date_format, decimal, fmt_date, fmt_int
 from dashboard.ui.text import lang, t
 
-# A clock read at a glance: the colour of its state in front of its label (the list's first columns).
-CLOCK_MARKS = {"overdue": "🔴", "due_soon": "🟠", "warning": "🟠", "open": "🟡", "on_track": "🟢",
-               "notified_late": "🔴", "notified_on_time": "🟢", "not_required": "⚪"}
+# A clock read at a glance: its cell in the colour of its state (the list's first columns).
+CLOCK_COLOURS = {"overdue": "#c62828", "due_soon": "#e65100", "warning": "#e65100", "open": "#8d6e00",
+                 "on_track": "#2e7d32", "notified_late": "#c62828", "notified_on_time": "#2e7d32",
+                 "not_required": "#616161"}
 
 
 def date_column(title: str) -> st.column_config.DateColumn:
@@ -27,13 +30,28 @@ def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
 
 
 def _as_listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-    """List ``name`` as its page shows it and its CSV exports it (``presentation``): labels, not codes;
-    the clock with its colour mark."""
+    """List ``name`` as its page shows it and its CSV exports it (``presentation``): labels, not codes."""
     labels = {c: presentation.value_labels(name, c, lang()) for c in frame.columns}
-    return frame.with_columns(
-        (pl.col(c).replace_strict(CLOCK_MARKS, default="") + " " + pl.col(c).replace(labels[c])).str.strip_chars()
-        if c == "clock" else pl.col(c).replace(labels[c])
-        for c in frame.columns if labels[c])
+    return frame.with_columns(pl.col(c).replace(labels[c]) for c in frame.columns if labels[c])
+
+
+def _coloured_clock(frame: pl.DataFrame, codes: list | None):
+    """The table with its clock cells coloured by state (a pandas Styler, which ``st.dataframe`` draws)."""
+    if codes is None:
+        return frame
+    styles = [f"color: {CLOCK_COLOURS[c]}; font-weight: 600" if c in CLOCK_COLOURS else "" for c in codes]
+    # A Styler's text replaces the column formats, so it writes every value as the UI does.
+    return frame.to_pandas().style.apply(lambda _: styles, subset=["clock"]).format(_cell, na_rep="–")
+
+
+def _cell(value) -> str:
+    if isinstance(value, dt.date):
+        return fmt_date(value)
+    if isinstance(value, float):
+        return decimal(value, 1)
+    if isinstance(value, int):
+        return fmt_int(value)
+    return str(value)
 
 
 def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
@@ -48,6 +66,7 @@ def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, 
     if frame.is_empty():
         st.info(t(empty), icon=":material/inbox:")
         return None
+    codes = frame["clock"].to_list() if "clock" in frame.columns else None
     if list_name:
         frame = _as_listed(frame, list_name)
         titles = {**presentation.look(list_name).titles, **(titles or {})}
@@ -55,8 +74,8 @@ def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, 
     config = {c: date_column(t(keys[c])) if c in dates else st.column_config.Column(t(keys[c]))
               for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
-    event = st.dataframe(frame, hide_index=True, width="stretch", column_config=config, placeholder="–",
-                         **selectable)
+    event = st.dataframe(_coloured_clock(frame, codes), hide_index=True, width="stretch", column_config=config,
+                         placeholder="–", **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
     return event if key else None

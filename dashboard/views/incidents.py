@@ -55,6 +55,7 @@ def _quarters(as_of: dt.datetime) -> None:
         label=pl.col("quarter").dt.year().cast(pl.String) + " Q" + pl.col("quarter").dt.quarter().cast(pl.String)),
         type="breach_type")
     fig = px.bar(shown.to_pandas(), x="label", y="breaches", color="type", title=t("incidents.by_quarter"),
+                 category_orders={"label": sorted(shown["label"].unique())},
                  labels={"label": t("incidents.quarter"), "breaches": t("incidents.breaches"), "type": t("col.type")})
     ui.chart(fig)
 

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from dashboard import jobs
 from dashboard.snapshot import build_snapshot
 from tests.e2e.conftest import URL_PAGES, serve, wait_idle
 
@@ -47,32 +48,35 @@ def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
     assert page.locator("[data-testid=stException]").count() == 0
 
 
-def test_export_job_to_its_download_holds_every_row(server, page, tmp_path):
-    """Click the list export, the job runs in the background, its download appears and holds every row."""
+def test_short_list_downloads_at_once_for_people_and_is_audited(server, page, tmp_path, demo_data_dir):
+    """A list of a few thousand rows downloads at the click (no second step): the page's German titles
+    and labels, dd.mm.yyyy, every row; the download is in the audit trail; the tables' own toolbar
+    offers no download of its own."""
     page.goto(f"{server}/loeschfristen")
     wait_idle(page)
     tile = page.locator("[data-testid=stMetric]").filter(has_text="Löschung fällig")
     due = int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
-    page.get_by_role("button", name="Liste als CSV").click()
-    wait_idle(page)
-    page.goto(f"{server}/exporte")  # leave the page: the job keeps running and is listed on Exporte
-    wait_idle(page)
-    download = page.get_by_role("button", name=re.compile(r"^loeschfristen_.*\.csv herunterladen")).first
-    download.wait_for(timeout=60_000)
-    with page.expect_download(timeout=30_000) as info:
-        download.click()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^Liste als CSV \(")).first.click()
     target = tmp_path / info.value.suggested_filename
     info.value.save_as(target)
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for German Excel
     lines = raw.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith("category;system;record_type;record_id")
+    assert lines[0].startswith("Kategorie;System;Art;Datensatz")
+    assert re.search(r";\d\d\.\d\d\.\d{4};", lines[1]) and ";fällig;" in lines[1]
     assert len(lines) - 1 == due > 500  # all due records, not the page of 500 on screen
+    # the grid's toolbar has no "Download as CSV" (only audited downloads exist)
+    page.locator("[data-testid=stDataFrame]").first.hover()
+    assert page.get_by_role("button", name="Download as CSV").count() == 0
+    entries = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite").audit_entries(kind="list_csv", limit=2)
+    assert [(e["action"], e["user"], e["rows"]) for e in entries] == [("download", "demo:dpo", due),
+                                                                      ("export", "demo:dpo", due)]
 
 
 def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
-    """Behind the company proxy (header sign-in), a management user typing a DPO page's URL lands on
-    the overview; the page is not registered for the role, so nothing of it renders."""
+    """Behind the company proxy (header sign-in), a management user typing a DPO page's URL is told
+    that the page is not open to the role; nothing of it renders and the menu does not list it."""
     roles = demo_data_dir / "roles-e2e.toml"
     roles.write_text('[users]\n"chef@aelvirionek.example" = "management"\n"dsb@aelvirionek.example" = "dpo"\n',
                      encoding="utf-8")
@@ -83,8 +87,9 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
             page.goto(f"{url}/datenqualitaet")
             wait_idle(page)
             page.wait_for_selector("h1", timeout=30_000)
-            title = page.locator("h1").first.inner_text()
-            assert (title == "Datenqualität") is reaches, (user, title)
+            assert page.locator("h1").first.inner_text() == "Datenqualität"
+            refused = page.get_by_text("ist für die Rolle „Geschäftsführung“ nicht freigegeben")
+            assert (refused.count() == 1) is not reaches, user
             if not reaches:
                 assert page.get_by_text("Abgewiesene Zeilen").count() == 0
             assert (page.get_by_role("link", name="Datenqualität").count() > 0) is reaches

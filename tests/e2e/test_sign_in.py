@@ -126,7 +126,8 @@ def test_management_by_group_or_by_email_sees_no_dpo_page(page, app, sub):
     assert page.get_by_role("link", name="Datenqualität").count() == 0
     page.goto(f"{app}/datenqualitaet")
     wait_idle(page)
-    assert page.locator("h1").first.inner_text() != "Datenqualität"
+    assert page.get_by_text("ist für die Rolle „Geschäftsführung“ nicht freigegeben").count() == 1
+    assert page.get_by_text("Abgewiesene Zeilen").count() == 0
 
 
 def test_auditor_by_group_reads_everything_but_exports_no_personal_data(page, app):
