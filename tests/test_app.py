@@ -90,6 +90,17 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     assert len(lights) == len(load_policy().thresholds) == 8  # one light per threshold in data/policy.toml
 
 
+def test_tiles_explain_what_they_count_and_their_thresholds(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = _app()
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert "vor heute lag" in helps["Überfällige Anfragen"]
+    assert "im Soll bis 0, beobachten bis 2, handeln ab mehr als 2" in helps["Überfällige Anfragen"]
+    assert "im Soll ab 95,0 %, beobachten ab 85,0 %, handeln unter 85,0 %" in helps[
+        "Fristgerecht beantwortet, 90 Tage (%)"]
+    assert "Ohne Ampel" in helps["Offene Anfragen"]
+
+
 def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app()

@@ -1,0 +1,118 @@
+"""What a DPO and a managing director do, in German and English, asserted on what they get: the
+figure, the URL, the message, the downloaded file's header and date format, and how fast the figures
+of every page appear after a reload."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from tests.e2e.conftest import URL_PAGES, wait_idle
+from tests.e2e.test_browser import _choose, _select_first_row
+
+FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
+# Seconds from a reload to the page's first figure on the small demo. Issue 21 asks for 1.5 s; on this
+# 2-core machine an empty Streamlit app needs 0.6-1.1 s and these pages 1.9-2.5 s (docs/PERFORMANCE.md),
+# so this guards against regressions while the target stays open.
+FIRST_PAINT_BUDGET = 3.0
+
+
+def test_dpo_opens_a_request_sends_its_link_and_reads_it_in_english(server, page):
+    page.goto(f"{server}/anfragen")
+    wait_idle(page)
+    _select_first_row(page, table=0)  # the most urgent request: overdue, first in the queue
+    page.wait_for_selector("text=Fristberechnung", timeout=30_000)
+    request_id = re.search(r"[?&]request=([^&]+)", page.url).group(1)  # the selection is in the URL
+    assert page.get_by_text(re.compile(r"^Überfällig seit \d+ Tag(en)?\.$")).count() == 1
+    link = page.url
+    page.goto(link)  # a reload, or the link sent to a colleague: the same request opens
+    wait_idle(page)
+    assert page.get_by_role("heading", name=f"Anfrage {request_id}").count() == 1
+    _choose(page, "Sprache", "English")
+    assert "lang=en" in page.url
+    page.reload()  # the language survives the reload
+    wait_idle(page)
+    assert page.locator("h1").first.inner_text().startswith("Data-subject requests")
+    assert page.get_by_text(re.compile(r"^Overdue for \d+ days?\.$")).count() == 1
+    assert page.get_by_text("Choose options").count() == 0 and page.get_by_text("Select all").count() == 0
+
+
+def test_management_sees_no_false_zeros_and_is_told_what_it_may_not_open(server, page):
+    page.goto(f"{server}/anfragen?role=management")
+    wait_idle(page)
+    _select_first_row(page, table=0)
+    page.wait_for_selector("text=Fristberechnung", timeout=30_000)
+    assert page.get_by_text("Für Ihre Rolle nicht sichtbar.").count() == 1
+    tiles = page.locator("[data-testid=stMetric]").filter(has_text="Rechnungen")
+    assert tiles.count() == 0  # no footprint of zeros for a role that may not see it
+    page.reload()  # the demo role survives the reload
+    wait_idle(page)
+    assert page.get_by_text("(Geschäftsführung)").count() == 1
+    page.goto(f"{server}/datenqualitaet?role=management")
+    wait_idle(page)
+    assert page.get_by_text("ist für die Rolle „Geschäftsführung“ nicht freigegeben").count() == 1
+
+
+def test_a_date_out_of_range_is_refused_with_the_range_and_no_old_figures(server, page):
+    page.goto(f"{server}/loeschfristen")
+    page.wait_for_selector("[data-testid=stMetric]", timeout=30_000)
+    wait_idle(page)
+    year = page.locator("[data-testid=stDateInput]").first.get_by_role("spinbutton").nth(2)
+    year.click()
+    page.keyboard.type("2099")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")  # Streamlit's date field applies a typed date when it closes
+    page.wait_for_selector("text=muss zwischen", timeout=30_000)
+    wait_idle(page)
+    assert page.locator("[data-testid=stMetric]").count() == 0  # nothing of the previous date stays
+    assert page.locator("[data-testid=stDataFrame]").count() == 0
+
+
+def test_dpo_finds_the_data_subject_before_any_job_starts(server, page):
+    page.goto(f"{server}/exporte")
+    wait_idle(page)
+    field = page.get_by_role("textbox", name="Betroffene Person (Name, E-Mail oder Kennung)")
+    field.fill("Max Mustermann")
+    field.press("Enter")
+    wait_idle(page)
+    assert page.get_by_text("Keine betroffene Person passt zu").count() == 1
+    assert page.get_by_role("button", name="Auskunftspaket Art. 15 (ZIP)").count() == 0  # refused before a job
+    field.fill("C00000001")
+    field.press("Enter")
+    wait_idle(page)
+    assert page.get_by_role("radio", name=re.compile("C00000001")).count() == 1
+    assert page.get_by_role("button", name="Auskunftspaket Art. 15 (ZIP)").count() == 1
+
+
+def test_english_list_downloads_with_english_titles(server, page, tmp_path):
+    page.goto(f"{server}/datenpannen?lang=en")
+    wait_idle(page)
+    assert "72-hour" in page.locator("h1").first.inner_text()
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^List as CSV \(")).first.click()
+    target = tmp_path / info.value.suggested_filename
+    info.value.save_as(target)
+    lines = target.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("Incident;Clock;Hours left;Hours late")
+    moment = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", lines[1])
+    assert moment, lines[1]  # Europe/Berlin with its offset
+
+
+def test_every_page_shows_its_figures_quickly_after_a_reload(server, page):
+    """First paint of the figures, measured from the reload to the first tile or table (best of three:
+    the browser, not the app, decides the spread on a busy 2-core machine)."""
+    slow = {}
+    for path in URL_PAGES:
+        page.goto(f"{server}/{path}")
+        wait_idle(page)
+        best = float("inf")
+        for _ in range(3):
+            start = time.monotonic()
+            page.reload()
+            page.wait_for_selector(FIGURES if path != "exporte" else "h3:has-text('Audit-Trail')", timeout=30_000)
+            best = min(best, time.monotonic() - start)
+            wait_idle(page)
+        print(f"first paint after reload {path or 'uebersicht'}: {best:.2f} s")
+        if best > FIRST_PAINT_BUDGET:
+            slow[path or "uebersicht"] = round(best, 2)
+    assert not slow, slow
