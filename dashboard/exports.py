@@ -33,9 +33,11 @@ from dashboard.sqltext import identifier, literal
 DELIMITERS = (";", ",")
 # Formula injection: a cell a spreadsheet program would evaluate starts, after any leading white space
 # or line breaks, with one of = + - @ (or their full-width forms, which some programs normalise), or
-# with a tab or carriage return. One pattern, used by the vectorised CSV projection and in Python.
-FORMULA_PATTERN = r"^([\t\n\v\f\r \x{3000}]*[=+\-@\x{FF1D}\x{FF0B}\x{FF0D}\x{FF20}]|[\t\r])"
-_FORMULA = re.compile(r"^([\t\n\v\f\r \u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])")
+# with a tab or carriage return. The rule once in Python (``neutralise``) and once as SQL for the CSV
+# projection (``formula_guard``): plain string functions, no regular expression per value.
+_LEADING = "\t\n\v\f\r \u3000"
+_STARTERS = "=+-@\uff1d\uff0b\uff0d\uff20"
+_FORMULA = re.compile(f"^([{re.escape(_LEADING)}]*[{re.escape(_STARTERS)}]|[\t\r])")
 # Art. 15 package: one CSV per category (query subject_<category>) and the canonical table it reads.
 SUBJECT_CATEGORIES = {"contact": "contacts", "identities": "contacts", "tickets": "tickets",
                       "attachments": "attachments", "contracts": "contracts", "invoices": "invoices",
@@ -87,12 +89,19 @@ def _readable_expr(col: str, column: str, type_: str, readable: Readable) -> str
     labels = presentation.value_labels(readable.name, column, readable.lang)
     if labels:  # catalogue text, never a formula; an unknown code passes through the formula guard
         cases = " ".join(f"WHEN {literal(code)} THEN {literal(text)}" for code, text in labels.items())
-        return f"CASE {col} {cases} ELSE {_formula_guard(col)} END"
+        return f"CASE {col} {cases} ELSE {formula_guard(col)} END"
     return None
 
 
-def _formula_guard(col: str) -> str:
-    return f"CASE WHEN regexp_matches({col}, '{FORMULA_PATTERN}') THEN '''' || {col} ELSE {col} END"
+def formula_guard(col: str) -> str:
+    """SQL: ``col`` with a leading apostrophe where a spreadsheet would evaluate it (see _FORMULA).
+    Most cells start with a letter or digit above U+0040 and below U+3000, which no risky start is:
+    only the others take the exact (slower) test."""
+    starters = ", ".join(literal(c) for c in _STARTERS)
+    first = f"ord(left({col}, 1))"
+    exact = f"left({col}, 1) IN (chr(9), chr(13)) OR left(ltrim({col}, {literal(_LEADING)}), 1) IN ({starters})"
+    risky = f"({first} <= 64 OR {first} >= 12288) AND ({exact})"
+    return f"CASE WHEN {risky} THEN chr(39) || {col} ELSE {col} END"
 
 
 def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: str, bom: bool,
@@ -107,7 +116,7 @@ def _csv_projection(columns: list[str], types: list[str], role: str, delimiter: 
         col = f"q.{identifier(name)}"
         expr = _readable_expr(col, name, type_, readable) if readable else None
         if expr is None and type_ == "VARCHAR":
-            expr = _formula_guard(col)
+            expr = formula_guard(col)
         elif expr is None and delimiter == ";" and (type_.startswith("DECIMAL") or type_ in ("DOUBLE", "FLOAT")):
             expr = f"replace({col}::VARCHAR, '.', ',')"
         title = presentation.column_title(readable.name, name, readable.lang) if readable else name

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access, errors, exports, history, jobs
@@ -182,7 +184,7 @@ def test_4_the_page_offers_a_deferred_download(demo_data_dir, use_data_dir):
     """The button carries no file (no /media URL before a click); the click produces and audits it."""
     use_data_dir(demo_data_dir)
     at = _app("views/exports.py")
-    at.text_input(key="exports_contact_id").set_value("C00000002").run()
+    at.text_input(key="exports_subject").set_value("C00000002").run()
     at.button(key="export_art15").click().run()
     state = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
     job = state.list()[0]
@@ -192,6 +194,29 @@ def test_4_the_page_offers_a_deferred_download(demo_data_dir, use_data_dir):
     at.run()
     button = next(d for d in at.get("download_button") if "C00000002" in d.proto.label)
     assert button.proto.url == "" and button.proto.deferred_file_id
+
+
+def test_4_a_short_list_is_made_and_audited_only_at_the_click(demo_data_dir, use_data_dir):
+    """'Liste als CSV' of a short list: a deferred download (no file, no job before the click); the click
+    runs the export and serves it through the job store, which audits both."""
+    use_data_dir(demo_data_dir)
+    at = _app("views/requests.py")
+    button = next(d for d in at.get("download_button") if d.proto.label.startswith("Liste als CSV ("))
+    assert button.proto.url == "" and button.proto.deferred_file_id
+    state = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
+    before = len(state.audit_entries())
+    runner = jobs.JobRunner(state)
+    payload = runner.run_now("list_csv", {"query": "request_queue", "params": _queue_params(), "format": "readable",
+                                          "lang": "de"}, "demo:dpo", "dpo")
+    assert payload.decode("utf-8-sig").startswith("Anfrage;Fristenstatus;Tage übrig;Zuständig")
+    assert [e["action"] for e in state.audit_entries()[: len(state.audit_entries()) - before]] == ["download", "export"]
+
+
+def _queue_params() -> dict:
+    import datetime as dt
+
+    return dict(as_of=dt.date(2026, 11, 26), due_soon_days=7, show_hidden=False, rights=[], statuses=[], assignees=[],
+                channels=[], overdue_only=False, due_within=None, received_from=None, received_to=None)
 
 
 # --- 5. files with personal data are the owner's alone ---------------------------------------------------
@@ -256,15 +281,20 @@ def test_6_dropping_the_triggers_does_not_hide_an_edit(store):
                                    "\u3000-2", "\tx"])
 def test_8_formula_guard_in_python_and_sql_alike(value):
     assert exports.neutralise(value) == "'" + value
-    sql = duckdb.sql(f"SELECT regexp_matches($v, '{exports.FORMULA_PATTERN}')", params={"v": value}).fetchall()
-    assert sql == [(True,)]
+    assert duckdb.sql(f"SELECT {exports.formula_guard('$v')}", params={"v": value}).fetchall() == [("'" + value,)]
 
 
 @pytest.mark.parametrize("value", ["ok", "a=b", "x\n=1", "", "Müller-Lüdenscheidt", "1+1", "mail@x.de"])
 def test_8_plain_text_passes_the_guard_in_python_and_sql_alike(value):
     assert exports.neutralise(value) == value
-    sql = duckdb.sql(f"SELECT regexp_matches($v, '{exports.FORMULA_PATTERN}')", params={"v": value}).fetchall()
-    assert sql == [(False,)]
+    assert duckdb.sql(f"SELECT {exports.formula_guard('$v')}", params={"v": value}).fetchall() == [(value,)]
+
+
+@given(st.text(alphabet="=+-@ \t\n\r\v\f\u3000\uff1d\uff0b\uff0d\uff20ax1'", max_size=6))
+@settings(max_examples=300, deadline=None)
+def test_8_sql_guard_and_python_guard_agree_on_any_text(value):
+    assert duckdb.sql(f"SELECT {exports.formula_guard('$v')}", params={"v": value}).fetchall() == [
+        (exports.neutralise(value),)]
 
 
 def test_8_xlsx_never_turns_text_into_a_formula(demo_data_dir, tmp_path, monkeypatch):
