@@ -362,3 +362,23 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
     assert any(s.value.startswith("Datenstand aktualisiert:") and "abgewiesen" in s.value for s in at.success)
     assert any("gelesen aus: fixture" not in c.value and "gelesen aus:" in c.value for c in at.caption)
     assert store.list() == []  # a build is not an export
+
+
+def test_warm_up_leaves_the_overview_nothing_to_compute(demo_data_dir, use_data_dir, monkeypatch):
+    """After the background warm-up saw a snapshot, the overview's first view runs no query of its own."""
+    import streamlit as st
+
+    from dashboard import data
+    from dashboard.snapshot import usable_snapshot
+    from dashboard.ui import warmup
+
+    use_data_dir(demo_data_dir)
+    st.cache_data.clear()
+    warmup.warm(str(usable_snapshot(demo_data_dir / "snapshots").path))
+    ran = []
+    real = data.run
+    monkeypatch.setattr(data, "run", lambda con, name, **params: ran.append(name) or real(con, name, **params))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and len(at.metric) == 11
+    headline = {"requests_kpis", "retention_summary", "consent_summary", "incident_clock_counts", "incident_kpis"}
+    assert not headline & set(ran), ran

@@ -85,6 +85,11 @@ def _cached_page(path: str, name: str, limit: int | None, params: tuple) -> data
     return data.run_page(_connection(path), name, limit, **dict(params))
 
 
+def cached_query(snapshot: str, name: str, params: dict) -> pl.DataFrame:
+    """Query ``name`` on ``snapshot`` through the pages' cache, unmasked (for the cache warm-up only)."""
+    return _cached_query(snapshot, name, tuple(sorted(params.items())))
+
+
 def query_page(name: str, limit: int | None, **params) -> data.Page:
     """A page of list query ``name`` on the live snapshot: its first ``limit`` rows (masked for the
     viewer's role) and the total."""
@@ -100,8 +105,7 @@ def query(name: str, **params) -> pl.DataFrame:
     snapshot = live_snapshot()
     if snapshot is None:
         raise RuntimeError("no snapshot published")
-    frame = _cached_query(str(snapshot), name, tuple(sorted(params.items())))
-    return data.mask_personal(frame, role())
+    return data.mask_personal(cached_query(str(snapshot), name, params), role())
 
 
 def today() -> dt.date:
