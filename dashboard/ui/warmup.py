@@ -9,6 +9,7 @@ failed warm-up only means a page computes its figures itself.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -25,17 +26,27 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
 
 
+_STOP = threading.Event()
+
+
 @st.cache_resource(show_spinner=False)
 def start(snapshots: str) -> threading.Thread:
-    """The warm-up thread of this process for the snapshot folder ``snapshots`` (started once)."""
+    """The warm-up thread of this process for the snapshot folder ``snapshots`` (started once). It
+    ends with the process: stopped and joined at exit, never cut off inside a query."""
     thread = threading.Thread(target=_watch, args=(Path(snapshots),), daemon=True, name="cache-warmup")
     thread.start()
+    atexit.register(_stop, thread)
     return thread
+
+
+def _stop(thread: threading.Thread) -> None:
+    _STOP.set()
+    thread.join(timeout=30)
 
 
 def _watch(folder: Path) -> None:
     warmed = None
-    while True:
+    while not _STOP.is_set():
         try:
             path = usable_snapshot(folder).path
             if path is not None and path != warmed:
@@ -43,7 +54,7 @@ def _watch(folder: Path) -> None:
                 warmed = path
         except Exception as exc:  # noqa: BLE001 - the pages compute their figures themselves then
             log.warning("cache warm-up skipped: %s", type(exc).__name__)
-        time.sleep(POLL_SECONDS)
+        _STOP.wait(POLL_SECONDS)
 
 
 def warm(snapshot: str) -> float:

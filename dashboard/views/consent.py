@@ -83,13 +83,10 @@ def _findings(as_of) -> None:
     if finding is None:
         return
     page = ui.query_page("consent_findings", LIST_LIMIT, **params, finding=finding, purposes=[])
-    shown = ui.translate(page.frame, purpose="purpose", state="consent_state",
-                         channel="consent_channel")
-    moments = ("first_asked_at", "requested_at", "confirmed_at", "given_at")
-    ui.show_table(ui.with_moments(shown, moments), total=page.total,
-                  titles={"state": "consent.state"})
     ui.list_export("consent_findings", f"einwilligungen_{finding}_{as_of.isoformat()}.csv", key="consent_csv",
-                    **params, finding=finding, purposes=[])
+                   total=page.total, **params, finding=finding, purposes=[])
+    moments = ("first_asked_at", "requested_at", "confirmed_at", "given_at")
+    ui.show_table(ui.with_moments(page.frame, moments), total=page.total, list_name="consent_findings")
 
 
 def render() -> None:

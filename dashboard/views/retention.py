@@ -125,10 +125,10 @@ def _erasures(erasures: pl.DataFrame) -> None:
 def _subjects(subjects: data.Page, as_of) -> None:
     with st.expander(t("retention.subjects_deletable")):
         st.caption(t("retention.subjects_help"))
-        ui.show_table(subjects.frame, total=subjects.total,
-                      dates=("last_retained_until",))
         ui.list_export("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
-                        key="subjects_csv", as_of=as_of)
+                       key="subjects_csv", total=subjects.total, as_of=as_of)
+        ui.show_table(subjects.frame, total=subjects.total, dates=("last_retained_until",),
+                      list_name="deletable_subjects")
 
 
 def _policy() -> None:
