@@ -226,6 +226,9 @@ def step_pages(data_dir: Path) -> None:
         return original(con, name, **params)
 
     data.run = recording
+    from dashboard.ui import warmup
+
+    warmup.start = lambda _folder: None  # "cold" is without the server's warm-up; _after_warmup runs it
     app = str(ROOT / "dashboard" / "app.py")
     for page in PAGES:
         at = AppTest.from_file(app, default_timeout=120)

@@ -99,19 +99,18 @@ def test_english_list_downloads_with_english_titles(server, page, tmp_path):
 
 
 def test_every_page_shows_its_figures_quickly_after_a_reload(server, page):
-    """First paint of the figures, measured from the reload to the first tile or table (best of three:
+    """First paint of the figures, measured from the reload to the first tile or table (best of two:
     the browser, not the app, decides the spread on a busy 2-core machine)."""
     slow = {}
     for path in URL_PAGES:
         page.goto(f"{server}/{path}")
         wait_idle(page)
         best = float("inf")
-        for _ in range(3):
+        for _ in range(2):  # the next reload may cut the page's later elements short: only the first paint counts
             start = time.monotonic()
             page.reload()
             page.wait_for_selector(FIGURES if path != "exporte" else "h3:has-text('Audit-Trail')", timeout=30_000)
             best = min(best, time.monotonic() - start)
-            wait_idle(page)
         print(f"first paint after reload {path or 'uebersicht'}: {best:.2f} s")
         if best > FIRST_PAINT_BUDGET:
             slow[path or "uebersicht"] = round(best, 2)
