@@ -51,12 +51,8 @@ def main(argv: list[str] | None = None) -> int:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()
             for path in ("" if p == "uebersicht" else p for p in args.pages.split(",")):
-                page.goto(f"{url}/{path}")
+                page.goto(f"{url}/{path}" + ("?lang=en" if args.lang == "en" else ""))  # language: a URL param
                 wait_idle(page)
-                if args.lang != "de":
-                    page.get_by_text("Deutsch").first.click()
-                    page.get_by_role("option", name="English").click()
-                    wait_idle(page)
                 # Streamlit scrolls inside its main block, so grow the window to the content first.
                 height = page.evaluate("document.querySelector('[data-testid=stMain]').scrollHeight")
                 page.set_viewport_size({"width": 1440, "height": max(1000, int(height) + 40)})

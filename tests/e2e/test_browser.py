@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
-
 from dashboard import jobs
 from dashboard.snapshot import build_snapshot
 from tests.e2e.conftest import URL_PAGES, serve, wait_idle
@@ -23,13 +21,34 @@ def test_overview_renders_with_figures(server, page, tmp_path):
     assert (tmp_path / "overview.png").stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("path", URL_PAGES)
-def test_every_page_renders(server, page, path):
-    page.goto(f"{server}/{path}")
-    wait_idle(page)
-    page.wait_for_selector("h1", timeout=30_000)
-    assert page.locator("[data-testid=stException]").count() == 0, path
-    assert page.get_by_text("Page not found").count() == 0, path
+# Seconds from a reload to the page's first figure on the small demo. Issue 21 asks for 1.5 s; on this
+# 2-core machine an empty Streamlit app needs 0.6-1.1 s and these pages 1.9-2.7 s (docs/PERFORMANCE.md),
+# so this guards against regressions while the target stays open.
+FIRST_PAINT_BUDGET = 3.0
+FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
+
+
+def test_every_page_renders_and_paints_its_figures_quickly(server, page):
+    """Every page renders without an error element; then the first paint of its figures, from a reload
+    to the first tile or table (best of two: the browser, not the app, decides the spread here)."""
+    slow = {}
+    for path in URL_PAGES:
+        page.goto(f"{server}/{path}")
+        wait_idle(page)
+        page.wait_for_selector("h1", timeout=30_000)
+        assert page.locator("[data-testid=stException]").count() == 0, path
+        assert page.get_by_text("Page not found").count() == 0, path
+        assert page.get_by_text("Unerwarteter Fehler").count() == 0, path
+        best = float("inf")
+        for _ in range(2):  # the next reload may cut the page's later elements short: only the first paint counts
+            start = time.monotonic()
+            page.reload()
+            page.wait_for_selector(FIGURES if path != "exporte" else "h3:has-text('Audit-Trail')", timeout=30_000)
+            best = min(best, time.monotonic() - start)
+        print(f"first paint after reload {path or 'uebersicht'}: {best:.2f} s")
+        if best > FIRST_PAINT_BUDGET:
+            slow[path or "uebersicht"] = round(best, 2)
+    assert not slow, slow
 
 
 def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
@@ -162,7 +181,7 @@ def test_tile_click_opens_the_filtered_page(server, page):
     assert overdue > 0 and page.locator("[data-testid=stException]").count() == 0
 
 
-def test_requests_look_ahead_and_drill_down(server, page):
+def test_requests_look_ahead(server, page):
     page.goto(f"{server}/anfragen")
     wait_idle(page)
     before = _metric(page, "Überfällig")
@@ -176,12 +195,7 @@ def test_requests_look_ahead_and_drill_down(server, page):
         ".find(e => e.innerText.startsWith('Überfällig\\n')); "
         "return t && parseInt(t.querySelector('[data-testid=stMetricValue]').innerText.replace('.', '')) > before }",
         arg=before, timeout=30_000)
-    page.goto(f"{server}/anfragen")
-    wait_idle(page)
-    _select_first_row(page, table=0)
-    page.wait_for_selector("text=Fristberechnung", timeout=30_000)
-    assert page.get_by_text(re.compile("Ein Monat nach Eingang")).count() >= 1
-    assert page.locator("[data-testid=stException]").count() == 0
+    assert page.locator("[data-testid=stException]").count() == 0  # the drill-down: test_journeys.py
 
 
 def test_retention_status_filter(server, page):
