@@ -384,3 +384,13 @@ def test_warm_up_leaves_the_overview_nothing_to_compute(demo_data_dir, use_data_
     assert not at.exception and len(at.metric) == 11
     headline = {"requests_kpis", "retention_summary", "consent_summary", "incident_clock_counts", "incident_kpis"}
     assert not headline & set(ran), ran
+
+
+def test_a_link_to_an_unknown_request_says_so(demo_data_dir, use_data_dir):
+    use_data_dir(demo_data_dir)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/requests.py")
+    at.query_params["request"] = "DSR-GIBT-ES-NICHT"  # an old link
+    at.run()
+    assert not at.exception
+    assert any("DSR\\-GIBT\\-ES\\-NICHT" in w.value and "nicht enthalten" in w.value for w in at.warning)

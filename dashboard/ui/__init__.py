@@ -62,10 +62,12 @@ from dashboard.ui.signin import sign_in
 from dashboard.ui.tables import date_column, show_table, translate
 from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
 from dashboard.ui.urlstate import bind as bind_to_url
+from dashboard.ui.urlstate import linked_row
 from dashboard.ui.urlstate import selected as selected_in_url
 from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
 
 __all__ = [
+    "linked_row",
     "CHART_FORMATS",
     "as_of_range",
     "chart",

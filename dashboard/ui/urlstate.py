@@ -53,3 +53,14 @@ def selected(event, ids: list, param: str, key: str) -> str | None:
         st.session_state[memo] = None
         return None
     return st.query_params.get(param)
+
+
+def linked_row(frame, not_found: str, **label_values) -> dict | None:
+    """The one row of a detail query for an id from a table or a link; for an id this snapshot does not
+    hold (an old link), the catalogue's ``not_found`` message instead, and None."""
+    if frame.is_empty():
+        from dashboard.ui.text import md, t
+
+        st.warning(t(not_found, **{k: md(v) for k, v in label_values.items()}), icon=":material/search_off:")
+        return None
+    return frame.row(0, named=True)

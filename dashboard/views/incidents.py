@@ -75,11 +75,10 @@ def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
 
 
 def _timeline(incident_id: str, as_of: dt.datetime, warning_hours: int) -> None:
-    detail = ui.query("incident_detail", incident_id=incident_id, as_of=as_of, warning_hours=warning_hours)
-    if detail.is_empty():  # a link to an incident this snapshot does not hold
-        st.warning(t("incidents.not_found", incident_id=ui.md(incident_id)), icon=":material/search_off:")
+    row = ui.linked_row(ui.query("incident_detail", incident_id=incident_id, as_of=as_of, warning_hours=warning_hours),
+                        "incidents.not_found", incident_id=incident_id)
+    if row is None:
         return
-    row = detail.row(0, named=True)
     with st.container(border=True):
         st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
         _clock(row)

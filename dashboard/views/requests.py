@@ -87,11 +87,10 @@ def _filters() -> dict:
 
 
 def _detail(request_id: str, as_of, due_soon_days: int) -> None:
-    detail = ui.query("request_detail", request_id=request_id, as_of=as_of, due_soon_days=due_soon_days)
-    if detail.is_empty():  # a link to a request this snapshot does not hold
-        st.warning(t("requests_page.not_found", request_id=ui.md(request_id)), icon=":material/search_off:")
+    row = ui.linked_row(ui.query("request_detail", request_id=request_id, as_of=as_of, due_soon_days=due_soon_days),
+                        "requests_page.not_found", request_id=request_id)
+    if row is None:
         return
-    row = detail.row(0, named=True)
     with st.container(border=True):
         st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
         _clock(row)
