@@ -7,6 +7,7 @@ Masking happens here, before any frame reaches a view, so a new page cannot forg
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,14 @@ def mask_personal(frame: pl.DataFrame, role: str) -> pl.DataFrame:
     placeholders (a masked id would also read as a real value to whatever uses it next)."""
     hidden = hidden_columns(frame.columns, role)
     return frame.drop(hidden) if hidden else frame
+
+
+def as_text(column: pl.Series, fn: Callable[[object], str]) -> pl.Series:
+    """``fn`` of every value of ``column``, as text (a missing value stays missing).
+
+    Computed in plain Python rather than with ``map_elements``: a Python function inside a Polars
+    expression runs on Polars' thread pool, and there it deadlocks the whole server against another
+    session's ``to_pandas`` or ``to_numpy`` (pola-rs/polars#26821, #27396; it hung the 20-session load
+    test one run in three). No Python callback ever runs inside Polars in this project.
+    """
+    return pl.Series(column.name, [None if v is None else fn(v) for v in column.to_list()], dtype=pl.String)

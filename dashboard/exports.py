@@ -234,8 +234,7 @@ def _subject_data(job, progress: Progress) -> tuple[str, dict[str, pl.DataFrame]
 
 
 def _csv_text(frame: pl.DataFrame) -> bytes:
-    safe = frame.with_columns(pl.col(c).map_elements(neutralise, return_dtype=pl.String)
-                              for c, t in frame.schema.items() if t == pl.String)
+    safe = frame.with_columns(data.as_text(frame[c], neutralise) for c, t in frame.schema.items() if t == pl.String)
     return ("\ufeff" + safe.write_csv(separator=";")).encode("utf-8")
 
 

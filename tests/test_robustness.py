@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import datetime as dt
 import io
 import json
 import logging
+import re
 import resource
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -224,7 +227,6 @@ def test_twenty_sessions_while_publishing_and_exporting(demo_data_dir, tmp_path,
     jobs run (sessions speak the websocket protocol: tests/wsclient.py). Each session opens 3 pages,
     staggered, so together they open every page (60 page runs keep `make test` within its budget)."""
     import asyncio
-    import concurrent.futures
     import shutil
 
     from tests.e2e.conftest import URL_PAGES, serve
@@ -247,9 +249,11 @@ def test_twenty_sessions_while_publishing_and_exporting(demo_data_dir, tmp_path,
             result = await sessions
             return store, exports, new.path, result
 
-        # Its own thread and event loop: the browser tests' Playwright keeps a loop in the main thread.
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            store, exports, new, result = pool.submit(asyncio.run, scenario()).result()
+        # Its own thread and event loop (the browser tests' Playwright keeps a loop in the main thread);
+        # a daemon thread and a bounded wait, so a stuck session fails the test instead of hanging CI.
+        done: concurrent.futures.Future = concurrent.futures.Future()
+        threading.Thread(target=lambda: _settle(done, lambda: asyncio.run(scenario())), daemon=True).start()
+        store, exports, new, result = done.result(timeout=240)
     assert not result.errors, result.errors[:3]
     assert len(result.runs) == 20 * PER_SESSION
     assert {run.page for run in result.runs} == set(URL_PAGES)
@@ -263,6 +267,24 @@ def test_twenty_sessions_while_publishing_and_exporting(demo_data_dir, tmp_path,
     p50, p95 = result.quantile(0.5), result.quantile(0.95)
     print(f"\nload: {len(result.runs)} page runs by 20 sessions, p50 {p50:.2f} s, p95 {p95:.2f} s")
     assert p95 < 60
+
+
+def test_no_python_callback_runs_inside_polars():
+    """No ``map_elements``/``map_batches``/``map_rows`` in the app: a Python function inside Polars runs
+    on its thread pool, and next to another session's ``to_pandas`` (every table with a coloured clock)
+    that deadlocked the whole server (pola-rs/polars#26821; the load test above hung one run in three).
+    ``data.as_text`` does per-value Python outside Polars."""
+    calls = re.compile(r"\.(map_elements|map_batches|map_rows)\(")
+    found = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "dashboard").rglob("*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if calls.search(line)]
+    assert not found, found
+
+
+def _settle(future: concurrent.futures.Future, work) -> None:
+    try:
+        future.set_result(work())
+    except BaseException as exc:  # noqa: BLE001 - handed to the waiting test
+        future.set_exception(exc)
 
 
 # --- security -------------------------------------------------------------------------------------

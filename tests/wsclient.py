@@ -41,7 +41,15 @@ class LoadResult:
         return statistics.quantiles(times, n=100)[int(q * 100) - 1] if len(times) > 1 else times[0]
 
 
+# A run ends with one of these; a fragment's run or a run cut short by st.rerun() is followed by more.
+FINAL = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+RECV_TIMEOUT = 120.0  # seconds without any message from the server: the run is stuck, fail instead of hanging
+
+
 async def run_page(ws, page: str) -> PageRun:
+    """Ask for ``page`` and read until the run that answers it has really finished: a page that calls
+    st.rerun() (an export job finished meanwhile) sends FINISHED_EARLY_FOR_RERUN and runs again, and
+    fragments send their own finishes; elements of every run of this request are counted."""
     msg = BackMsg()
     msg.rerun_script.query_string = ""
     msg.rerun_script.page_name = page
@@ -50,7 +58,11 @@ async def run_page(ws, page: str) -> PageRun:
     elements, exceptions, headings, not_found = 0, [], [], False
     while True:
         fm = ForwardMsg()
-        fm.ParseFromString(await ws.recv())
+        try:
+            fm.ParseFromString(await asyncio.wait_for(ws.recv(), RECV_TIMEOUT))
+        except TimeoutError:
+            raise TimeoutError(f"page {page!r}: no message for {RECV_TIMEOUT:.0f} s after "
+                               f"{time.perf_counter() - started:.0f} s ({elements} elements)") from None
         kind = fm.WhichOneof("type")
         if kind == "page_not_found":
             not_found = True
@@ -61,7 +73,7 @@ async def run_page(ws, page: str) -> PageRun:
                 exceptions.append(f"{element.exception.type}: {element.exception.message}")
             elif element.WhichOneof("type") == "heading":
                 headings.append(element.heading.body)
-        elif kind == "script_finished":
+        elif kind == "script_finished" and fm.script_finished in FINAL:
             return PageRun(page, time.perf_counter() - started, elements, exceptions, headings, not_found)
 
 

@@ -17,6 +17,7 @@ from dashboard.ui.boundary import error_boundary
 from dashboard.ui.charts import FORMATS as CHART_FORMATS
 from dashboard.ui.charts import chart, pick
 from dashboard.ui.formats import (
+    as_text,
     date_format,
     decimal,
     fmt_bytes,
@@ -70,6 +71,7 @@ __all__ = [
     "linked_row",
     "CHART_FORMATS",
     "as_of_range",
+    "as_text",
     "chart",
     "pick",
     "selected_in_url",

@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 
+from dashboard.data import as_text
 from dashboard.deadlines import BERLIN
 from dashboard.ui.text import lang, t
 
@@ -64,8 +65,7 @@ def fmt_moment(value: dt.datetime | None) -> str:
 
 def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
     """Timestamp columns as Europe/Berlin text with offset (empty where there is none)."""
-    return frame.with_columns(frame[c].map_elements(fmt_moment, return_dtype=pl.String).fill_null("")
-                              for c in columns if c in frame.columns)
+    return frame.with_columns(as_text(frame[c], fmt_moment).fill_null("") for c in columns if c in frame.columns)
 
 
 def fmt_date(value: dt.date | None) -> str:

@@ -111,10 +111,10 @@ def _audit_trail() -> None:
                                           "action": pl.String, "kind": pl.String, "job_id": pl.String,
                                           "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
     shown = frame.with_columns(  # labels and Europe/Berlin times, as everywhere else on the page
-        pl.col("at").map_elements(lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at)), return_dtype=pl.String),
-        pl.col("role").map_elements(lambda r: ui.coded("role", r), return_dtype=pl.String),
-        pl.col("action").map_elements(lambda a: ui.coded("audit_action", a), return_dtype=pl.String),
-        pl.col("kind").map_elements(_kind, return_dtype=pl.String))
+        ui.as_text(frame["at"], lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at))),
+        ui.as_text(frame["role"], lambda r: ui.coded("role", r)),
+        ui.as_text(frame["action"], lambda a: ui.coded("audit_action", a)),
+        ui.as_text(frame["kind"], _kind))
     if shown.is_empty():
         st.info(t("exports.audit_empty"), icon=":material/inbox:")
     else:

@@ -128,8 +128,8 @@ def _deadline_and_timeline(row: dict, request_id: str) -> None:
     st.markdown("\n".join(f"- {line}" for line in lines))
     st.markdown(f"**{t('requests_page.timeline')}**")
     timeline = ui.query("request_timeline", request_id=request_id)
-    ui.show_table(ui.translate(timeline.with_columns(pl.col("occurred_at").map_elements(
-        ui.fmt_moment, return_dtype=pl.String)), event="event"))
+    ui.show_table(ui.translate(timeline.with_columns(ui.as_text(timeline["occurred_at"], ui.fmt_moment)),
+                               event="event"))
 
 
 def _subject(row: dict, request_id: str, as_of) -> None:

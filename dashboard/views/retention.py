@@ -44,7 +44,7 @@ def _figures(summary: pl.DataFrame, subjects: data.Page, erasures: pl.DataFrame)
     cols[5].metric(t("retention.erasure_open"), ui.fmt_int(erasures["request_id"].n_unique()),
                    help=t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
     shown = ui.translate(summary, category="category", system="system").with_columns(
-        pl.col("bytes_due").map_elements(ui.fmt_bytes, return_dtype=pl.String))
+        ui.as_text(summary["bytes_due"], ui.fmt_bytes))
     ui.show_table(shown, dates=("oldest_due_since",),
                   titles={"due": "retention.due", "approaching": "retention.approaching", "held": "retention.held",
                           "bytes_due": "retention.bytes_due"})

@@ -62,7 +62,11 @@ def serve(data_dir: Path, port: int | None = None, args: tuple[str, ...] = (), *
         yield served
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a stuck server must not keep the test run waiting
+            proc.kill()
+            proc.wait()
 
 
 class Served(str):
