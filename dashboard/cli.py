@@ -38,9 +38,11 @@ def _snapshot(args: argparse.Namespace) -> int:
         return 0
     if args.if_missing and live is not None:
         print(f"snapshot {live.name} cannot be used ({problem}): rebuilding")
-    result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep)
+    result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep, full=args.full)
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
+    if result.reused:
+        print(f"unchanged sources, taken from the build cache: {', '.join(result.reused)}")
     print(f"published {result.path.name} in {result.seconds:.1f} s")
     return 0
 
@@ -162,6 +164,8 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("--sources", help="sources file (default: $DASHBOARD_SOURCES or data/sources.toml)")
     snap.add_argument("--keep", type=int, default=3, help="snapshot versions to keep (default 3)")
     snap.add_argument("--if-missing", action="store_true", help="do nothing when a snapshot is live")
+    snap.add_argument("--full", action="store_true",
+                      help="read and validate every source, even files unchanged since the last build")
     snap.set_defaults(run=_snapshot)
     status = sub.add_parser("status", help="show the live snapshot")
     status.set_defaults(run=_status)

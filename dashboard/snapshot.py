@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import __version__, deadlines, history, paths, queries
+from dashboard import __version__, build_cache, deadlines, history, paths, queries
 from dashboard.errors import DashboardError, first_line
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table, subject_tables
@@ -47,6 +47,7 @@ class BuildResult:
     path: Path
     tables: dict[str, tuple[int, int, int]]  # table -> (read, accepted, rejected)
     seconds: float
+    reused: tuple[str, ...] = ()  # tables taken from the build cache: their sources had not changed
 
 
 # --- reading the pointer ----------------------------------------------------------------------
@@ -344,9 +345,11 @@ def build_snapshot(
     data_dir: Path | None = None,
     keep: int = 3,
     progress: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> BuildResult:
     """Build a snapshot from the configured sources and publish it atomically; ``progress`` hears the
-    percentage done (per table read, then deriving and publishing)."""
+    percentage done (per table read, then deriving and publishing). A table whose source files did not
+    change is taken from the build cache (``dashboard.build_cache``) unless ``full``."""
     progress = progress or (lambda _pct: None)
     started = time.monotonic()
     policy = policy or load_policy()
@@ -355,12 +358,13 @@ def build_snapshot(
     table_sources = load_sources(sources_path, base)
     built_at = dt.datetime.now(dt.UTC)
     version = built_at.strftime("%Y%m%dT%H%M%S%fZ")
+    cache = build_cache.folder(base)
     with _build_lock(folder):
         tmp = folder / f".building-{version}.duckdb"
         final = folder / f"{PREFIX}{version}.duckdb"
         pointer_tmp = folder / f".building-{POINTER}"
         try:
-            counts = _build_into(tmp, table_sources, policy, built_at, started, progress)
+            loaded = _build_into(tmp, table_sources, policy, built_at, started, progress, cache, full)
             paths.private_file(tmp)
             _fsync(tmp)
             os.replace(tmp, final)
@@ -381,20 +385,22 @@ def build_snapshot(
                                  "the previous snapshot stays live") from exc
             raise
         _prune(folder, keep, final)
+        build_cache.prune(cache, loaded.keys)
     log.info("published after %.1f s", time.monotonic() - started)
     history.record_build(final, base, policy)
     seconds = time.monotonic() - started
     log.info("snapshot %s published in %.1f s", final.name, seconds)
-    return BuildResult(final, counts, seconds)
+    return BuildResult(final, loaded.counts, seconds, loaded.reused)
 
 
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
-                built_at: dt.datetime, started: float,
-                progress: Callable[[int], None]) -> dict[str, tuple[int, int, int]]:
+                built_at: dt.datetime, started: float, progress: Callable[[int], None],
+                cache: Path, full: bool) -> Loaded:
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        counts = _load_tables(con, table_sources, started, progress)
+        loaded = _load_tables(con, table_sources, started, progress, cache, full)
+        counts = loaded.counts
         _resolve_people(con, table_sources["contacts"])
         _derive(con, policy)
         progress(90)
@@ -403,16 +409,26 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    return counts
+    return loaded
+
+
+@dataclass
+class Loaded:
+    """What loading the canonical tables did: counts per table, fingerprints, tables from the cache."""
+
+    counts: dict[str, tuple[int, int, int]]
+    keys: dict[str, str]
+    reused: tuple[str, ...]
 
 
 def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None]) -> dict[str, tuple[int, int, int]]:
-    """Every canonical table from its sources, validated; returns (read, accepted, rejected) per table."""
+                 progress: Callable[[int], None], cache: Path, full: bool) -> Loaded:
+    """Every canonical table from its sources, validated, or from the build cache when its source files
+    are unchanged (not with ``full``); (read, accepted, rejected) per table."""
     con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
                    source_row BIGINT, reason VARCHAR)""")
     con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
-    counts = {}
+    counts, keys, reused = {}, {}, []
     merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
     for table in TABLES:
         parts = table_sources.get(table.name, ())
@@ -422,17 +438,30 @@ def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started
             con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
             counts[table.name] = (0, 0, 0)
             continue
+        keep_source = merged or table.name == "contacts"
+        key = build_cache.fingerprint(table, parts, keep_source, LAYOUT)
+        if key:
+            keys[table.name] = key
+        cached = build_cache.restore(con, cache, table, key) if key and not full else None
+        if cached is not None:
+            counts[table.name] = cached
+            reused.append(table.name)
+            log.info("%s unchanged: taken from the build cache in %.1f s", table.name, time.monotonic() - started)
+            progress(5 + 75 * len(counts) // len(TABLES))
+            continue
         read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
         try:
-            accepted, rejected = _validate(con, table, parts, keep_source=merged or table.name == "contacts")
+            accepted, rejected = _validate(con, table, parts, keep_source=keep_source)
         except duckdb.Error as exc:
             if writing_failed(exc):
                 raise
             raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
         counts[table.name] = (read, accepted, rejected)
+        if key:
+            build_cache.store(con, cache, table, key, counts[table.name])
         log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
         progress(5 + 75 * len(counts) // len(TABLES))
-    return counts
+    return Loaded(counts, keys, tuple(reused))
 
 
 def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts: dict, policy: Policy,

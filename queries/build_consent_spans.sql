@@ -21,7 +21,10 @@ WITH e AS (
            -- a withdrawal ends its cycle: the cycle number counts withdrawals up to and including the row
            sum(CASE WHEN action = 'withdrawn' THEN 1 ELSE 0 END) OVER (pair_order ROWS UNBOUNDED PRECEDING) AS cycle
     FROM e
-    WINDOW pair_order AS (PARTITION BY contact_id, purpose ORDER BY occurred_at, step)
+    -- Same instant, same step (a duplicate sent twice, once without its notice version): the one
+    -- carrying proof counts last, so every build orders them alike and the proof is never lost.
+    WINDOW pair_order AS (PARTITION BY contact_id, purpose ORDER BY occurred_at, step, notice_version NULLS FIRST,
+                                                                    channel NULLS FIRST, inferred)
 )
 SELECT contact_id, purpose, action, occurred_at, day, next_day, next_action, seq,
        CASE action WHEN 'requested' THEN 'pending' WHEN 'withdrawn' THEN 'withdrawn' ELSE 'active' END AS state,

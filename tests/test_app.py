@@ -329,15 +329,19 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
 
 def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_data_dir):
     """"Datenstand aktualisieren": the build runs as a job, a second request while it runs gets the
-    same job, the sidebar shows the rows read and rejected, and the new snapshot is live."""
+    same job, the sidebar shows the rows read and rejected (and which tables' files had not changed
+    since the last build), and the new snapshot is live."""
     import shutil
     import time
 
     from dashboard import access, jobs
-    from dashboard.snapshot import current_snapshot
+    from dashboard.schema import TABLES
+    from dashboard.snapshot import build_snapshot, current_snapshot
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
-    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    build_snapshot(data_dir=tmp_path)  # the nightly build: it leaves the build cache behind
+    with (tmp_path / "demo" / "helpdesk" / "tickets.csv").open("a", encoding="utf-8") as tickets:
+        tickets.write("T-new;broken\n")  # only the tickets changed since
     use_data_dir(tmp_path)
     before = current_snapshot(tmp_path / "snapshots")
     at = _app()
@@ -363,6 +367,10 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
     assert current_snapshot(tmp_path / "snapshots") != before
     assert any(s.value.startswith("Datenstand aktualisiert:") and "abgewiesen" in s.value for s in at.success)
     assert any("gelesen aus: fixture" not in c.value and "gelesen aus:" in c.value for c in at.caption)
+    per_table = "\n".join(x.value for x in at.text).splitlines()
+    assert [line.split(":")[0] for line in per_table if "unverändert" in line] == [
+        t.name for t in TABLES if t.name != "tickets"]
+    assert any(line.startswith("tickets:") and "unverändert" not in line for line in per_table)
     assert store.list() == []  # a build is not an export
 
 

@@ -81,5 +81,7 @@ def _refresh_result(job: jobs.Job) -> None:
     st.success(t("refresh.done", read=fmt_int(sum(v[0] for v in tables.values())),
                  rejected=fmt_int(sum(v[2] for v in tables.values()))), icon=":material/check_circle:")
     with st.expander(t("refresh.per_table")):  # the sidebar is narrow: one line per table
-        st.text("\n".join(t("refresh.table_line", table=name, read=fmt_int(read), rejected=fmt_int(rejected))
+        unchanged = set(result.get("unchanged", ()))
+        st.text("\n".join(t("refresh.table_unchanged" if name in unchanged else "refresh.table_line", table=name,
+                             read=fmt_int(read), rejected=fmt_int(rejected))
                            for name, (read, _accepted, rejected) in tables.items()))
