@@ -13,12 +13,14 @@ $(VENV)/.created:
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.created
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile -e .
 	touch $@
 
-# One resolution for the app and the test tools together (it also satisfies `.installed`).
+# One resolution for the app and the test tools together (it also satisfies `.installed`). Without
+# byte-compiling every installed file up front (--no-compile): Python compiles the modules it imports
+# on first use; this halves the install (82 s -> 39 s here).
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.created
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -50,7 +52,7 @@ run: install
 
 test: install-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # Full-page PNGs of every page on fresh demo data (desktop width, German) for the README.
 screenshots: install-test

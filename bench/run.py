@@ -53,11 +53,12 @@ def report(step: str, metric: str, value: float, unit: str, budget: float | None
     print(f"{step:<9} {metric:<42} {value:>12,.3f} {unit:<6}{flag} {note}", flush=True)
 
 
-def _child(code: str, env: dict | None = None) -> tuple[float, float, str]:
-    """Run ``code`` in a fresh Python; returns (seconds, its own peak RSS in MB, stdout before the RSS line)."""
+def _child(code: str, env: dict | None = None, *args: str) -> tuple[float, float, str]:
+    """Run ``code`` in a fresh Python (``args`` as its sys.argv[1:]); returns (seconds, its own peak RSS in
+    MB, stdout before the RSS line)."""
     code += "\nimport resource as _r; print('__RSS__', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)"
     started = time.perf_counter()
-    proc = subprocess.run([PY, "-c", code], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True,
+    proc = subprocess.run([PY, "-c", code, *args], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True,
                           text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
@@ -94,9 +95,11 @@ with tempfile.TemporaryDirectory() as tmp:
 def step_snapshot(data_dir: Path) -> None:
     """The build from the demo files, next to the limit: plain DuckDB ingesting the same files
     (``CREATE TABLE AS SELECT * FROM read_csv/read_parquet/read_json``), each in a fresh process."""
-    code = ("import json; from dashboard.snapshot import build_snapshot; r = build_snapshot();"
-            "print(json.dumps({'rows': sum(v[0] for v in r.tables.values()), 's': r.seconds}))")
-    seconds, peak, out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)})
+    code = ("import json, sys; from dashboard.snapshot import build_snapshot;"
+            "r = build_snapshot(full=sys.argv[1] == 'full');"
+            "print(json.dumps({'rows': sum(v[0] for v in r.tables.values()), 's': r.seconds,"
+            " 'reused': len(r.reused)}))")
+    seconds, peak, out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)}, "full")
     info = json.loads(out.strip().splitlines()[-1])
     report("snapshot", "build from files", info["s"], "s", note=f"{info['rows']:,} rows")
     report("snapshot", "rows per second (files)", info["rows"] / info["s"], "rows/s")
@@ -106,6 +109,12 @@ def step_snapshot(data_dir: Path) -> None:
     report("snapshot", "plain DuckDB ingest of the same files", raw, "s", note=f"peak {raw_peak:,.0f} MB")
     report("snapshot", "build / plain ingest (time)", info["s"] / raw, "x", BUDGET["build_vs_raw"])
     report("snapshot", "build / plain ingest (peak memory)", peak / raw_peak, "x", BUDGET["build_mem_vs_raw"])
+    # Incremental refresh: the same files again, every table taken from the build cache.
+    _, again_peak, again_out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)}, "incremental")
+    again = json.loads(again_out.strip().splitlines()[-1])
+    report("snapshot", "rebuild, no source file changed", again["s"], "s",
+           note=f"{again['reused']} tables from the build cache, peak {again_peak:,.0f} MB")
+    report("snapshot", "rebuild unchanged / full build", again["s"] / info["s"], "x")
 
 
 PG_SOURCES = """
