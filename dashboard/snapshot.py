@@ -61,7 +61,7 @@ class BuildError(DashboardError, RuntimeError):
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
 # something the queries of this version need; an older snapshot is then rebuilt, not misread.
-LAYOUT = 4
+LAYOUT = 5
 
 
 def snapshot_layout(path: Path) -> int:
@@ -290,17 +290,19 @@ def _request_dates_table(con, policy: Policy) -> None:
 
 
 def _retention_dates(con, policy: Policy) -> None:
-    """R3.1/R3.2: retained-until per governed record, from the policy's anchor event."""
-    _replace(con, "tickets", f"""
-        SELECT *, CASE WHEN status = 'closed' THEN {BERLIN_DATE.format('closed_at')} END AS closed_date
-        FROM tickets""")
+    """R3.1/R3.2: retained-until per governed record, from the policy's anchor event. A ticket's
+    closing date (its anchor) is added in the same pass over the table as its retained-until date."""
+    computed = {"tickets": f"CASE WHEN status = 'closed' THEN {BERLIN_DATE.format('closed_at')} END AS closed_date"}
     for category, rule in policy.retention.items():
         table, column = ANCHORS[rule.anchor]
-        _apply(con, f"_ret_{category}", f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL",
+        rows = f"(SELECT *, {computed.pop(table)} FROM {table})" if table in computed else table
+        _apply(con, f"_ret_{category}", f"SELECT DISTINCT {column} FROM {rows} WHERE {column} IS NOT NULL",
                lambda anchor, c=category: (deadlines.retention_end(c, anchor, policy),),
                {"retained_until": pl.Date})
         _replace(con, table, f"""
-            SELECT t.*, r.retained_until FROM {table} t LEFT JOIN _ret_{category} r USING ({column})""")
+            SELECT t.*, r.retained_until FROM {rows} t LEFT JOIN _ret_{category} r USING ({column})""")
+    for table, column in computed.items():  # no category of the policy anchors on it
+        _replace(con, table, f"SELECT *, {column} FROM {table}")
 
 
 def _rule_tables(con, policy: Policy) -> None:

@@ -135,16 +135,24 @@ CREATE OR REPLACE MACRO breaches_on(as_of, warning_hours) AS TABLE
 CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
     WITH erased AS (SELECT contact_id, record_type, record_id FROM erasure_on(as_of)),
     -- Per subject as it stood on as_of: from subject_retention where every record existed by then and
-    -- none is erased; otherwise recounted from the subject's records (few: look-backs, erasures).
-    recounted AS (
+    -- none is erased; otherwise recounted from the subject's records: an erasure's subject from
+    -- erasure_subject_records (all their records, few), any other subject of a look-back (one whose
+    -- newest record came later) from retention_records, which is not read at all when there is none.
+    later AS (SELECT contact_id FROM subject_retention WHERE last_created > as_of),
+    records AS (
+        SELECT contact_id, record_type, record_id, created_date, retained_until FROM erasure_subject_records
+        WHERE contact_id IN (SELECT contact_id FROM later UNION SELECT contact_id FROM erased)
+        UNION ALL
+        SELECT contact_id, record_type, record_id, created_date, retained_until FROM retention_records
+        WHERE contact_id IN (SELECT contact_id FROM later)
+          AND contact_id NOT IN (SELECT contact_id FROM erasure_subject_records)
+    ), recounted AS (
         SELECT r.contact_id, count(*) AS records, max(r.retained_until) AS last_retained_until,
                bool_or(r.retained_until >= as_of AND NOT EXISTS (
                    SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id))
                    AS still_kept
-        FROM retention_records r
+        FROM records r
         WHERE r.created_date <= as_of
-          AND r.contact_id IN (SELECT contact_id FROM subject_retention WHERE last_created > as_of
-                               UNION SELECT contact_id FROM erased)
         GROUP BY r.contact_id
     ), subjects AS (
         SELECT contact_id, records, last_retained_until, last_retained_until >= as_of AS still_kept

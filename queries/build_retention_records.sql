@@ -96,3 +96,11 @@ SELECT 'erasure_statutory_ended', 1, hold_id, valid_from, valid_from, valid_to,
        l.* EXCLUDE (hold_id, kind, reason, set_by, review_date, valid_from, valid_to, precedence)
 FROM hold_links l
 WHERE kind = 'erasure_statutory';
+
+-- R3.5 for the subjects an erasure concerns: all their records (a few thousand), so that
+-- deletable_on recounts them without a pass over every record (it has to leave out the erased ones
+-- on each date). Look-backs recount the subjects whose newest record came later from retention_records.
+CREATE TABLE erasure_subject_records AS
+SELECT contact_id, record_type, record_id, created_date, retained_until
+FROM retention_records
+WHERE contact_id IN (SELECT contact_id FROM erasure_links WHERE contact_id IS NOT NULL);
