@@ -118,6 +118,33 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     assert at.query_params["clock"] == "overdue"
 
 
+def test_on_time_tile_opens_the_answered_requests_it_counts(demo_data_dir, use_data_dir):
+    """"Fristgerecht beantwortet, 90 Tage" opens the answered requests of that window, right under the
+    figures: as many as the figure counts, and as many of them on time as its percentage says."""
+    from dashboard import data
+    from dashboard.policy import load_policy
+    from dashboard.snapshot import current_snapshot
+
+    use_data_dir(demo_data_dir)
+    at = _app()
+    at.button(key="tile_requests_on_time_pct").click().run()
+    assert not at.exception
+    assert at.query_params["answered"] == "1"
+    assert at.toggle(key="requests_show_answered").value is True
+    title = next(m.value for m in at.markdown if m.value.startswith("**Beantwortet in den letzten 90 Tagen"))
+    table = at.dataframe[0].value  # right under the figures, before the queue
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
+    kpi = data.run(con, "requests_kpis", as_of=at.date_input(key="requests_as_of").value,
+                   due_soon_days=load_policy().settings.due_soon_days).row(0, named=True)
+    assert len(table) == kpi["answered_90d"] > 0
+    on_time = (table["answered_on_time"] == "ja").sum()
+    assert round(100 * on_time / len(table), 1) == kpi["on_time_pct_90d"]
+    assert f"{len(table)}, davon fristgerecht {on_time}" in title
+    at = _app("views/requests.py")  # without the link: switched off, the queue comes first
+    assert at.toggle(key="requests_show_answered").value is False
+    assert "clock" in at.dataframe[0].value.columns
+
+
 def test_a_link_with_filters_opens_the_filtered_view(demo_data_dir, use_data_dir):
     """A URL a DPO sends (or a reload) shows the same filter; values a page does not offer are ignored."""
     use_data_dir(demo_data_dir)

@@ -22,7 +22,7 @@ LIGHTS = {"green": ("green", ":material/check_circle:"), "amber": ("orange", ":m
 TARGETS = {
     "requests_open": ("views/requests.py", {}),
     "requests_overdue": ("views/requests.py", {"overdue": "1"}),
-    "requests_on_time_pct": ("views/requests.py", {}),
+    "requests_on_time_pct": ("views/requests.py", {"answered": "1"}),
     "retention_due": ("views/retention.py", {"status": ["due"]}),
     "retention_approaching": ("views/retention.py", {"status": ["approaching"]}),
     "retention_erasure_open": ("views/retention.py", {"status": ["due"]}),

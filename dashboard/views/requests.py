@@ -171,6 +171,7 @@ def render() -> None:
     due_soon_days = ui.policy().settings.due_soon_days
     as_of = ui.as_of_input("requests_as_of")
     _figures(as_of, due_soon_days)
+    _answered(as_of, due_soon_days)
     _charts(as_of, due_soon_days)
 
     st.subheader(t("requests.queue"))
@@ -188,6 +189,22 @@ def render() -> None:
     elif not page.frame.is_empty():
         st.caption(t("requests_page.select_hint"))
     _erasures_not_carried_out(as_of, due_soon_days)
+
+
+def _answered(as_of, due_soon_days: int) -> None:
+    """R1.9: the answered requests that make up the "answered on time, 90 days" figure, right under the
+    figures when switched on; a click on that tile of the overview switches them on (``?answered=1``)."""
+    on_url = ui.bind_to_url("requests_show_answered", "answered", flag=True)
+    if not st.toggle(t("requests_page.show_answered"), key="requests_show_answered", on_change=on_url):
+        return
+    answered = ui.query("requests_answered", as_of=as_of, due_soon_days=due_soon_days)
+    with st.container(border=True):
+        st.markdown("**" + t("requests_page.answered", count=ui.fmt_int(answered.height),
+                               on_time=ui.fmt_int(answered["answered_on_time"].sum())) + "**")
+        on_time = pl.when(pl.col("answered_on_time")).then(pl.lit(t("app.yes"))).otherwise(pl.lit(t("app.no")))
+        ui.show_table(ui.translate(answered.with_columns(on_time.alias("answered_on_time")), right="right"),
+                      dates=("received_date", "deadline", "closed_date"), titles={"answered_on_time": "col.on_time"},
+                      empty="requests_page.answered_empty")
 
 
 def _erasures_not_carried_out(as_of, due_soon_days: int) -> None:
