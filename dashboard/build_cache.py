@@ -33,6 +33,9 @@ from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
 FOLDER = "build-cache"
+# A smaller table is read again every time: reading and validating it takes less than keeping it
+# (writing a cache entry costs a few tens of milliseconds even for a handful of rows).
+MIN_ROWS = 50_000
 
 
 def folder(data_dir: Path) -> Path:
@@ -81,7 +84,10 @@ def restore(con: duckdb.DuckDBPyConnection, cache: Path, table: Table, key: str)
 
 def store(con: duckdb.DuckDBPyConnection, cache: Path, table: Table, key: str, counts: tuple[int, int, int]) -> None:
     """Keep the validated ``table`` and its rejected rows under ``key`` (written aside, then renamed, so a
-    half-written entry is never read). A cache that cannot be written only costs the next build time."""
+    half-written entry is never read). A cache that cannot be written only costs the next build time.
+    Tables of fewer than ``MIN_ROWS`` rows read are not kept."""
+    if counts[0] < MIN_ROWS:
+        return
     path = _file(cache, table.name, key)
     tmp = path.with_name(f".writing-{path.name}")
     tmp.unlink(missing_ok=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
+from dashboard import build_cache
+from dashboard.cli import main
 from dashboard.schema import TABLES
 from dashboard.snapshot import build_snapshot
 
@@ -44,8 +44,10 @@ def assert_same_snapshot(a: Path, b: Path) -> None:
 
 
 @pytest.fixture
-def stores(demo_data_dir, tmp_path) -> Path:
-    """A data dir of its own with a copy of the demo stores (CSV, Parquet and JSON Lines)."""
+def stores(demo_data_dir, tmp_path, monkeypatch) -> Path:
+    """A data dir of its own with a copy of the demo stores (CSV, Parquet and JSON Lines), whose small
+    tables are kept in the cache too (in production only tables of build_cache.MIN_ROWS rows or more)."""
+    monkeypatch.setattr(build_cache, "MIN_ROWS", 0)
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     return tmp_path
 
@@ -96,11 +98,10 @@ def test_same_size_and_time_but_other_bytes_is_a_change(stores):
     assert "requests" not in build_snapshot(data_dir=stores).reused
 
 
-def test_snapshot_full_on_the_command_line(stores):
+def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     build_snapshot(data_dir=stores)
-    env = {**os.environ, "DASHBOARD_DATA_DIR": str(stores)}
-    run = [sys.executable, "-m", "dashboard", "snapshot"]
-    cached = subprocess.run(run, env=env, check=True, capture_output=True, text=True).stdout
-    assert "taken from the build cache: contacts, tickets" in cached
-    full = subprocess.run([*run, "--full"], env=env, check=True, capture_output=True, text=True).stdout
-    assert "build cache" not in full
+    use_data_dir(stores)
+    assert main(["snapshot"]) == 0
+    assert "taken from the build cache: contacts, tickets" in capsys.readouterr().out
+    assert main(["snapshot", "--full"]) == 0
+    assert "build cache" not in capsys.readouterr().out

@@ -219,13 +219,13 @@ TITLES = {"": "DSGVO-Compliance-Cockpit", "loeschfristen": "Löschfristen", "anf
           "datenqualitaet": "Datenqualität"}
 
 
-PER_SESSION = 3
+PER_SESSION = 2
 
 
 def test_twenty_sessions_while_publishing_and_exporting(demo_data_dir, tmp_path, use_data_dir):
     """20 concurrent sessions of a real server open pages while a snapshot is published and three export
-    jobs run (sessions speak the websocket protocol: tests/wsclient.py). Each session opens 3 pages,
-    staggered, so together they open every page (60 page runs keep `make test` within its budget)."""
+    jobs run (sessions speak the websocket protocol: tests/wsclient.py). Each session opens 2 pages,
+    staggered, so together they open every page (40 page runs keep `make test` within its budget)."""
     import asyncio
     import shutil
 
