@@ -50,9 +50,11 @@ run: install
 	$(PY) -m dashboard kpi-backfill --if-empty
 	DASHBOARD_AUTH=demo $(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
+# The suite on both cores (pytest-xdist), then alone what measures time against a budget.
 test: install-test
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q --durations=15
+	$(PY) -m pytest -q -n 2 -m "not solo" --durations=15
+	$(PY) -m pytest -q -m solo
 
 # Full-page PNGs of every page on fresh demo data (desktop width, German) for the README.
 screenshots: install-test

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from dashboard import jobs
 from dashboard.snapshot import build_snapshot
 from tests.e2e.conftest import URL_PAGES, serve, wait_idle
@@ -28,6 +30,7 @@ FIRST_PAINT_BUDGET = 3.0
 FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
 
 
+@pytest.mark.solo  # a paint time: measured on a quiet machine, not next to other tests
 def test_every_page_renders_and_paints_its_figures_quickly(server, page):
     """The first paint of every page's figures, from a direct load and from a reload to the first tile
     or table (best of the two: the browser, not the app, decides the spread here); then the page,
