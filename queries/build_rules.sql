@@ -26,6 +26,11 @@ CREATE OR REPLACE MACRO retention_status(retained_until, as_of, held, window_day
 CREATE OR REPLACE MACRO in_last_days(day, as_of, days) AS
     day > as_of - days AND day <= as_of;
 
+-- R1.9: a request answered (on time or late) in the 90 dates up to as_of: what the on-time figure
+-- counts and the list behind it shows.
+CREATE OR REPLACE MACRO answered_in_90_days(answered_on_time, closed_date, as_of) AS
+    answered_on_time IS NOT NULL AND in_last_days(closed_date, as_of, 90);
+
 -- Section 5 and R3.6 (twins of deadlines.erasure_restricts and deadlines.erasure_not_carried_out);
 -- held_on and erasure_on apply them to hold_links and erasure_links on the date looked at.
 CREATE OR REPLACE MACRO erasure_restricts(statutory_duty, retained_until, as_of) AS
