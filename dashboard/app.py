@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, paths, ui
-from dashboard.ui import t, warmup
+from dashboard.ui import keys, t, warmup
 
 paths.private_umask()
 
@@ -44,6 +44,7 @@ st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
         "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important; "
         "height: auto !important;}</style>")
 
+keys.enter_applies_dates()  # a typed date applies on Enter, as users expect
 warmup.start(str(paths.snapshots_dir()))  # fills the caches for each new snapshot, before anyone asks
 ui.language_switch()
 with ui.error_boundary():  # every page runs inside it: known errors explained, the rest with an id

@@ -6,7 +6,8 @@
 - ``live``: the live snapshot, cached named queries, the "as of" date;
 - ``formats``, ``tables`` and ``charts``: numbers, dates, tables, charts and pickers in the UI's language;
 - ``jobwidgets``: export buttons, job status and audited downloads;
-- ``sidebar``: the Datenstand, who is signed in, the DPO's refresh.
+- ``sidebar``: the Datenstand, who is signed in, the DPO's refresh;
+- ``keys``: Enter applies a typed date (a listener in the page).
 
 Views use them as ``ui.<name>``; nothing here computes a figure (that is the queries' job).
 """

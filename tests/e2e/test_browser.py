@@ -194,8 +194,7 @@ def test_requests_look_ahead(server, page):
     year = page.locator("[data-testid=stDateInput]").first.get_by_role("spinbutton").nth(2)
     year.click()
     page.keyboard.type("2027")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    page.keyboard.press("Enter")  # applies the typed date, without closing the field first
     page.wait_for_function(  # a year on, more requests are overdue
         "before => { const t = [...document.querySelectorAll('[data-testid=stMetric]')]"
         ".find(e => e.innerText.startsWith('Überfällig\\n')); "
