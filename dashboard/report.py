@@ -23,6 +23,11 @@ from dashboard.policy import load_policy
 SHEETS = ("overview", "requests", "retention", "consent", "incidents")
 
 
+# The chart's filters left empty: every open, verified request (the page's view with no filter set).
+ALL_OPEN_REQUESTS = dict(show_hidden=False, rights=[], statuses=[], assignees=[], channels=[], overdue_only=False,
+                         due_within=None, received_from=None, received_to=None)
+
+
 def _title(column: str, lang: str) -> str:
     for key in (f"report.{column}", f"col.{column}"):
         if key in catalogue():
@@ -53,7 +58,8 @@ def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de") -> tuple[dic
     })
     sheets = {
         "overview": [headline],
-        "requests": [_named(data.run(con, "requests_by_right", as_of=as_of, due_soon_days=settings.due_soon_days),
+        "requests": [_named(data.run(con, "requests_by_right", as_of=as_of, due_soon_days=settings.due_soon_days,
+                                     **ALL_OPEN_REQUESTS),
                             lang, right="right", clock="status")],
         "retention": [_named(data.run(con, "retention_summary", as_of=as_of, window_days=settings.approaching_days,
                                       categories=[], systems=[]), lang, category="category", system="system")],

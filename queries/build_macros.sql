@@ -96,6 +96,28 @@ CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
                ::INTEGER AS paused_days
     FROM requests r;
 
+-- The page's filters of a request's own facts (right, channel, assignee, receipt date), shared by the
+-- queue, its chart by right and the monthly chart; an empty list or a NULL date means "no filter".
+CREATE OR REPLACE MACRO request_chosen(req_right, req_channel, req_assignee, req_received,
+                                       rights, channels, assignees, received_from, received_to) AS
+    (len(rights) = 0 OR list_contains(rights, req_right))
+    AND (len(channels) = 0 OR list_contains(channels, req_channel))
+    AND (len(assignees) = 0 OR list_contains(assignees, req_assignee))
+    AND req_received BETWEEN coalesce(received_from::DATE, DATE '1900-01-01')
+                         AND coalesce(received_to::DATE, DATE '2999-12-31');
+
+-- The open requests the DPO's filters leave on a date: the queue and the bar chart above it.
+CREATE OR REPLACE MACRO open_requests_filtered(as_of, due_soon_days, show_hidden, rights, statuses, assignees,
+                                               channels, overdue_only, due_within, received_from, received_to) AS TABLE
+    SELECT *
+    FROM requests_on(as_of, due_soon_days)
+    WHERE is_open AND (NOT is_hidden OR show_hidden)
+      AND request_chosen("right", channel, assignee, received_date, rights, channels, assignees,
+                         received_from, received_to)
+      AND (len(statuses) = 0 OR list_contains(statuses, status))
+      AND (NOT overdue_only OR clock = 'overdue')
+      AND (due_within IS NULL OR days_left <= due_within);
+
 -- R4.2, R4.4: every (subject, purpose) asked by as_of, with its state and the proof of its current
 -- consent cycle: the one span of build_consent_spans.sql that covers as_of.
 CREATE OR REPLACE MACRO consent_on(as_of) AS TABLE

@@ -193,10 +193,39 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     assert not at.exception
     held = at.dataframe[2].value
     assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
+    assert "Supportkommunikation" in _chart_values(at, 0, "name")  # the forecast, by category
     at.multiselect(key="retention_systems").set_value(["billing"]).run()
     summary = at.dataframe[0].value
     assert set(summary["system"]) == {"Verträge & Abrechnung"}
     assert set(at.dataframe[2].value["system"]) <= {"Verträge & Abrechnung"}
+    # the forecast follows the filters too (issue 21.11): no helpdesk category left in it
+    assert "Supportkommunikation" not in _chart_values(at, 0, "name") and _chart_values(at, 0, "name")
+
+
+def _chart_values(at: AppTest, index: int, field: str) -> set:
+    """The values of ``field`` ("x", "name", ...) over the traces of the page's ``index``-th Plotly chart."""
+    values = set()
+    for trace in _traces(at, index):
+        value = _array(trace.get(field))
+        values.update([value] if value is None or isinstance(value, str) else value)
+    return values - {None}
+
+
+def _traces(at: AppTest, index: int) -> list[dict]:
+    import json
+
+    return json.loads(at.get("plotly_chart")[index].proto.spec)["data"]
+
+
+def _array(value):
+    """A trace's values; Plotly writes numbers as base64 typed arrays ({"dtype", "bdata"})."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return value
 
 
 def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
@@ -282,16 +311,28 @@ def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
 def test_requests_filter_and_drill_down(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = _app("views/requests.py")
+    assert len(_chart_values(at, 0, "x")) > 1  # open requests of every right
+    received = _received(at)
     at.multiselect(key="requests_rights").set_value(["erasure"]).run()
     assert not at.exception
     queue = at.dataframe[0].value
     assert len(queue) > 0 and set(queue["right"]) == {"Löschung (Art. 17)"}
+    # the charts follow the filters (issue 21.11): the bars count the queue, the monthly flow is narrower
+    assert _chart_values(at, 0, "x") == {"Löschung (Art. 17)"}
+    assert sum(sum(_array(trace["y"])) for trace in _traces(at, 0)) == len(queue)
+    assert 0 < _received(at) < received
+
     at.session_state["requests_queue"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     assert any(s.value.startswith("Anfrage ") for s in at.subheader)
     assert "Rechnungen" in [m.label for m in at.metric]
     assert "Auskunftspaket Art. 15 (ZIP)" in [b.label for b in at.button]  # answer it from here
+
+
+def _received(at: AppTest) -> int:
+    """The requests received over the 24 months of the monthly chart."""
+    return sum(next(_array(tr["y"]) for tr in _traces(at, 1) if tr["name"] == "Eingegangen"))
 
 
 def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_dir, monkeypatch):

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from dashboard import data
+from dashboard.schema import RIGHTS
 from dashboard.snapshot import build_snapshot
 from tests.conftest import write_store
 
@@ -343,9 +344,14 @@ def test_deletable_subjects_only_when_every_record_is(con):
 
 
 def test_retention_forecast_and_worklists(con):
-    forecast = data.run(con, "retention_forecast", as_of=AS_OF)
+    forecast = data.run(con, "retention_forecast", as_of=AS_OF, categories=[], systems=[])
     assert forecast.rows() == [(dt.date(2026, 12, 1), "support_communication", 3),
                                (dt.date(2027, 1, 1), "billing", 2)]
+    # the chart follows the page's category and system filters (issue 21.11)
+    assert data.run(con, "retention_forecast", as_of=AS_OF, categories=["billing"], systems=[]).rows() == [
+        (dt.date(2027, 1, 1), "billing", 2)]
+    assert data.run(con, "retention_forecast", as_of=AS_OF, categories=[], systems=["helpdesk"]).rows() == [
+        (dt.date(2026, 12, 1), "support_communication", 3)]
     helpdesk = data.run(con, "deletion_worklist", as_of=AS_OF, system="helpdesk")
     assert sorted(helpdesk["record_id"]) == ["T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-c15", "T-c29",
                                              "T-c30", "T-due", "T-released"]
@@ -496,11 +502,38 @@ def test_request_queue_filters(con, filters, expected):
     assert queue["request_id"].to_list() == expected
 
 
+MONTHLY_NO_FILTER = {k: NO_FILTER[k] for k in ("rights", "channels", "assignees", "received_from", "received_to")}
+
+
+@pytest.mark.parametrize("filters", [
+    {}, dict(rights=["access"]), dict(overdue_only=True), dict(show_hidden=True), dict(statuses=["in_progress"]),
+    dict(channels=["email"], due_within=30),
+    dict(received_from=dt.date(2026, 10, 1), received_to=dt.date(2026, 10, 31)),
+])
+def test_the_chart_by_right_counts_the_queue_its_filters_leave(con, filters):
+    """Issue 21.11: the bar chart above the queue follows the queue's filters, count for count."""
+    params = {**NO_FILTER, "as_of": AS_OF, **filters}
+    queue = _queue(con, **filters)
+    expected = queue.group_by("right", "clock").len("requests").sort("right", "clock")
+    by_right = data.run(con, "requests_by_right", **params).sort("right", "clock")
+    assert by_right.rows() == expected.rows()
+
+
+def test_the_monthly_chart_follows_the_filters_of_a_requests_own_facts(con):
+    every = data.run(con, "requests_monthly", as_of=AS_OF, **MONTHLY_NO_FILTER)
+    access = data.run(con, "requests_monthly", as_of=AS_OF, **{**MONTHLY_NO_FILTER, "rights": ["access"]})
+    others = data.run(con, "requests_monthly", as_of=AS_OF, **{**MONTHLY_NO_FILTER, "rights": [
+        r for r in RIGHTS if r != "access"]})
+    assert access["received"].sum() < every["received"].sum()
+    for column in ("received", "on_time", "late"):
+        assert (access[column] + others[column]).to_list() == every[column].to_list()
+
+
 def test_request_charts_and_detail(con):
-    by_right = data.run(con, "requests_by_right", as_of=AS_OF, due_soon_days=7)
+    by_right = data.run(con, "requests_by_right", **{**NO_FILTER, "as_of": AS_OF})
     assert sorted(by_right.iter_rows()) == [("access", "due_soon", 1), ("access", "on_track", 1),
                                             ("access", "overdue", 1), ("restriction", "on_track", 1)]
-    monthly = data.run(con, "requests_monthly", as_of=AS_OF)
+    monthly = data.run(con, "requests_monthly", as_of=AS_OF, **MONTHLY_NO_FILTER)
     assert monthly.height == 24 and monthly["month"][0] == dt.date(2024, 12, 1)
     september = monthly.filter(monthly["month"] == dt.date(2026, 9, 1)).row(0, named=True)
     assert (september["received"], september["on_time"], september["late"]) == (1, 1, 1)

@@ -4,6 +4,8 @@ points, English month names, "Choose options", "Select all") replaced where a pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from dashboard.ui.text import lang, t
@@ -14,18 +16,57 @@ FORMATS = {"day": {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}, "month": {"de": "%m.%Y",
            "moment": {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}}
 
 
-def chart(fig, where=st, x: str = "day", counts: bool = True, **kwargs):
+def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, **kwargs):
     """Draw a Plotly figure with the language's decimal and thousands separators, dates on the x axis
-    as the UI writes them (``x``: day, month or moment), whole numbers on count axes, no Plotly logo."""
+    as the UI writes them (``x``: day, month or moment), whole numbers on count axes (every axis, or
+    those whose traces ``counts(trace)`` says are counts), no Plotly logo."""
     fig.update_layout(separators=",." if lang() == "de" else ".,")
     fig.update_xaxes(tickformat=FORMATS[x][lang()], hoverformat=FORMATS[x][lang()])
-    if counts:  # a count is never 2.5: whole-number ticks with the language's thousands separator
-        fig.update_yaxes(tickformat=",d", rangemode="tozero")
-        top = max((max((v for v in trace.y if v is not None), default=0) for trace in fig.data
-                   if getattr(trace, "y", None) is not None), default=0)
-        if top < 8:
-            fig.update_yaxes(dtick=1)
+    if x == "day":
+        _one_tick_per_day_at_most(fig)
+    if counts is True:
+        _whole_numbers(fig, fig.data)
+    elif counts:  # the facets whose traces a predicate calls counts (a chart of counts and percentages)
+        for axis, traces in _axes(fig).items():
+            if all(counts(trace) for trace in traces):
+                _whole_numbers(fig, traces, axis)
     return where.plotly_chart(fig, width="stretch", config={"displaylogo": False}, **kwargs)
+
+
+def _axes(fig) -> dict[str, list]:
+    """The traces drawn on each y axis, by the axis's layout name ("yaxis", "yaxis2", ...)."""
+    axes: dict[str, list] = {}
+    for trace in fig.data:
+        axis = getattr(trace, "yaxis", None) or "y"
+        axes.setdefault("yaxis" + axis[1:], []).append(trace)
+    return axes
+
+
+def _whole_numbers(fig, traces, axis: str | None = None) -> None:
+    """A count is never 2.5: whole-number ticks with the language's thousands separator, and a tick
+    per unit where the counts are small; on ``axis``, or on every y axis."""
+    top = max((max((v for v in trace.y if v is not None), default=0) for trace in traces
+               if getattr(trace, "y", None) is not None), default=0)
+    settings = dict(tickformat=",d", rangemode="tozero", **({"dtick": 1} if top < 8 else {}))
+    if axis is None:
+        fig.update_yaxes(**settings)
+    else:
+        fig.layout[axis].update(**settings)
+
+
+def _one_tick_per_day_at_most(fig) -> None:
+    """Dates a few days apart would get ticks every few hours, each labelled with the same day
+    ("27.11.2026 27.11.2026 28.11.2026"): give such a date axis one tick per day."""
+    import pandas as pd
+
+    values = [v for trace in fig.data if getattr(trace, "x", None) is not None for v in trace.x]
+    if not values or any(isinstance(v, str) for v in values):  # categories (rights, quarters): no date axis
+        return
+    days = pd.to_datetime(pd.Series(values), errors="coerce")
+    if days.isna().any():
+        return
+    if (days.max() - days.min()) <= pd.Timedelta(days=7):
+        fig.update_xaxes(dtick=86_400_000, tick0=days.min().normalize())
 
 
 def pick(where, label: str, options, key: str, **kwargs):

@@ -80,16 +80,18 @@ def _history(figures: dict) -> None:
                      default=["requests_overdue", "retention_due", "incidents_overdue"],
                      format_func=lambda k: t(f"report.{k}"))
     shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
+        pl.col("kpi").replace(kpis.UNITS).alias("unit"),
         pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),
         pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
     # One small chart per figure, each with its own scale (a backlog of thousands next to a count of 1).
     fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kind", markers=True, facet_col="kpi",
+                  custom_data=["unit"],
                   facet_col_wrap=3, facet_col_spacing=0.06, title=t("overview.history_chart"),
                   labels={"as_of": t("overview.as_of"), "value": t("report.value"), "kind": t("overview.kind")})
     fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    ui.chart(fig, counts=False)
+    ui.chart(fig, counts=lambda trace: trace.customdata[0][0] == "count")  # a count facet never shows 1,5
     st.caption(t("overview.kinds_help"))
 
 

@@ -26,9 +26,11 @@ def _figures(as_of, due_soon_days: int) -> None:
     cols[5].metric(t("requests.hidden"), ui.fmt_int(kpi["hidden"]))
 
 
-def _charts(as_of, due_soon_days: int) -> None:
+def _charts(as_of, due_soon_days: int, filters: dict) -> None:
+    """The open requests by right and clock, and the monthly flow, both of the requests the page's
+    filters leave (the same ones as the queue below)."""
     left, right = st.columns(2)
-    by_right = ui.query("requests_by_right", as_of=as_of, due_soon_days=due_soon_days)
+    by_right = ui.query("requests_by_right", as_of=as_of, due_soon_days=due_soon_days, **filters)
     labels = {c: ui.coded("status", c) for c in CLOCKS}
     fig = px.bar(by_right.with_columns(right_code=pl.col("right"), clock_code=pl.col("clock"))
                  .pipe(ui.translate, right="right")
@@ -39,13 +41,10 @@ def _charts(as_of, due_soon_days: int) -> None:
                  title=t("requests_page.by_right"),
                  labels={"right": "", "requests": t("requests_page.count"), "clock": t("col.clock")})
     with left:
-        event = ui.chart(fig, on_select="rerun", key="requests_by_right", selection_mode="points")
+        ui.chart(fig, on_select=_filter_by_clicked_bar, key="requests_by_right", selection_mode="points")
         st.caption(t("requests_page.by_right_help"))
-    points = event.selection.points if event and event.selection else []
-    if points:  # a click on a bar filters the queue by its right and, on the red part, its clock
-        st.session_state["requests_rights"] = sorted({p["customdata"][0] for p in points})
-        st.session_state["requests_overdue_only"] = all(p["customdata"][1] == "overdue" for p in points)
-    monthly = ui.query("requests_monthly", as_of=as_of)
+    chosen = {k: filters[k] for k in ("rights", "channels", "assignees", "received_from", "received_to")}
+    monthly = ui.query("requests_monthly", as_of=as_of, **chosen)
     series = {"received": t("requests_page.received"), "on_time": t("requests_page.answered_on_time"),
               "late": t("requests_page.answered_late")}
     long = monthly.unpivot(index="month", on=list(series), variable_name="series", value_name="count")
@@ -54,16 +53,34 @@ def _charts(as_of, due_soon_days: int) -> None:
                          y="count", color="series", markers=True, title=t("requests_page.monthly"),
                          labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
                                  "series": t("requests_page.series")}), x="month")
+        if _filtered():
+            st.caption(t("requests_page.monthly_filtered"))
+
+
+def _filter_by_clicked_bar() -> None:
+    """A click on a bar filters the page by its right and, on the red part, by its clock. A callback,
+    so it runs once per click, before the filters are drawn (they then show what it set)."""
+    event = st.session_state.get("requests_by_right")
+    points = event["selection"]["points"] if event and event.get("selection") else []
+    if points:
+        to_url = ui.bind_to_url("requests_overdue_only", "overdue", flag=True)
+        st.session_state["requests_rights"] = sorted({p["customdata"][0] for p in points})
+        st.session_state["requests_overdue_only"] = all(p["customdata"][1] == "overdue" for p in points)
+        to_url()
 
 
 FILTER_KEYS = ("requests_rights", "requests_statuses", "requests_assignees", "requests_channels",
                "requests_overdue_only", "requests_due_within", "requests_received")
 
 
+def _filtered() -> bool:
+    return any(st.session_state.get(k) not in (None, False, [], ()) for k in FILTER_KEYS)
+
+
 def _filters() -> dict:
+    """The filters of the charts and the queue; open whenever one is set (by hand, a bar or a link)."""
     on_url = ui.bind_to_url("requests_overdue_only", "overdue", flag=True)
-    active = any(st.session_state.get(k) not in (None, False, [], ()) for k in FILTER_KEYS)
-    with st.expander(t("requests_page.filters"), expanded=active, icon=":material/filter_alt:"):
+    with st.expander(t("requests_page.filters"), expanded=_filtered(), icon=":material/filter_alt:"):
         c1, c2, c3, c4 = st.columns(4)
         rights = ui.pick(c1, t("requests_page.rights"), RIGHTS, key="requests_rights",
                          format_func=lambda v: ui.coded("right", v))
@@ -81,7 +98,8 @@ def _filters() -> dict:
         between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",
                                 format=ui.date_format())
     received_from, received_to = (tuple(between) + (None, None))[:2] if between else (None, None)
-    return dict(rights=rights, statuses=statuses, assignees=assignees, channels=channels,
+    show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
+    return dict(show_hidden=show_hidden, rights=rights, statuses=statuses, assignees=assignees, channels=channels,
                 overdue_only=overdue_only, due_within=due_within, received_from=received_from,
                 received_to=received_to)
 
@@ -172,12 +190,11 @@ def render() -> None:
     as_of = ui.as_of_input("requests_as_of")
     _figures(as_of, due_soon_days)
     _answered(as_of, due_soon_days)
-    _charts(as_of, due_soon_days)
+    filters = _filters()
+    _charts(as_of, due_soon_days, filters)
 
     st.subheader(t("requests.queue"))
-    filters = _filters()
-    show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
-    params = dict(as_of=as_of, due_soon_days=due_soon_days, show_hidden=show_hidden, **filters)
+    params = dict(as_of=as_of, due_soon_days=due_soon_days, **filters)
     page = ui.query_page("request_queue", QUEUE_LIMIT, **params)
     ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
                    total=page.total, **params)

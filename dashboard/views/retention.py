@@ -50,8 +50,10 @@ def _figures(summary: pl.DataFrame, subjects: data.Page, erasures: pl.DataFrame)
                           "bytes_due": "retention.bytes_due"})
 
 
-def _forecast(as_of) -> None:
-    forecast = ui.translate(ui.query("retention_forecast", as_of=as_of), category="category")
+def _forecast(filters: dict) -> None:
+    """What becomes deletable in the next 12 months, of the categories and systems the page shows."""
+    forecast = ui.translate(ui.query("retention_forecast", as_of=filters["as_of"], categories=filters["categories"],
+                                     systems=filters["systems"]), category="category")
     fig = px.bar(forecast.to_pandas(), x="month", y="records", color="category",
                  title=t("retention.forecast"),
                  labels={"month": t("requests_page.month"), "records": t("retention.records_unit"),
@@ -152,7 +154,7 @@ def render() -> None:
     _erasures(erasures)
     left, right = st.columns(2)
     with left:
-        _forecast(filters["as_of"])
+        _forecast(filters)
     with right:
         _backlog_trend()
     _lists(filters)

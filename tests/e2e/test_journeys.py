@@ -89,3 +89,22 @@ def test_english_list_downloads_with_english_titles(server, page, tmp_path):
     assert lines[0].startswith("Incident;Clock;Hours left;Hours late")
     moment = re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0[12]:00", lines[1])
     assert moment, lines[1]  # Europe/Berlin with its offset
+
+
+def test_a_click_on_the_red_part_of_a_bar_filters_charts_and_queue_by_right_and_clock(server, page):
+    """Issue 21.6 and 21.11: the click filters by right *and* clock; the filters show it, the URL keeps
+    the clock, and the chart itself follows: one red bar left."""
+    page.goto(f"{server}/anfragen")
+    page.wait_for_selector("[data-testid=stPlotlyChart] .barlayer .point", timeout=30_000)
+    wait_idle(page)
+    chart = page.locator("[data-testid=stPlotlyChart]").first
+    assert chart.locator(".barlayer .point").count() > 1
+    red = chart.locator(".barlayer .trace").first.locator(".point path").first  # the first trace is "überfällig"
+    box = red.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # Plotly's drag layer is on top
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .barlayer .point')"
+                           ".length === 1", timeout=30_000)
+    wait_idle(page)
+    assert page.locator("input[aria-label='Nur überfällige']").is_checked()  # visible: the filters opened
+    assert page.locator("[data-testid=stMultiSelect]").first.get_by_text("Auskunft (Art. 15)").count() == 1
+    assert "overdue=1" in page.url
