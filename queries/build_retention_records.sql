@@ -1,5 +1,5 @@
--- One row per record that a retention rule governs, with its retained-until date
--- (computed by dashboard.deadlines.retention_end during the build), the day it came into being
+-- One row per record that a retention rule governs, with its anchor date and retained-until date
+-- (retention_ends: computed by dashboard.deadlines.retention_end during the build), the day it came into being
 -- (a look back ignores records that did not exist yet) and whether a statute obliges keeping it
 -- (policy_categories, from the policy). Sorted by retained-until so that date filters skip whole
 -- row groups. Status is decided per query, because it depends on the chosen date and on holds.
@@ -7,18 +7,20 @@ CREATE TABLE retention_records AS
 WITH ticket_bytes AS (
     SELECT ticket_id, sum(size_bytes) AS attachment_bytes FROM attachments GROUP BY ticket_id
 ), governed AS (
-    SELECT 'support_communication' AS category, 'helpdesk' AS system, 'ticket' AS record_type,
-           t.ticket_id AS record_id, t.contact_id, t.closed_date AS anchor_date, t.retained_until,
-           coalesce(b.attachment_bytes, 0) AS attachment_bytes,
+    SELECT e.category, 'helpdesk' AS system, 'ticket' AS record_type, t.ticket_id AS record_id, t.contact_id,
+           e.anchor_date, e.retained_until, coalesce(b.attachment_bytes, 0) AS attachment_bytes,
            timezone('Europe/Berlin', t.opened_at)::DATE AS created_date
-    FROM tickets t LEFT JOIN ticket_bytes b USING (ticket_id)
-    WHERE t.retained_until IS NOT NULL
+    FROM tickets t JOIN retention_ends e
+      ON e.anchor = 'ticket_closed' AND e.anchor_date = ticket_closed_date(t.status, t.closed_at)
+    LEFT JOIN ticket_bytes b USING (ticket_id)
     UNION ALL
-    SELECT 'contract', 'billing', 'contract', contract_id, contact_id, end_date, retained_until, 0, start_date
-    FROM contracts WHERE retained_until IS NOT NULL
+    SELECT e.category, 'billing', 'contract', c.contract_id, c.contact_id, e.anchor_date, e.retained_until, 0,
+           c.start_date
+    FROM contracts c JOIN retention_ends e ON e.anchor = 'contract_end' AND e.anchor_date = c.end_date
     UNION ALL
-    SELECT 'billing', 'billing', 'invoice', invoice_id, contact_id, invoice_date, retained_until, 0, invoice_date
-    FROM invoices
+    SELECT e.category, 'billing', 'invoice', i.invoice_id, i.contact_id, e.anchor_date, e.retained_until, 0,
+           i.invoice_date
+    FROM invoices i JOIN retention_ends e ON e.anchor = 'invoice_date' AND e.anchor_date = i.invoice_date
 )
 SELECT g.*, coalesce(p.statutory_duty, false) AS statutory_duty
 FROM governed g LEFT JOIN policy_categories p USING (category)
@@ -40,9 +42,9 @@ FROM retention_records GROUP BY contact_id;
 -- without an end) and since when, so that a look back sees what ran on that day.
 CREATE TABLE subject_running AS
 SELECT contact_id, min(timezone('Europe/Berlin', opened_at)::DATE) AS since
-FROM tickets WHERE retained_until IS NULL GROUP BY ALL
+FROM tickets WHERE ticket_closed_date(status, closed_at) IS NULL GROUP BY ALL
 UNION ALL
-SELECT contact_id, min(start_date) FROM contracts WHERE retained_until IS NULL GROUP BY ALL;
+SELECT contact_id, min(start_date) FROM contracts WHERE end_date IS NULL GROUP BY ALL;
 
 -- R3.3: everything that can hold a record, with the dates it holds it from and until (exclusive):
 -- recorded holds (legal, tax, erasure under statutory retention) from set_at until release; data-

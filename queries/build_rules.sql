@@ -1,8 +1,13 @@
 -- The rules that depend on the chosen "as of" moment, stored in every snapshot as scalar macros.
 -- Each is the SQL twin of the function of the same name in dashboard/deadlines.py (DOMAIN.md);
 -- tests/test_rule_twins.py checks that both give the same answer on every edge. The dates they
--- compare are computed by deadlines.py itself. Created before the derived tables, which use them;
+-- compare are computed by deadlines.py itself. Created before the derived dates and tables, which use them;
 -- the table macros over those tables are in build_macros.sql.
+
+-- R3.1: a ticket's retention anchor, its closing day in Europe/Berlin (only a closed ticket has one);
+-- the build computes each such day's retained-until date with deadlines.retention_end.
+CREATE OR REPLACE MACRO ticket_closed_date(status, closed_at) AS
+    CASE WHEN status = 'closed' THEN timezone('Europe/Berlin', closed_at)::DATE END;
 
 CREATE OR REPLACE MACRO is_open_request(status) AS
     status NOT IN ('completed', 'rejected', 'withdrawn');

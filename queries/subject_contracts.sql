@@ -1,3 +1,4 @@
--- Art. 15: the service contracts of data subject $contact_id.
-SELECT contract_id, start_date, end_date, status, retained_until
-FROM contracts WHERE contact_id = $contact_id ORDER BY start_date;
+-- Art. 15: the service contracts of data subject $contact_id, with their retention date.
+SELECT c.contract_id, c.start_date, c.end_date, c.status, e.retained_until
+FROM contracts c LEFT JOIN retention_ends e ON e.anchor = 'contract_end' AND e.anchor_date = c.end_date
+WHERE c.contact_id = $contact_id ORDER BY c.start_date;

@@ -1,3 +1,4 @@
--- Art. 15: the invoices of data subject $contact_id.
-SELECT invoice_id, contract_id, invoice_date, amount_eur, retained_until
-FROM invoices WHERE contact_id = $contact_id ORDER BY invoice_date;
+-- Art. 15: the invoices of data subject $contact_id, with their retention date.
+SELECT i.invoice_id, i.contract_id, i.invoice_date, i.amount_eur, e.retained_until
+FROM invoices i LEFT JOIN retention_ends e ON e.anchor = 'invoice_date' AND e.anchor_date = i.invoice_date
+WHERE i.contact_id = $contact_id ORDER BY i.invoice_date;

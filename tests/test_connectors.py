@@ -178,8 +178,10 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert first.tables["contacts"] == (5, 5, 0)
     # Tickets: the re-closed ticket's clock starts at last_close_at (21 Mar in Berlin, not 10 Jan);
     # the merged one is closed at the merge; the group maps to the category, else "other".
-    tickets = {r[0]: r[1:] for r in _rows(first.path, "SELECT ticket_id, contact_id, status, category, "
-                                                      "closed_date, retained_until, message_count FROM tickets")}
+    tickets = {r[0]: r[1:] for r in _rows(first.path, "SELECT t.ticket_id, t.contact_id, t.status, t.category, "
+                                                      "r.anchor_date, r.retained_until, t.message_count FROM tickets t "
+                                                      "LEFT JOIN retention_records r ON r.record_type = 'ticket' "
+                                                      "AND r.record_id = t.ticket_id")}
     assert tickets["1"] == ("3", "closed", "network", dt.date(2026, 3, 21), dt.date(2026, 9, 21), 5)
     assert tickets["2"] == ("5", "closed", "other", dt.date(2026, 2, 1), dt.date(2026, 8, 1), 1)
     assert tickets["3"][:3] == ("4", "open", "other")

@@ -103,7 +103,7 @@ def test_snapshot_from_postgres(dsn, demo_data_dir, tmp_path, monkeypatch):
     got = con.sql("SELECT contact_id, first_name, last_name FROM contacts ORDER BY contact_id LIMIT 3").fetchall()
     src = pl.read_csv(demo / "helpdesk/contacts.csv", infer_schema=False).sort("contact_id").head(3)
     assert got == list(src.select("contact_id", "first_name", "last_name").iter_rows())
-    ticket = con.sql("SELECT closed_at, retained_until FROM tickets WHERE ticket_id = 'T00000001'").fetchall()[0]
+    ticket = con.sql("SELECT closed_at FROM tickets WHERE ticket_id = 'T00000001'").fetchall()[0]
     raw = pl.read_csv(demo / "helpdesk/tickets.csv", infer_schema=False).filter(pl.col("ticket_id") == "T00000001")
     assert ticket[0].strftime("%Y-%m-%dT%H:%M:%SZ") == raw["closed_at"].item()
 

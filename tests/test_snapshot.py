@@ -32,9 +32,9 @@ def test_demo_snapshot_counts_and_meta(demo_data_dir):
     assert _scalar(con, "SELECT count(*) FROM contacts") == 2000 + 5  # the bulk and the situations' own contacts
     meta = con.sql("SELECT policy_version, app_version, build_seconds FROM snapshot_meta").fetchall()[0]
     assert meta[0] == load_policy().version and meta[1] == __version__ and meta[2] > 0
-    # Only the needed columns are copied: no message bodies.
+    # Only the needed columns are copied: no message bodies; the retention dates live in retention_records.
     columns = {r[0] for r in con.sql("DESCRIBE tickets").fetchall()}
-    assert "body" not in columns and "retained_until" in columns
+    assert "body" not in columns and "retained_until" not in columns
 
 
 def test_invalid_rows_are_kept_aside_with_reason(tmp_path):
@@ -67,7 +67,8 @@ def test_invalid_rows_are_kept_aside_with_reason(tmp_path):
     assert reasons[("tickets", "T2")].startswith("status: unknown value")
     assert reasons[("tickets", "T3")] == "message_count: not a valid INTEGER"
     # Derived: ticket closed 2025-08-31 (Berlin) is retained until 2026-02-28 (R3.1).
-    assert _scalar(con, "SELECT retained_until FROM tickets WHERE ticket_id = 'T1'") == dt.date(2026, 2, 28)
+    assert _scalar(con, "SELECT retained_until FROM retention_records WHERE record_type = 'ticket' "
+                        "AND record_id = 'T1'") == dt.date(2026, 2, 28)
 
 
 def test_request_dates_derived_in_berlin_time(tmp_path):

@@ -55,11 +55,12 @@ def test_every_day_2024_2030(tmp_path):
                                         d.request_extended_due_date(received)), received
         assert (extension, deadline) == (expected.extension, expected.deadline), received
 
-    for table, anchor, category in (("tickets", "closed_date", "support_communication"),
-                                    ("contracts", "end_date", "contract"), ("invoices", "invoice_date", "billing")):
-        pairs = con.sql(f"SELECT {anchor}, retained_until FROM {table}").fetchall()
+    for record_type, category in (("ticket", "support_communication"), ("contract", "contract"),
+                                  ("invoice", "billing")):
+        pairs = con.sql("SELECT anchor_date, retained_until FROM retention_records WHERE record_type = $t",
+                        params={"t": record_type}).fetchall()
         assert len(pairs) == len(DAYS)
-        assert all(until == d.retention_end(category, a) for a, until in pairs), table
+        assert all(until == d.retention_end(category, a) for a, until in pairs), record_type
 
     breaches = con.sql("SELECT aware_at, notification_deadline FROM incidents").fetchall()
     assert len(breaches) == len(DAYS)
