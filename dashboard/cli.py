@@ -42,7 +42,7 @@ def _snapshot(args: argparse.Namespace) -> int:
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
-        print(f"unchanged sources, taken from the build cache: {', '.join(result.reused)}")
+        print(f"unchanged sources, copied from the live snapshot: {', '.join(result.reused)}")
     print(f"published {result.path.name} in {result.seconds:.1f} s")
     return 0
 

@@ -2,7 +2,7 @@
 
 The job runs the same ``build_snapshot`` as the CLI and the nightly timer (deploy/), so a build from
 the app publishes, fails and keeps the previous snapshot exactly like theirs. Its result (the rows
-read, accepted and rejected per table, and which tables came unchanged from the build cache) is
+read, accepted and rejected per table, and which tables were copied unchanged from the live snapshot) is
 written as a small JSON file (counts only, no personal data) that the sidebar shows when the job
 has finished.
 """

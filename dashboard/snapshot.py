@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import __version__, build_cache, deadlines, history, paths, queries
+from dashboard import __version__, deadlines, history, incremental, paths, queries
 from dashboard.errors import DashboardError, first_line
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table, subject_tables
@@ -47,7 +47,7 @@ class BuildResult:
     path: Path
     tables: dict[str, tuple[int, int, int]]  # table -> (read, accepted, rejected)
     seconds: float
-    reused: tuple[str, ...] = ()  # tables taken from the build cache: their sources had not changed
+    reused: tuple[str, ...] = ()  # tables copied from the live snapshot: their sources had not changed
 
 
 # --- reading the pointer ----------------------------------------------------------------------
@@ -357,7 +357,7 @@ def build_snapshot(
 ) -> BuildResult:
     """Build a snapshot from the configured sources and publish it atomically; ``progress`` hears the
     percentage done (per table read, then deriving and publishing). A table whose source files did not
-    change is taken from the build cache (``dashboard.build_cache``) unless ``full``."""
+    change is copied from the live snapshot (``dashboard.incremental``) unless ``full``."""
     progress = progress or (lambda _pct: None)
     started = time.monotonic()
     policy = policy or load_policy()
@@ -366,13 +366,14 @@ def build_snapshot(
     table_sources = load_sources(sources_path, base)
     built_at = dt.datetime.now(dt.UTC)
     version = built_at.strftime("%Y%m%dT%H%M%S%fZ")
-    cache = build_cache.folder(base)
+    incremental.remove_old_cache(base)
     with _build_lock(folder):
         tmp = folder / f".building-{version}.duckdb"
         final = folder / f"{PREFIX}{version}.duckdb"
         pointer_tmp = folder / f".building-{POINTER}"
         try:
-            loaded = _build_into(tmp, table_sources, policy, built_at, started, progress, cache, full)
+            previous = None if full else current_snapshot(folder)
+            loaded = _build_into(tmp, table_sources, policy, built_at, started, progress, previous)
             paths.private_file(tmp)
             _fsync(tmp)
             os.replace(tmp, final)
@@ -393,7 +394,6 @@ def build_snapshot(
                                  "the previous snapshot stays live") from exc
             raise
         _prune(folder, keep, final)
-        build_cache.prune(cache, loaded.keys)
     log.info("published after %.1f s", time.monotonic() - started)
     history.record_build(final, base, policy)
     seconds = time.monotonic() - started
@@ -403,11 +403,12 @@ def build_snapshot(
 
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
                 built_at: dt.datetime, started: float, progress: Callable[[int], None],
-                cache: Path, full: bool) -> Loaded:
+                previous: Path | None) -> Loaded:
     con = duckdb.connect(str(path))
     try:
         con.execute("SET TimeZone = 'UTC'")
-        loaded = _load_tables(con, table_sources, started, progress, cache, full)
+        loaded = _load_tables(con, table_sources, started, progress, previous)
+        incremental.record(con, loaded.keys)
         counts = loaded.counts
         _resolve_people(con, table_sources["contacts"])
         _derive(con, policy)
@@ -430,46 +431,50 @@ class Loaded:
 
 
 def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None], cache: Path, full: bool) -> Loaded:
-    """Every canonical table from its sources, validated, or from the build cache when its source files
-    are unchanged (not with ``full``); (read, accepted, rejected) per table."""
+                 progress: Callable[[int], None], previous: Path | None) -> Loaded:
+    """Every canonical table from its sources, validated, or copied from the ``previous`` (live) snapshot
+    when its source files are unchanged; (read, accepted, rejected) per table."""
     con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
                    source_row BIGINT, reason VARCHAR)""")
     con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
-    counts, keys, reused = {}, {}, []
+    loaded = Loaded({}, {}, ())
     merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
-    for table in TABLES:
-        parts = table_sources.get(table.name, ())
-        if not parts:  # an optional table no source feeds: present, empty
-            columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
-            origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
-            con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
-            counts[table.name] = (0, 0, 0)
-            continue
-        keep_source = merged or table.name == "contacts"
-        key = build_cache.fingerprint(table, parts, keep_source, LAYOUT)
-        if key:
-            keys[table.name] = key
-        cached = build_cache.restore(con, cache, table, key) if key and not full else None
-        if cached is not None:
-            counts[table.name] = cached
-            reused.append(table.name)
-            log.info("%s unchanged: taken from the build cache in %.1f s", table.name, time.monotonic() - started)
-            progress(5 + 75 * len(counts) // len(TABLES))
-            continue
-        read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
-        try:
-            accepted, rejected = _validate(con, table, parts, keep_source=keep_source)
-        except duckdb.Error as exc:
-            if writing_failed(exc):
-                raise
-            raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
-        counts[table.name] = (read, accepted, rejected)
-        if key:
-            build_cache.store(con, cache, table, key, counts[table.name])
-        log.info("staged %s: %d rows in %.1f s", table.name, read, time.monotonic() - started)
-        progress(5 + 75 * len(counts) // len(TABLES))
-    return Loaded(counts, keys, tuple(reused))
+    fingerprints = {} if merged else incremental.attach_previous(con, previous)
+    try:
+        for table in TABLES:
+            _load_table(con, table, table_sources.get(table.name, ()), merged, fingerprints, loaded)
+            log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
+                     " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
+            progress(5 + 75 * len(loaded.counts) // len(TABLES))
+    finally:
+        incremental.detach_previous(con)
+    return loaded
+
+
+def _load_table(con, table: Table, parts: tuple[TableSource, ...], merged: bool, fingerprints: dict[str, str],
+                loaded: Loaded) -> None:
+    if not parts:  # an optional table no source feeds: present, empty
+        columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
+        origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
+        con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
+        loaded.counts[table.name] = (0, 0, 0)
+        return
+    keep_source = merged or table.name == "contacts"
+    key = None if merged else incremental.fingerprint(table, parts, keep_source, LAYOUT)
+    if key:
+        loaded.keys[table.name] = key
+    if key and fingerprints.get(table.name) == key:
+        loaded.counts[table.name] = incremental.copy_table(con, table, parts, keep_source)
+        loaded.reused += (table.name,)
+        return
+    read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
+    try:
+        accepted, rejected = _validate(con, table, parts, keep_source=keep_source)
+    except duckdb.Error as exc:
+        if writing_failed(exc):
+            raise
+        raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
+    loaded.counts[table.name] = (read, accepted, rejected)
 
 
 def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts: dict, policy: Policy,

@@ -402,13 +402,12 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
     import shutil
     import time
 
-    from dashboard import access, build_cache, jobs
+    from dashboard import access, jobs
     from dashboard.schema import TABLES
     from dashboard.snapshot import build_snapshot, current_snapshot
 
-    monkeypatch.setattr(build_cache, "MIN_ROWS", 0)  # the demo's small tables are kept too
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
-    build_snapshot(data_dir=tmp_path)  # the nightly build: it leaves the build cache behind
+    build_snapshot(data_dir=tmp_path)  # the nightly build: the live snapshot the next one copies from
     with (tmp_path / "demo" / "helpdesk" / "tickets.csv").open("a", encoding="utf-8") as tickets:
         tickets.write("T-new;broken\n")  # only the tickets changed since
     use_data_dir(tmp_path)

@@ -1,18 +1,16 @@
-"""Incremental refresh (dashboard.build_cache): tables whose source files did not change come from the
-build cache, and the snapshot is the one a full build publishes from the same files."""
+"""Incremental refresh (dashboard.incremental): tables whose source files did not change are copied from
+the live snapshot, and the snapshot is the one a full build publishes from the same files."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import stat
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from dashboard import build_cache
 from dashboard.cli import main
 from dashboard.schema import TABLES
 from dashboard.snapshot import build_snapshot
@@ -44,24 +42,22 @@ def assert_same_snapshot(a: Path, b: Path) -> None:
 
 
 @pytest.fixture
-def stores(demo_data_dir, tmp_path, monkeypatch) -> Path:
-    """A data dir of its own with a copy of the demo stores (CSV, Parquet and JSON Lines), whose small
-    tables are kept in the cache too (in production only tables of build_cache.MIN_ROWS rows or more)."""
-    monkeypatch.setattr(build_cache, "MIN_ROWS", 0)
+def stores(demo_data_dir, tmp_path) -> Path:
+    """A data dir of its own with a copy of the demo stores (CSV, Parquet and JSON Lines)."""
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     return tmp_path
 
 
-def _cache(base: Path) -> Path:
-    return base / "state" / "build-cache"
-
-
-def test_unchanged_tables_come_from_the_cache_and_the_snapshot_equals_a_full_build(stores):
-    """Unchanged files: every table from the cache, the same snapshot. Then one file changed and one cache
-    entry damaged: those two tables are read again, the rest comes from the cache, and the snapshot is
-    the one a full build publishes; the cache keeps one private entry per table."""
+def test_unchanged_tables_are_copied_and_the_snapshot_equals_a_full_build(stores):
+    """Unchanged files: every table copied from the live snapshot, the same snapshot. Then one file
+    changed: that table is read again, the rest copied, and the snapshot is the one a full build
+    publishes. Nothing is kept aside (an earlier version's build cache is removed)."""
+    old_cache = stores / "state" / "build-cache"
+    old_cache.mkdir(parents=True)
+    (old_cache / "tickets-0123.duckdb").write_bytes(b"personal data of an earlier version")
     first = build_snapshot(data_dir=stores)
     assert first.reused == ()
+    assert not old_cache.exists()
     again = build_snapshot(data_dir=stores)
     assert again.reused == EVERY_TABLE
     assert again.tables == first.tables
@@ -70,20 +66,22 @@ def test_unchanged_tables_come_from_the_cache_and_the_snapshot_equals_a_full_bui
     tickets = stores / "demo" / "helpdesk" / "tickets.csv"
     lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
     tickets.write_text("".join(lines[:-3]) + "not;a;ticket\n", encoding="utf-8")  # fewer rows, one broken
-    next(_cache(stores).glob("contracts-*.duckdb")).write_bytes(b"not a database")
     incremental = build_snapshot(data_dir=stores)
-    assert set(incremental.reused) == set(EVERY_TABLE) - {"tickets", "contracts"}
+    assert set(incremental.reused) == set(EVERY_TABLE) - {"tickets"}
     full = build_snapshot(data_dir=stores, full=True)
     assert full.reused == ()
     assert incremental.tables == full.tables
     assert incremental.tables["tickets"][2] >= 1  # the broken line is rejected, not lost
     assert_same_snapshot(incremental.path, full.path)
+    assert not old_cache.exists()  # nothing kept aside: the snapshots are the only copy
 
-    entries = sorted(p.name for p in _cache(stores).iterdir())
-    assert len(entries) == len(EVERY_TABLE)  # the old tickets entry is gone
-    assert sum(e.startswith("tickets-") for e in entries) == 1
-    assert stat.S_IMODE(_cache(stores).stat().st_mode) == 0o700
-    assert {stat.S_IMODE(p.stat().st_mode) for p in _cache(stores).iterdir()} == {0o600}
+
+def test_an_unreadable_live_snapshot_means_every_source_is_read(stores):
+    first = build_snapshot(data_dir=stores)
+    first.path.write_bytes(b"not a database")
+    rebuilt = build_snapshot(data_dir=stores)
+    assert rebuilt.reused == ()
+    assert rebuilt.tables == first.tables
 
 
 def test_same_size_and_time_but_other_bytes_is_a_change(stores):
@@ -102,6 +100,6 @@ def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     build_snapshot(data_dir=stores)
     use_data_dir(stores)
     assert main(["snapshot"]) == 0
-    assert "taken from the build cache: contacts, tickets" in capsys.readouterr().out
+    assert "copied from the live snapshot: contacts, tickets" in capsys.readouterr().out
     assert main(["snapshot", "--full"]) == 0
-    assert "build cache" not in capsys.readouterr().out
+    assert "copied from the live snapshot" not in capsys.readouterr().out
