@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.ui.text import lang, t
@@ -57,8 +58,6 @@ def _whole_numbers(fig, traces, axis: str | None = None) -> None:
 def _one_tick_per_day_at_most(fig) -> None:
     """Dates a few days apart would get ticks every few hours, each labelled with the same day
     ("27.11.2026 27.11.2026 28.11.2026"): give such a date axis one tick per day."""
-    import pandas as pd
-
     values = [v for trace in fig.data if getattr(trace, "x", None) is not None for v in trace.x]
     if not values or any(isinstance(v, str) for v in values):  # categories (rights, quarters): no date axis
         return
