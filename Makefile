@@ -48,7 +48,7 @@ run: install
 	  $(PY) -m dashboard demo --scale small && $(PY) -m dashboard snapshot; fi
 	$(PY) -m dashboard snapshot --if-missing
 	$(PY) -m dashboard kpi-backfill --if-empty
-	DASHBOARD_AUTH=demo $(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
+	DASHBOARD_AUTH=demo $(PY) -m dashboard serve --server.address 127.0.0.1 --server.port $(PORT) --server.headless true
 
 # The suite on both cores (pytest-xdist), then alone what measures time against a budget.
 test: install-test

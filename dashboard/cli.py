@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard demo|snapshot|status|export|sweep-exports``.
+"""Command line: ``python -m dashboard demo|snapshot|status|export|sweep-exports|serve``.
 
 The same functions the app uses, for set-up and scheduled runs. Errors print one clear line and
 exit non-zero; nothing personal is printed (counts and file names only).
@@ -140,7 +140,14 @@ def _sweep(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "serve":  # Streamlit reads the rest itself (and sets up its own logging)
+        from dashboard import serve
+
+        return serve.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     paths.private_umask()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -193,6 +200,8 @@ def _parser() -> argparse.ArgumentParser:
     backfill.set_defaults(run=_backfill)
     sweep = sub.add_parser("sweep-exports", help="delete export files past their expiry")
     sweep.set_defaults(run=_sweep)
+    sub.add_parser("serve", help="start the app (imports and cache warm-up before the first visit); "
+                   "further options go to Streamlit, e.g. --server.port 8501")
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=("verify",))
     audit.set_defaults(run=_audit)

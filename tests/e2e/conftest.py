@@ -40,7 +40,7 @@ def serve(data_dir: Path, port: int | None = None, args: tuple[str, ...] = (), *
     port = port or free_port()
     full_env = {**os.environ, "DASHBOARD_DATA_DIR": str(data_dir), "DASHBOARD_AUTH": "demo", **env}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        [sys.executable, "-m", "dashboard", "serve",  # as make run and the systemd unit start it
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
          "--browser.gatherUsageStats", "false", *args],
         cwd=ROOT, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

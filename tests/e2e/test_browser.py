@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import jobs
 from dashboard.snapshot import build_snapshot
-from tests.e2e.conftest import URL_PAGES, serve, wait_idle
+from tests.e2e.conftest import URL_PAGES, free_port, serve, wait_idle
 
 
 def test_overview_renders_with_figures(server, page, tmp_path):
@@ -23,38 +23,61 @@ def test_overview_renders_with_figures(server, page, tmp_path):
     assert (tmp_path / "overview.png").stat().st_size > 10_000
 
 
-# Seconds from a reload to the page's first figure on the small demo. Issue 21 asks for 1.5 s; on this
-# 2-core machine an empty Streamlit app needs 0.6-1.1 s and these pages 1.9-2.7 s (docs/PERFORMANCE.md),
-# so this guards against regressions while the target stays open.
-FIRST_PAINT_BUDGET = 3.0
+# Seconds from a direct load, and from a reload, to the page's first figure on the small demo (issue 21:
+# 1.5 s). Measured here 0.5-1.2 s for every page; the first view after a server start 0.6-0.9 s (it was
+# 2.4 s before `python -m dashboard serve` imported and warmed before the first visit).
+FIRST_PAINT_BUDGET = 1.5
 FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
+TRIES = 2  # best of two of each kind: the browser, not the app, decides the spread on a busy machine
+
+
+def _first_paint(page, load, figures: str = FIGURES) -> float:
+    start = time.monotonic()
+    load()
+    page.wait_for_selector(figures, timeout=30_000)
+    seconds = time.monotonic() - start
+    wait_idle(page)  # the run finishes before the next load starts
+    return seconds
 
 
 @pytest.mark.solo  # a paint time: measured on a quiet machine, not next to other tests
 def test_every_page_renders_and_paints_its_figures_quickly(server, page):
-    """The first paint of every page's figures, from a direct load and from a reload to the first tile
-    or table (best of the two: the browser, not the app, decides the spread here); then the page,
-    rendered to the end, shows no error element."""
+    """The first paint of every page's figures, from a direct load and from a reload, each within the
+    budget; then the page, rendered to the end, shows no error element."""
     slow = {}
-    page.goto(server)  # the server's first session (and its cache warm-up) is not a page's paint
+    page.goto(server)  # the browser's first visit fetches the app's assets: not a page's paint
     wait_idle(page)
     for path in URL_PAGES:
         figures = FIGURES if path != "exporte" else "h3:has-text('Audit-Trail')"
-        best = float("inf")
-        for load in (lambda url=f"{server}/{path}": page.goto(url), page.reload):
-            start = time.monotonic()
-            load()
-            page.wait_for_selector(figures, timeout=30_000)
-            best = min(best, time.monotonic() - start)
-            wait_idle(page)  # the run finishes before the next load starts
+        for kind, load in (("load", lambda url=f"{server}/{path}": page.goto(url)), ("reload", page.reload)):
+            best = min(_first_paint(page, load, figures) for _ in range(TRIES))
+            print(f"first paint {path or 'uebersicht'} ({kind}): {best:.2f} s")
+            if best > FIRST_PAINT_BUDGET:
+                slow[f"{path or 'uebersicht'} ({kind})"] = round(best, 2)
         page.wait_for_selector("h1", timeout=30_000)
         assert page.locator("[data-testid=stException]").count() == 0, path
         assert page.get_by_text("Page not found").count() == 0, path
         assert page.get_by_text("Unerwarteter Fehler").count() == 0, path
-        print(f"first paint {path or 'uebersicht'}: {best:.2f} s")
-        if best > FIRST_PAINT_BUDGET:
-            slow[path or "uebersicht"] = round(best, 2)
     assert not slow, slow
+
+
+@pytest.mark.solo
+def test_first_view_after_a_server_restart_is_quick(browser, demo_data_dir):
+    """After a restart (a deploy, a reboot) the first user does not pay for the app's imports and cold
+    queries: the launcher does both before the first visit. The browser has the app's assets cached
+    from before the restart, as a returning user's has."""
+    port = free_port()
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    try:
+        with serve(demo_data_dir, port=port) as url:
+            _first_paint(page, lambda: page.goto(url))
+        with serve(demo_data_dir, port=port) as url:
+            seconds = _first_paint(page, lambda: page.goto(url))
+        print(f"first view after a restart: {seconds:.2f} s")
+        assert seconds <= FIRST_PAINT_BUDGET
+    finally:
+        context.close()
 
 
 def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
