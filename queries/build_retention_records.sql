@@ -3,7 +3,7 @@
 -- (a look back ignores records that did not exist yet) and whether a statute obliges keeping it
 -- (policy_categories, from the policy). Sorted by retained-until so that date filters skip whole
 -- row groups. Status is decided per query, because it depends on the chosen date and on holds.
-CREATE TABLE retention_records AS
+CREATE TEMP TABLE _governed AS
 WITH ticket_bytes AS (
     SELECT ticket_id, sum(size_bytes) AS attachment_bytes FROM attachments GROUP BY ticket_id
 ), governed AS (
@@ -23,8 +23,12 @@ WITH ticket_bytes AS (
     FROM invoices i JOIN retention_ends e ON e.anchor = 'invoice_date' AND e.anchor_date = i.invoice_date
 )
 SELECT g.*, coalesce(p.statutory_duty, false) AS statutory_duty
-FROM governed g LEFT JOIN policy_categories p USING (category)
-ORDER BY retained_until;
+FROM governed g LEFT JOIN policy_categories p USING (category);
+
+-- Sorted in a statement of its own: sorting 22M rows while the join's hash tables are held needs more
+-- memory than the build may use (docs/PERFORMANCE.md); from a table, the sort spills to disk.
+CREATE TABLE retention_records AS SELECT * FROM _governed ORDER BY retained_until;
+DROP TABLE _governed;
 
 -- The same records counted per day: the figures and the forecast need no row-by-row pass.
 CREATE TABLE retention_daily AS

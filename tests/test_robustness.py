@@ -365,3 +365,24 @@ def test_no_personal_data_in_logs(demo_data_dir, use_data_dir, caplog, tmp_path)
     assert len(caplog.records) > 5
     leaked = sorted(s for s in secrets if s in text)
     assert not leaked, leaked[:5]
+
+
+def test_build_memory_is_limited_and_out_of_memory_says_how_to_raise_it(tmp_path, monkeypatch):
+    """DuckDB may use DASHBOARD_BUILD_MEMORY during a build (unlimited it took 5.1 GB of the large
+    profile next to the app): a build that needs more fails in one line that says what to raise, and
+    the previous snapshot stays live; a crashed build's spill folder goes with the next build."""
+    sources = write_store(tmp_path / "src", {})
+    previous = build_snapshot(sources, data_dir=tmp_path / "data").path
+    folder = tmp_path / "data" / "snapshots"
+    monkeypatch.setenv("DASHBOARD_BUILD_MEMORY", "1MB")
+    hint = r"\(the build may use 1MB: set DASHBOARD_BUILD_MEMORY higher\); the previous snapshot stays live"
+    with pytest.raises(BuildError, match=r"Out of Memory.*" + hint):
+        build_snapshot(sources, data_dir=tmp_path / "data")
+    assert current_snapshot(folder) == previous
+    assert not [p for p in folder.iterdir() if p.name.startswith(".building-")]
+    monkeypatch.delenv("DASHBOARD_BUILD_MEMORY")
+    spill = folder / ".building-20260101T000000000000Z.duckdb.tmp"  # what a killed build leaves
+    spill.mkdir()
+    (spill / "duckdb_temp_block-1.block").write_bytes(b"personal data")
+    assert build_snapshot(sources, data_dir=tmp_path / "data").path != previous
+    assert not spill.exists()
