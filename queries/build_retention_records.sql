@@ -26,7 +26,7 @@ SELECT g.*, coalesce(p.statutory_duty, false) AS statutory_duty
 FROM governed g LEFT JOIN policy_categories p USING (category);
 
 -- Sorted in a statement of its own: sorting 22M rows while the join's hash tables are held needs more
--- memory than the build may use (docs/PERFORMANCE.md); from a table, the sort spills to disk.
+-- memory than the build may use (docs/PERFORMANCE.md), while from a table the sort spills to disk.
 CREATE TABLE retention_records AS SELECT * FROM _governed ORDER BY retained_until;
 DROP TABLE _governed;
 
