@@ -193,5 +193,7 @@ CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
     )
     SELECT c.contact_id, coalesce(s.records, 0) AS records, s.last_retained_until
     FROM contacts c LEFT JOIN subjects s USING (contact_id)
-    WHERE c.created_date <= as_of
+    -- R3.5 looking back: only contacts that existed on as_of (created on or before that Berlin date,
+    -- i.e. before the Berlin midnight that ends it: compared as instants, no per-row conversion)
+    WHERE c.created_at < timezone('Europe/Berlin', (as_of + 1)::TIMESTAMP)
       AND c.contact_id NOT IN (SELECT contact_id FROM kept WHERE contact_id IS NOT NULL);

@@ -322,3 +322,25 @@ def _data_edges(s: Stores) -> list[dt.datetime]:
 def test_every_edge_in_the_data_is_what_stood_then(world, data):
     """Hypothesis picks among all the edges of the demo's own records (notifications, closings, releases)."""
     _check(world, data.draw(st.sampled_from(_data_edges(world[1]))))
+
+
+def test_a_contact_exists_from_the_berlin_day_it_was_created(tmp_path):
+    """R3.5 looking back counts only the contacts that existed on the date, by the Berlin day of their
+    creation: 23:30 in Berlin is still that day, 00:30 already the next (here both are 30 June in UTC)."""
+    from dashboard.snapshot import build_snapshot
+    from tests.conftest import write_store
+
+    contacts = [{"contact_id": cid, "first_name": "Erika", "last_name": "Muster", "created_at": created}
+                for cid, created in (("C-evening", "2026-06-30T21:30:00Z"), ("C-night", "2026-06-30T22:30:00Z"))]
+    snapshot = build_snapshot(write_store(tmp_path / "src", {"contacts": contacts}), data_dir=tmp_path / "data").path
+    con = data.connect(snapshot)
+    try:
+        def existing(day: str) -> list[str]:
+            found = data.run(con, "deletable_subjects", as_of=dt.date.fromisoformat(day))["contact_id"]
+            return sorted(found)
+
+        assert existing("2026-06-29") == []
+        assert existing("2026-06-30") == ["C-evening"]
+        assert existing("2026-07-01") == ["C-evening", "C-night"]
+    finally:
+        con.close()
