@@ -14,8 +14,10 @@ source columns, never changes them), so nothing is written twice: keeping a copy
 cost 25 s of a 212 s build of the large profile, and a second place with personal data.
 
 Only file sources are fingerprinted. PostgreSQL and the connectors are read every time: a connector
-also records the consent ledger and source findings while it reads, which a copy would skip. Nor are
-tables whose people are merged across several contact sources (the snapshot holds their merged ids).
+also records the consent ledger and source findings while it reads, which a copy would skip. Where
+people are merged across several contacts sources, the tables whose contact ids become the merged
+person's (contacts, and those the contacts sources feed that name a person) are read every time: the
+snapshot holds their merged ids, not the rows as read. The other systems' tables are copied as usual.
 """
 
 from __future__ import annotations

@@ -206,32 +206,45 @@ def _validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSo
 
 # --- people across systems ---------------------------------------------------------------------
 
-def _resolve_people(con: duckdb.DuckDBPyConnection, contact_sources: tuple[TableSource, ...]) -> None:
+def _resolve_people(con: duckdb.DuckDBPyConnection, table_sources: dict[str, tuple[TableSource, ...]]) -> None:
     """One person, one ``contact_id`` in every table (queries/build_identities.sql says how people are
     matched). With a single contacts source every id is already its own person; with several, the
     contacts are merged into one row per person and every table fed by a contacts source has its
-    contact ids replaced by the person's (only then do the other tables carry their rows' source)."""
+    contact ids replaced by the person's. Tables fed only by other sources (billing, the privacy
+    register) use the ids as given (docs/CONNECTORS.md) and are left as they are."""
     con.execute(queries.sql("build_identities"))
-    names = [ts.source for ts in contact_sources]
-    merged = len(contact_sources) > 1
-    if merged:
-        for table, column in subject_tables().items():
-            if table == "contacts":
+    names = [ts.source for ts in table_sources["contacts"]]
+    carrying = [t for t in TABLES if keeps_source(t.name, table_sources)]
+    if len(names) > 1:
+        for table in carrying:
+            if table.name == "contacts":  # replaced by one row per person below
                 continue
+            column = subject_tables()[table.name]
             col = identifier(column)
             subject = "" if column == "contact_id" else " AND t.record_type = 'subject'"
-            _replace(con, table, f"""
+            _replace(con, table.name, f"""
                 SELECT t.* REPLACE (CASE WHEN list_contains($names, t._source){subject}
                                          THEN coalesce(i.contact_id, t._source || ':' || t.{col})
                                          ELSE t.{col} END AS {col})
-                FROM {table} t LEFT JOIN contact_identities i
+                FROM {table.name} t LEFT JOIN contact_identities i
                   ON i.source = t._source AND i.source_contact_id = t.{col}
                 ORDER BY t.rowid""", {"names": names})
         _replace(con, "contacts", "SELECT * FROM _people ORDER BY contact_id")
-    for table in TABLES:
-        if merged or table.name == "contacts":
-            con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _source")
-            con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _rank")
+    for table in carrying:
+        con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _source")
+        con.execute(f"ALTER TABLE {identifier(table.name)} DROP COLUMN _rank")
+
+
+def keeps_source(table: str, table_sources: dict[str, tuple[TableSource, ...]]) -> bool:
+    """Whether ``table``'s rows carry their source (``_source``, ``_rank``) until people are resolved:
+    contacts always; with several contacts sources, every table that one of them feeds and that names
+    a data subject (its contact ids become the merged person's, so the snapshot does not hold them as
+    read)."""
+    if table == "contacts":
+        return True
+    people = table_sources["contacts"]
+    return (len(people) > 1 and table in subject_tables()
+            and any(ts.source in {p.source for p in people} for ts in table_sources.get(table, ())))
 
 
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
@@ -433,7 +446,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         loaded = _load_tables(con, table_sources, started, progress, previous)
         incremental.record(con, loaded.keys)
         counts = loaded.counts
-        _resolve_people(con, table_sources["contacts"])
+        _resolve_people(con, table_sources)
         _derive(con, policy)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
@@ -461,11 +474,10 @@ def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started
                    source_row BIGINT, reason VARCHAR)""")
     con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
     loaded = Loaded({}, {}, ())
-    merged = len(table_sources["contacts"]) > 1  # people to resolve across contact sources
-    fingerprints = {} if merged else incremental.attach_previous(con, previous)
+    fingerprints = incremental.attach_previous(con, previous)
     try:
         for table in TABLES:
-            _load_table(con, table, table_sources.get(table.name, ()), merged, fingerprints, loaded)
+            _load_table(con, table, table_sources, fingerprints, loaded)
             log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
                      " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
             progress(5 + 75 * len(loaded.counts) // len(TABLES))
@@ -474,16 +486,18 @@ def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started
     return loaded
 
 
-def _load_table(con, table: Table, parts: tuple[TableSource, ...], merged: bool, fingerprints: dict[str, str],
+def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, ...]], fingerprints: dict[str, str],
                 loaded: Loaded) -> None:
+    parts = table_sources.get(table.name, ())
     if not parts:  # an optional table no source feeds: present, empty
         columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
-        origin = ", _source VARCHAR, _rank INTEGER" if merged else ""
-        con.execute(f"CREATE TABLE {identifier(table.name)} ({columns}{origin})")
+        con.execute(f"CREATE TABLE {identifier(table.name)} ({columns})")
         loaded.counts[table.name] = (0, 0, 0)
         return
-    keep_source = merged or table.name == "contacts"
-    key = None if merged else incremental.fingerprint(table, parts, keep_source, LAYOUT)
+    keep_source = keeps_source(table.name, table_sources)
+    # A table whose contact ids become merged people's is not in the live snapshot as read: not copied.
+    merged_ids = keep_source and len(table_sources["contacts"]) > 1
+    key = None if merged_ids else incremental.fingerprint(table, parts, keep_source, LAYOUT)
     if key:
         loaded.keys[table.name] = key
     if key and fingerprints.get(table.name) == key:

@@ -103,3 +103,51 @@ def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     assert "copied from the live snapshot: contacts, tickets" in capsys.readouterr().out
     assert main(["snapshot", "--full"]) == 0
     assert "copied from the live snapshot" not in capsys.readouterr().out
+
+
+def _two_contact_sources(stores: Path) -> Path:
+    """The documented deployment's shape (docs/CONNECTORS.md): contacts from two systems, merged into
+    people, so the helpdesk's tickets carry merged ids; billing, the newsletter and the privacy register
+    do not feed contacts and use the ids as given."""
+    helpdesk = (stores / "demo" / "helpdesk" / "contacts.csv").read_text(encoding="utf-8").splitlines()
+    header, first = helpdesk[0], helpdesk[1].split(",")
+    crm = stores / "crm"
+    crm.mkdir()
+    (crm / "contacts.csv").write_text(  # the first helpdesk contact is in the CRM too: one person, two systems
+        f"{header}\nK1,,,,,,,{first[7].upper()},2024-01-01T00:00:00Z\nK2,,,,,,,only.crm@example.org,"
+        "2024-02-01T00:00:00Z\n", encoding="utf-8")
+    text = (Path(__file__).resolve().parent.parent / "data" / "sources.toml").read_text(encoding="utf-8")
+    text = text.replace('[tables.contacts]\nsource = "helpdesk"', '[tables.contacts]\nsource = ["helpdesk", "crm"]')
+    sources = stores / "sources.toml"
+    sources.write_text(text + f'\n[sources.crm]\nkind = "csv"\npath = "{crm}"\n', encoding="utf-8")
+    return sources
+
+
+def test_with_people_merged_across_systems_the_other_systems_tables_are_copied(stores):
+    """Merged people change the contact ids of the tables their systems feed (contacts, tickets): those
+    are read again. Every other table, attachments too (it names no person), is copied while its files
+    are unchanged, and the snapshot is the one a full build publishes."""
+    sources = _two_contact_sources(stores)
+    first = build_snapshot(sources, data_dir=stores)
+    assert first.reused == ()
+    con = duckdb.connect(str(first.path), read_only=True)
+    person = con.sql("SELECT contact_id FROM contact_identities WHERE source = 'crm' AND source_contact_id = 'K1'")
+    assert person.fetchall() == [("C00000001",)]  # merged with the helpdesk's contact
+    assert con.sql("SELECT count(*) FROM contacts WHERE contact_id = 'crm:K2'").fetchall() == [(1,)]
+    con.close()
+    merged = {"contacts", "tickets"}
+    again = build_snapshot(sources, data_dir=stores)
+    assert set(again.reused) == set(EVERY_TABLE) - merged
+    assert_same_snapshot(first.path, again.path)
+
+    crm = stores / "crm" / "contacts.csv"
+    crm.write_text(crm.read_text(encoding="utf-8").replace("only.crm@", "renamed.crm@"), encoding="utf-8")
+    invoices = stores / "demo" / "billing" / "invoices.parquet"
+    pl.read_parquet(invoices).head(-2).write_parquet(invoices)  # two invoices fewer
+    incremental = build_snapshot(sources, data_dir=stores)
+    assert set(incremental.reused) == set(EVERY_TABLE) - merged - {"invoices"}
+    full = build_snapshot(sources, data_dir=stores, full=True)
+    assert full.reused == ()
+    assert incremental.tables == full.tables
+    assert incremental.tables["invoices"][0] == first.tables["invoices"][0] - 2
+    assert_same_snapshot(incremental.path, full.path)
