@@ -13,11 +13,15 @@ The live snapshot already holds every validated table (the build adds derived co
 source columns, never changes them), so nothing is written twice: keeping a copy of each table aside
 cost 25 s of a 212 s build of the large profile, and a second place with personal data.
 
-Only file sources are fingerprinted. PostgreSQL and the connectors are read every time: a connector
-also records the consent ledger and source findings while it reads, which a copy would skip. Where
-people are merged across several contacts sources, the tables whose contact ids become the merged
-person's (contacts, and those the contacts sources feed that name a person) are read every time: the
-snapshot holds their merged ids, not the rows as read. The other systems' tables are copied as usual.
+A PostgreSQL source counts as unchanged when its rows have the same count and the same newest change:
+a ``postgres`` table that names its ``updated_column``, and the relations a connector watches (Zammad's
+tickets and attachments, listmonk's subscribers; the connectors say why not the others). That is the
+source's own discipline: a change that does not touch ``updated_at`` (a direct SQL fix) is seen once
+the count or the newest change moves, or by ``snapshot --full``. listmonk's consent events are read
+every time: each read appends to the consent ledger. Where people are merged across several contacts
+sources, the tables whose contact ids become the merged person's (contacts, and those the contacts
+sources feed that name a person) are read every time: the snapshot holds their merged ids, not the
+rows as read. The other systems' tables are copied as usual.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import duckdb
 
 from dashboard import __version__
 from dashboard.schema import Table
-from dashboard.sources import FILE_KINDS, TableSource
+from dashboard.sources import FILE_KINDS, SourceError, TableSource, postgres_state
 from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
@@ -40,18 +44,36 @@ PREVIOUS = "_previous"
 
 
 def fingerprint(table: Table, parts: tuple[TableSource, ...], keep_source: bool, layout: int) -> str | None:
-    """What the validated ``table`` depends on, hashed; None when a source cannot be fingerprinted (not
-    a file, or the file is missing: reading it then says why)."""
+    """What the validated ``table`` depends on, hashed; None when a source cannot be fingerprinted (see
+    ``source_state``; reading it then says what is wrong, if anything)."""
     digest = hashlib.sha256(json.dumps([__version__, layout, repr(table), keep_source]).encode())
     for ts in parts:
-        path = Path(ts.location)
-        if ts.kind not in FILE_KINDS or not path.is_file():
+        state = source_state(ts)
+        if state is None:
             return None
-        digest.update(json.dumps([ts.source, ts.kind, ts.location, ts.columns, ts.timezone, ts.rank,
-                                  ts.is_demo()], sort_keys=True).encode())
-        with open(path, "rb") as fh:
-            digest.update(hashlib.file_digest(fh, "sha256").digest())
+        digest.update(json.dumps([ts.source, ts.kind, ts.location, ts.columns, ts.timezone, ts.rank, ts.is_demo(),
+                                  ts.updated_column, ts.settings], sort_keys=True, default=str).encode())
+        digest.update(state)
     return digest.hexdigest()[:40]
+
+
+def source_state(ts: TableSource) -> bytes | None:
+    """What one source holds now: a file's content hash; for PostgreSQL, the row count and newest
+    change of the rows (a postgres table with ``updated_column``, the relations a connector watches).
+    None for a missing file, a source that says nothing about its changes, or one that cannot be asked."""
+    from dashboard import connectors
+
+    if ts.kind in FILE_KINDS:
+        path = Path(ts.location)
+        if not path.is_file():
+            return None
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").digest()
+    try:
+        return postgres_state(ts) if ts.kind == "postgres" else connectors.watched_state(ts)
+    except SourceError as exc:  # unreachable, or the schema is not what the connector knows
+        log.info("%s: cannot tell whether %s changed (%s): reading it", ts.describe(), ts.table, type(exc).__name__)
+        return None
 
 
 def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
+import json
 import os
 import tomllib
 from collections.abc import Iterator
@@ -56,6 +57,8 @@ class TableSource:
     timezone: str = "UTC"  # the zone of timestamps stored without one
     state_dir: Path | None = None  # DATA_DIR/state: what outlives snapshots (the consent ledger)
     rank: int = 0  # position in the table's source list: the first one names a merged person
+    # postgres: a column of the query's rows that the source sets on every change (incremental refresh)
+    updated_column: str | None = None
 
     def is_demo(self) -> bool:
         """Whether ``dashboard demo`` wrote this store (it leaves ``DEMO_MARKER`` beside the files)."""
@@ -111,6 +114,10 @@ def _table_parts(path: Path, base: Path, table: Table, spec: dict, sources: dict
     names = [names] if isinstance(names, str) else names
     if not names or not isinstance(names, list) or len(set(map(str, names))) != len(names):
         raise SourceError(f"{path}: tables.{table.name}.source: a source name or a list of distinct names")
+    updated = spec.get("updated_column")
+    if updated is not None and (not isinstance(updated, str) or not updated
+                                or any(sources.get(n, {}).get("kind") != "postgres" for n in names)):
+        raise SourceError(f"{path}: tables.{table.name}.updated_column: a column name, for postgres sources only")
     unknown = set(spec.get("columns", {})) - {c.name for c in table.columns}
     if unknown:
         raise SourceError(f"{path}: tables.{table.name}.columns: unknown canonical columns {sorted(unknown)}")
@@ -122,7 +129,7 @@ def _table_parts(path: Path, base: Path, table: Table, spec: dict, sources: dict
         parts.append(TableSource(
             table=table.name, source=src_name, kind=src["kind"], location=_location(path, base, table, spec, src),
             dsn_env=src.get("dsn_env"), columns=dict(spec.get("columns", {})), settings=dict(src),
-            timezone=src.get("timezone", "UTC"), state_dir=base / "state", rank=rank,
+            timezone=src.get("timezone", "UTC"), state_dir=base / "state", rank=rank, updated_column=updated,
         ))
     return tuple(parts)
 
@@ -345,6 +352,33 @@ def postgres_cursor(ts: TableSource) -> Iterator:
         raise
     except Exception as exc:  # the driver raises its own DB-API error classes
         raise SourceError(f"{ts.describe()}: table {ts.table}: {first_line(exc)}") from exc
+
+
+# Incremental refresh (dashboard.incremental) for PostgreSQL: what the rows look like now, cheaply.
+_SERVER = ("SELECT current_database()::text, coalesce(host(inet_server_addr()), 'local socket'), "
+           "coalesce(inet_server_port(), 0)")
+
+
+def changes_seen(cur, relations: list[tuple[str, str]]) -> bytes:
+    """The server, then the row count and the newest value of the change column of each (FROM clause,
+    column): what the next build compares. An insert or an update moves the newest value, a deletion
+    the count; both are computed inside PostgreSQL, so only a few values cross the network."""
+    cur.execute(_SERVER)
+    seen = [[str(v) for v in cur.fetchone()]]
+    for relation, column in relations:
+        cur.execute(f"SELECT count(*), max({column})::text FROM {relation}")
+        seen.append([str(v) for v in cur.fetchone()])
+    return json.dumps(seen).encode()
+
+
+def postgres_state(ts: TableSource) -> bytes | None:
+    """A postgres source's rows as ``changes_seen`` describes them, when its table names the column the
+    source sets on every change (``updated_column``); None otherwise (read every time)."""
+    if ts.updated_column is None:
+        return None
+    query = ts.location.strip().rstrip(";")
+    with postgres_cursor(ts) as cur:
+        return changes_seen(cur, [(f"({query}) AS _q", f"_q.{identifier(ts.updated_column)}")])
 
 
 def stream_query(con, cur, ts: TableSource, table: Table, target: str, sql: str) -> None:

@@ -6,7 +6,7 @@
 CREATE ROLE dsgvo_cockpit_listmonk LOGIN PASSWORD :password;
 GRANT CONNECT ON DATABASE listmonk TO dsgvo_cockpit_listmonk;
 GRANT USAGE ON SCHEMA public TO dsgvo_cockpit_listmonk;
-GRANT SELECT (id, email, name, created_at) ON subscribers TO dsgvo_cockpit_listmonk;
+GRANT SELECT (id, email, name, created_at, updated_at) ON subscribers TO dsgvo_cockpit_listmonk;
 GRANT SELECT (subscriber_id, list_id, status, created_at, updated_at, meta) ON subscriber_lists TO dsgvo_cockpit_listmonk;
 GRANT SELECT (id, name, optin) ON lists TO dsgvo_cockpit_listmonk;
 CREATE VIEW dsgvo_cockpit_settings AS

@@ -279,3 +279,56 @@ def test_a_mapping_to_an_unknown_value_is_refused_before_reading(tmp_path):
                              settings={"purposes": {"Newsletter": "marketing"}})
     with pytest.raises(SourceError, match="map to no consent_events.purpose"):
         listmonk.check_settings(newsletter)
+
+
+def test_unchanged_zammad_attachments_are_copied_and_a_moved_article_is_read_again(env):
+    """Incremental refresh on the systems' own tables: attachments (no person in them) are copied while
+    their relations keep their row counts and newest updated_at; tickets and contacts carry merged people
+    and consent events feed the ledger, so those are read every time. An article moved by a merge (Zammad
+    touches it first) is read again; without the updated_at grant, attachments are read every time."""
+    from tests.test_incremental import assert_same_snapshot
+
+    sources, data_dir, admin = env
+    zammad = _database(admin, "zammad")
+    first = build_snapshot(sources, data_dir=data_dir)
+    again = build_snapshot(sources, data_dir=data_dir)
+    assert "attachments" in again.reused
+    assert not {"contacts", "tickets", "consent_events"} & set(again.reused)
+    assert_same_snapshot(first.path, again.path)
+    try:
+        _run(zammad, "UPDATE ticket_articles SET ticket_id = 1, updated_at = now() WHERE id = 3")
+        moved = build_snapshot(sources, data_dir=data_dir)
+        assert "attachments" not in moved.reused
+        assert _rows(moved.path, "SELECT ticket_id FROM attachments WHERE attachment_id = '3'") == [("1",)]
+        assert_same_snapshot(moved.path, build_snapshot(sources, data_dir=data_dir, full=True).path)
+        _run(zammad, "REVOKE SELECT (updated_at) ON stores FROM dsgvo_cockpit_zammad")
+        assert "attachments" not in build_snapshot(sources, data_dir=data_dir).reused
+    finally:
+        _run(zammad, "UPDATE ticket_articles SET ticket_id = 3 WHERE id = 3")
+        _run(zammad, "GRANT SELECT (updated_at) ON stores TO dsgvo_cockpit_zammad")
+
+
+def test_what_the_connectors_watch_moves_with_every_change(env):
+    """listmonk's subscribers: an edit (listmonk sets updated_at) and a deletion each change what the
+    next build compares; Zammad's customers are not watched (their roles have no updated_at)."""
+    from dashboard.connectors import watched_state
+    from dashboard.sources import load_sources
+
+    sources, data_dir, admin = env
+    parts = load_sources(sources, data_dir)["contacts"]
+    helpdesk, newsletter = parts
+    assert watched_state(helpdesk) is None
+    listmonk = _database(admin, "listmonk")
+    before = watched_state(newsletter)
+    assert before == watched_state(newsletter)
+    _run(listmonk, "INSERT INTO subscribers (id, uuid, email, name, created_at) "
+                   "VALUES (9, gen_random_uuid(), 'watched@example.org', 'Neu', '2026-07-01 10:00:00+00')")
+    try:
+        added = watched_state(newsletter)
+        assert added != before
+        _run(listmonk, "UPDATE subscribers SET name = 'Neu Name', updated_at = now() WHERE id = 9")
+        edited = watched_state(newsletter)
+        assert edited not in (before, added)
+    finally:
+        _run(listmonk, "DELETE FROM subscribers WHERE id = 9")
+    assert watched_state(newsletter) not in (added, edited)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import adbc_driver_postgresql.dbapi as pg
 import duckdb
 import polars as pl
@@ -179,3 +181,55 @@ def test_postgres_stopped_mid_stream_fails_cleanly(tmp_path, monkeypatch):
     assert "db (postgres: query): table tickets" in str(outcome["error"])
     assert current_snapshot(data / "snapshots") == previous
     assert not [p for p in (data / "snapshots").iterdir() if p.name.startswith(".building-")]
+
+
+def test_an_unchanged_postgres_table_with_updated_column_is_copied(dsn, demo_data_dir, tmp_path, monkeypatch):
+    """Incremental refresh for a postgres source: a table naming its `updated_column` is copied while its
+    row count and newest change stay the same; an update that sets the column and a deletion are each
+    read again, and the snapshot is the one a full build publishes. Tables without it are read every time."""
+    from tests.test_incremental import assert_same_snapshot
+
+    demo = demo_data_dir / "demo"
+    _load_helpdesk(dsn, demo)
+    with pg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE helpdesk.tickets ADD COLUMN updated_at timestamptz NOT NULL "
+                    "DEFAULT '2026-11-01 00:00:00+00'")
+    monkeypatch.setenv("HELPDESK_PG_DSN", dsn)
+    sources = _sources_with_postgres_helpdesk(demo, tmp_path / "sources.toml")
+    sources.write_text(sources.read_text(encoding="utf-8").replace(
+        'query = "SELECT * FROM helpdesk.tickets"', 'query = "SELECT * FROM helpdesk.tickets;"\n'
+                                                   'updated_column = "updated_at"'), encoding="utf-8")
+    data_dir = tmp_path / "data"
+    first = build_snapshot(sources, data_dir=data_dir)
+    again = build_snapshot(sources, data_dir=data_dir)
+    assert "tickets" in again.reused
+    assert not {"contacts", "attachments"} & set(again.reused)
+    assert_same_snapshot(first.path, again.path)
+
+    def change(sql: str):
+        with pg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+            cur.execute(sql)
+        changed = build_snapshot(sources, data_dir=data_dir)
+        assert "tickets" not in changed.reused
+        full = build_snapshot(sources, data_dir=data_dir, full=True)
+        assert changed.tables == full.tables
+        assert_same_snapshot(changed.path, full.path)
+        return changed
+
+    closed = change("UPDATE helpdesk.tickets SET status = 'closed', closed_at = '2026-11-20 10:00:00+00', "
+                    "updated_at = '2026-11-20 10:00:00+00' WHERE ticket_id = (SELECT min(ticket_id) "
+                    "FROM helpdesk.tickets WHERE status = 'open')")
+    assert closed.tables["tickets"] == first.tables["tickets"]
+    fewer = change("DELETE FROM helpdesk.tickets WHERE ticket_id = (SELECT max(ticket_id) FROM helpdesk.tickets)")
+    assert fewer.tables["tickets"][0] == first.tables["tickets"][0] - 1
+
+
+def test_updated_column_is_for_postgres_tables_only(demo_data_dir, tmp_path):
+    from dashboard.sources import load_sources
+
+    sources = tmp_path / "sources.toml"
+    default = (Path(__file__).resolve().parent.parent / "data" / "sources.toml").read_text(encoding="utf-8")
+    sources.write_text(default.replace('file = "tickets.csv"', 'file = "tickets.csv"\nupdated_column = "x"'),
+                       encoding="utf-8")
+    with pytest.raises(SourceError, match=r"tables.tickets.updated_column: a column name, for postgres sources only"):
+        load_sources(sources, demo_data_dir)

@@ -10,13 +10,17 @@ bodies, passwords or file contents.
 
 from __future__ import annotations
 
+import logging
 from types import ModuleType
 
 import duckdb
 
 from dashboard.connectors import listmonk, zammad
 from dashboard.schema import Table
-from dashboard.sources import SourceError, TableSource, postgres_cursor
+from dashboard.sources import SourceError, TableSource, changes_seen, postgres_cursor
+from dashboard.sqltext import identifier
+
+log = logging.getLogger(__name__)
 
 SYSTEMS: dict[str, ModuleType] = {"zammad": zammad, "listmonk": listmonk}
 
@@ -35,6 +39,27 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target:
         for relation, columns in system.requires(ts).items():
             check_relation(cur, ts, schema, relation, columns)
         system.stage(con, cur, ts, table, target)
+
+
+def watched_state(ts: TableSource) -> bytes | None:
+    """The system's tables behind ``ts.table`` as ``changes_seen`` describes them (row count and newest
+    ``updated_at`` of each relation the connector watches: the system sets it on every change the
+    connector reads), for incremental refresh. None when the connector does not watch that table (a
+    relation without ``updated_at`` feeds it, e.g. Zammad's ``roles_users``) or the role may not read
+    ``updated_at`` (the grants of deploy/*-readonly.sql): then the table is read every time."""
+    relations = SYSTEMS[ts.kind].WATCH.get(ts.table, ())
+    if not relations:
+        return None
+    schema = ts.settings.get("schema", "public")
+    with postgres_cursor(ts) as cur:
+        for relation in relations:
+            cur.execute("SELECT has_column_privilege(format('%I.%I', $1::text, $2::text), 'updated_at', 'SELECT')",
+                        parameters=(schema, relation))
+            if not cur.fetchone()[0]:
+                log.info("%s: no SELECT grant on %s.updated_at: %s is read every time", ts.describe(), relation,
+                         ts.table)
+                return None
+        return changes_seen(cur, [(f"{identifier(schema)}.{identifier(r)}", "updated_at") for r in relations])
 
 
 def check_relation(cur, ts: TableSource, schema: str, relation: str, columns: tuple[str, ...]) -> None:

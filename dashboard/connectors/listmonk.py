@@ -30,6 +30,9 @@ from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "consent_events")
 OPTIN_IP_SETTING = "privacy.record_optin_ip"
+# What incremental refresh watches (listmonk sets updated_at on every subscriber change). Not
+# consent_events: every read appends to the consent ledger and notes the setting's findings.
+WATCH = {"contacts": ("subscribers",)}
 
 
 def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:

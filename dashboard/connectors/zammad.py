@@ -46,6 +46,14 @@ REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
+# What incremental refresh watches per table: relations whose updated_at Zammad sets on every change
+# the connector reads (a merge touches the moved articles first: app/models/ticket.rb merge_to). Not
+# contacts: a customer's roles live in roles_users, which has no updated_at.
+WATCH = {
+    "tickets": ("tickets", "ticket_states", "ticket_state_types", "groups"),
+    "attachments": ("stores", "store_objects", "ticket_articles"),
+}
+
 # Zammad's state types -> the canonical ticket status.
 STATUS = {"new": "open", "open": "open", "delegated": "open", "pending reminder": "pending",
           "pending action": "pending", "pending review": "pending", "closed": "closed", "merged": "closed",
