@@ -216,6 +216,7 @@ def _resolve_people(con: duckdb.DuckDBPyConnection, table_sources: dict[str, tup
     names = [ts.source for ts in table_sources["contacts"]]
     carrying = [t for t in TABLES if keeps_source(t.name, table_sources)]
     if len(names) > 1:
+        con.execute(queries.sql("build_people"))
         for table in carrying:
             if table.name == "contacts":  # replaced by one row per person below
                 continue

@@ -5,7 +5,8 @@
 -- row groups. Status is decided per query, because it depends on the chosen date and on holds.
 CREATE TEMP TABLE _governed AS
 WITH ticket_bytes AS (
-    SELECT ticket_id, sum(size_bytes) AS attachment_bytes FROM attachments GROUP BY ticket_id
+    -- BIGINT, not sum()'s HUGEINT: half the width to sort and store (a ticket's bytes fit many times over).
+    SELECT ticket_id, sum(size_bytes)::BIGINT AS attachment_bytes FROM attachments GROUP BY ticket_id
 ), governed AS (
     SELECT e.category, 'helpdesk' AS system, 'ticket' AS record_type, t.ticket_id AS record_id, t.contact_id,
            e.anchor_date, e.retained_until, coalesce(b.attachment_bytes, 0) AS attachment_bytes,
@@ -82,11 +83,17 @@ WHERE i.status <> 'not_personal_data';
 -- record holds take precedence over subject holds when both apply. Whether an erasure under
 -- statutory retention still holds a record on a date is the rule erasure_restricts, applied by held_on.
 CREATE TABLE hold_links AS
+-- One pass over retention_records picks the few records any hold names; both joins read only those.
+WITH r AS (
+    SELECT * FROM retention_records
+    WHERE record_id IN (SELECT record_id FROM hold_sources WHERE record_type <> 'subject')
+       OR contact_id IN (SELECT record_id FROM hold_sources WHERE record_type = 'subject')
+)
 SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
-FROM hold_sources s JOIN retention_records r ON r.record_type = s.record_type AND r.record_id = s.record_id
+FROM hold_sources s JOIN r ON r.record_type = s.record_type AND r.record_id = s.record_id
 UNION ALL
 SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
-FROM hold_sources s JOIN retention_records r ON s.record_type = 'subject' AND r.contact_id = s.record_id;
+FROM hold_sources s JOIN r ON s.record_type = 'subject' AND r.contact_id = s.record_id;
 
 -- R3.6 and section 5: what an erasure can put first on the deletion list, with the window in which
 -- it applies; erasure_on decides per date with the rules erasure_not_carried_out / erasure_restricts.
