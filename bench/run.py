@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -266,14 +267,20 @@ def step_pages(data_dir: Path) -> None:
     from dashboard import data
     from dashboard.snapshot import current_snapshot
 
-    calls: list[tuple[str, dict]] = []
-    original = data.run
+    # Every query the page runs, whole (data.run) or as a page of a list (data.run_page: the lists and
+    # their counts), so that "SQL alone" replays all of them.
+    calls: list[Callable] = []
+    run, run_page = data.run, data.run_page
 
     def recording(con, name, **params):
-        calls.append((name, params))
-        return original(con, name, **params)
+        calls.append(lambda c: run(c, name, **params))
+        return run(con, name, **params)
 
-    data.run = recording
+    def recording_page(con, name, limit, **params):
+        calls.append(lambda c: run_page(c, name, limit, **params))
+        return run_page(con, name, limit, **params)
+
+    data.run, data.run_page = recording, recording_page
     from dashboard.ui import warmup
 
     warmup.start = lambda _folder: None  # "cold" is without the server's warm-up; _after_warmup runs it
@@ -295,8 +302,8 @@ def step_pages(data_dir: Path) -> None:
         warm = time.perf_counter() - started
         con = data.connect(current_snapshot(data_dir / "snapshots"))
         started = time.perf_counter()
-        for name, params in page_calls:
-            original(con, name, **params)
+        for call in page_calls:
+            call(con)
         sql = time.perf_counter() - started
         con.close()
         name = Path(page).stem
@@ -310,7 +317,7 @@ def step_pages(data_dir: Path) -> None:
         else:  # a ratio to a few milliseconds of SQL says nothing; the absolute overhead does
             report("pages", f"{name}: cold - SQL", cold - sql, "s", BUDGET["overhead_abs_s"],
                    note=f"SQL under {MIN_SQL_FOR_RATIO} s")
-    data.run = original
+    data.run, data.run_page = run, run_page
 
 
 def step_server(data_dir: Path) -> None:
