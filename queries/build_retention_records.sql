@@ -83,7 +83,8 @@ WHERE i.status <> 'not_personal_data';
 -- record holds take precedence over subject holds when both apply. Whether an erasure under
 -- statutory retention still holds a record on a date is the rule erasure_restricts, applied by held_on.
 CREATE TABLE hold_links AS
--- One pass over retention_records picks the few records any hold names; both joins read only those.
+-- One pass over retention_records picks the records any hold names (1M of 21M in the large profile);
+-- both joins read only those.
 WITH r AS (
     SELECT * FROM retention_records
     WHERE record_id IN (SELECT record_id FROM hold_sources WHERE record_type <> 'subject')
