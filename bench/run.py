@@ -96,13 +96,16 @@ with tempfile.TemporaryDirectory() as tmp:
 FLOOR = """
 import duckdb, pathlib, shutil, sys, tempfile, time
 from dashboard import queries
-from dashboard.snapshot import build_memory_limit, current_snapshot
+from dashboard.snapshot import build_settings, current_snapshot
 live = current_snapshot(pathlib.Path(sys.argv[1]))
 statements = [s.query for s in duckdb.extract_statements(queries.sql("build_retention_records"))]
+# The two statements that make retention_records; fail rather than time something else if that changes.
+assert "CREATE TEMP TABLE _governed" in statements[0], statements[0][:200]
+assert "CREATE TABLE retention_records" in statements[1], statements[1][:200]
 with tempfile.TemporaryDirectory() as tmp:
     shutil.copy(live, f"{tmp}/floor.duckdb")
     con = duckdb.connect(f"{tmp}/floor.duckdb")
-    con.execute(f"SET TimeZone = 'UTC'; SET memory_limit = '{build_memory_limit()}'; SET checkpoint_threshold = '1TB'")
+    build_settings(con)
     con.execute("DROP TABLE retention_records CASCADE; DROP TABLE consent_spans CASCADE; CHECKPOINT")
     started = time.perf_counter()
     con.execute(statements[0])  # _governed: the records each rule governs, joined to their dates

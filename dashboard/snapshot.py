@@ -75,6 +75,15 @@ def build_memory_limit() -> str:
     return os.environ.get("DASHBOARD_BUILD_MEMORY", "").strip() or DEFAULT_BUILD_MEMORY
 
 
+def build_settings(con: duckdb.DuckDBPyConnection) -> None:
+    """The settings every build runs under (bench.run's floor times the derived tables under them too)."""
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = {literal(build_memory_limit())}")
+    # One checkpoint, at the end: DuckDB's automatic ones (each 16 MB of log) wrote out the tables
+    # loaded so far in the middle of the derivation, twice, about 3 s each for the large profile.
+    con.execute("SET checkpoint_threshold = '1TB'")
+
+
 def snapshot_layout(path: Path) -> int:
     """The layout a snapshot was built with (0 for snapshots from before layouts were recorded)."""
     con = duckdb.connect(str(path), read_only=True)
@@ -439,11 +448,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
                 previous: Path | None) -> Loaded:
     con = duckdb.connect(str(path))
     try:
-        con.execute("SET TimeZone = 'UTC'")
-        con.execute(f"SET memory_limit = {literal(build_memory_limit())}")
-        # One checkpoint, at the end: DuckDB's automatic ones (each 16 MB of log) wrote out the tables
-        # loaded so far in the middle of the derivation, twice, about 3 s each for the large profile.
-        con.execute("SET checkpoint_threshold = '1TB'")
+        build_settings(con)
         loaded = _load_tables(con, table_sources, started, progress, previous)
         incremental.record(con, loaded.keys)
         counts = loaded.counts
