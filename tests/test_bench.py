@@ -3,6 +3,7 @@ figure that times the wrong thing looks like a result, so each one is checked he
 
 from __future__ import annotations
 
+import json
 import threading
 
 import duckdb
@@ -49,19 +50,30 @@ def test_sql_alone_replays_the_page_lists_too(demo_data_dir, monkeypatch):
     assert data.run_page is watching  # step_pages restored what it found
 
 
-def test_first_view_after_the_warm_up_reads_what_the_warm_up_filled(demo_data_dir, monkeypatch):
+FIRST_VIEW = """
+import json, os, sys, threading
+from dashboard import data
+from bench import run as bench
+ran = {"warm-up": [], "page": []}
+run = data.run
+
+def watching(con, name, **params):
+    ran["warm-up" if threading.current_thread() is threading.main_thread() else "page"].append(name)
+    return run(con, name, **params)
+
+data.run = watching
+os.chdir(sys.argv[1])
+bench._after_warmup(str(bench.ROOT / "dashboard" / "app.py"), "views/overview.py")
+print(json.dumps(ran))
+"""
+
+
+def test_first_view_after_the_warm_up_reads_what_the_warm_up_filled(demo_data_dir):
     """With a relative --data-dir the bench once warmed another cache key than the server reads, and
-    every page paid a whole cold run. The overview's figures are all warmed: the page runs none again."""
-    ran: dict[str, list[str]] = {"warm-up": [], "page": []}
-    run = data.run
-
-    def watching(con, name, **params):
-        ran["warm-up" if threading.current_thread() is threading.main_thread() else "page"].append(name)
-        return run(con, name, **params)
-
-    monkeypatch.setattr(data, "run", watching)
-    monkeypatch.chdir(demo_data_dir.parent)
-    monkeypatch.setenv("DASHBOARD_DATA_DIR", demo_data_dir.name)  # relative, as `--data-dir bench/data`
-    bench._after_warmup(str(bench.ROOT / "dashboard" / "app.py"), "views/overview.py")
+    every page paid a whole cold run. The overview's figures are all warmed: the page runs none again.
+    In a fresh process, as in the bench: what other tests left in Streamlit's caches must not count."""
+    env = {"DASHBOARD_DATA_DIR": demo_data_dir.name, "DASHBOARD_AUTH": "demo"}  # relative, as `--data-dir bench/data`
+    _, _, out = bench._child(FIRST_VIEW, env, str(demo_data_dir.parent))
+    ran = json.loads(out.strip().splitlines()[-1])
     assert ran["warm-up"]
     assert not set(ran["page"]) & set(ran["warm-up"]), ran["page"]
