@@ -151,9 +151,18 @@ def request_deadline(
     return RequestDeadline(due, extended, "invalid_late", due)
 
 
-def is_open_request(status: str) -> bool:
-    """R1.8: open while not completed, rejected or withdrawn."""
-    return status not in OPEN_REQUEST_EXCLUDED
+def is_open_request(status: str, closed_on: dt.date | None = None) -> bool:
+    """R1.8: open while not completed, rejected or withdrawn; a duplicate only until its closing, when
+    one is recorded (amended 2026-12-06: a closed duplicate no longer holds its subject for ever)."""
+    if status in OPEN_REQUEST_EXCLUDED:
+        return False
+    return not (status == "duplicate" and closed_on is not None)
+
+
+def request_open_on(status: str, received_on: dt.date, closed_on: dt.date | None, as_of: dt.date) -> bool:
+    """R1.8, R3.3 looking back: open on ``as_of`` if received by then and not closed by then."""
+    return received_on <= as_of and (is_open_request(status, closed_on) or (closed_on is not None
+                                                                          and closed_on > as_of))
 
 
 REQUEST_CLOCKS = ("overdue", "due_soon", "on_track")  # what request_status returns, most urgent first
@@ -303,6 +312,12 @@ def retention_status(retained_until: dt.date, as_of: dt.date, held: bool, window
     if days_left <= window_days:
         return "approaching"
     return "retained"
+
+
+def record_exists(created_on: dt.date, as_of: dt.date) -> bool:
+    """R3.4 (amended 2026-12-06): a record exists from its creation (ticket opened, contract start,
+    invoice date, Europe/Berlin); a look back counts only the records that existed on ``as_of``."""
+    return created_on <= as_of
 
 
 def erasure_restricts(statutory_duty: bool, retained_until: dt.date, as_of: dt.date) -> bool:

@@ -209,10 +209,15 @@ def deletion_worklist(job, store, progress: Progress) -> tuple[Path, int]:
 # --- Art. 15 and Art. 20 --------------------------------------------------------------------------
 
 
-def _subject_frames(con, contact_id: str, progress: Progress) -> dict[str, pl.DataFrame]:
+def _snapshot_date(con) -> dt.date:
+    """The Berlin date the snapshot was built: what a package describes (restrictions as of then)."""
+    return data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
+
+
+def _subject_frames(con, contact_id: str, as_of: dt.date, progress: Progress) -> dict[str, pl.DataFrame]:
     frames = {}
     for i, category in enumerate(SUBJECT_CATEGORIES):
-        frames[category] = data.run(con, f"subject_{category}", contact_id=contact_id)
+        frames[category] = data.run(con, f"subject_{category}", contact_id=contact_id, as_of=as_of)
         progress(10 + 70 * (i + 1) // len(SUBJECT_CATEGORIES))
     if frames["contact"].is_empty():
         raise ExportError(f"no data subject {contact_id!r} in the snapshot")
@@ -226,8 +231,8 @@ def _subject_data(job, progress: Progress) -> tuple[str, dict[str, pl.DataFrame]
         raise ExportError(f"{job.kind} needs a data subject (contact_id)")
     con = _snapshot_connection()
     try:
-        frames = _subject_frames(con, contact_id, progress)
-        as_of = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
+        as_of = _snapshot_date(con)
+        frames = _subject_frames(con, contact_id, as_of, progress)
     finally:
         con.close()
     return contact_id, frames, as_of
@@ -249,10 +254,12 @@ def art15_file_names(readable: bool = True) -> dict[str, str]:
 
 
 def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: str = "de",
-                 readable: bool = True) -> list[tuple[str, str]]:
+                 readable: bool = True, restricted: pl.DataFrame | None = None) -> list[tuple[str, str]]:
     """The Art. 15(1) cover letter as (style, text) blocks: from data/art15.toml (the privacy notice),
     the policy and the label catalogue. It lists every file of the package with what it holds and how
-    many entries, and says what the package does not hold and why."""
+    many entries, says which records an erasure request restricts instead of erasing (section 5:
+    ``restricted``, from query subject_restricted) and until when, and what the package does not hold
+    and why."""
     info = _art15_info()
     policy = load_policy()
     day = as_of.strftime("%d.%m.%Y") if lang == "de" else as_of.isoformat()
@@ -273,6 +280,10 @@ def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: st
     for category, count in counts.items():
         entries = label("art15.entry" if count == 1 else "art15.entries", lang)
         blocks.append(("bullet", f"{names[category]}: {info['files'][category]['what']} ({count} {entries})"))
+    if restricted is not None and restricted.height:
+        until = restricted["restricted_until"].max()
+        blocks.append(("text", label("art15.restricted", lang, count=restricted.height,
+                                     until=until.strftime("%d.%m.%Y") if lang == "de" else until.isoformat())))
     blocks += [("heading", info["not_included"]["heading"])]
     blocks += [("bullet", item) for item in info["not_included"]["items"]]
     closing = info["closing"]
@@ -328,18 +339,20 @@ def subject_access(job, store, progress: Progress) -> tuple[Path, int]:
         contact = data.run(con, "subject_contact", contact_id=contact_id)
         if contact.is_empty():
             raise ExportError(f"no data subject {contact_id!r} in the snapshot")
-        as_of = data.run(con, "snapshot_info")["built_at"][0].astimezone(BERLIN).date()
+        as_of = _snapshot_date(con)
+        subject = {"contact_id": contact_id, "as_of": as_of}
         counts = {}
         with tempfile.TemporaryDirectory(dir=target.parent) as scratch, \
                 zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for i, category in enumerate(SUBJECT_CATEGORIES):
                 name = f"subject_{category}"
                 csv_path = Path(scratch) / names[category]
-                counts[category] = copy_csv(con, queries.sql(name), {"contact_id": contact_id}, csv_path, job.role,
-                                            readable=Readable(name, lang) if readable else None)
+                counts[category] = copy_csv(con, queries.sql(name), data.bound_params(name, subject), csv_path,
+                                            job.role, readable=Readable(name, lang) if readable else None)
                 zf.write(csv_path, names[category])
                 progress(10 + 80 * (i + 1) // len(SUBJECT_CATEGORIES))
-            letter = art15_letter(contact.row(0, named=True), counts, as_of, lang, readable)
+            letter = art15_letter(contact.row(0, named=True), counts, as_of, lang, readable,
+                                  restricted=data.run(con, "subject_restricted", **subject))
             zf.writestr(ART15_LETTER, _docx(letter))
     finally:
         con.close()

@@ -33,7 +33,9 @@ CREATE TABLE IF NOT EXISTS kpi_history (
 # The version of the rules (DOMAIN.md) a stored figure was computed with. Raise it when a rule fix
 # changes figures: kpi-backfill then recomputes every older point and marks it "recomputed".
 # 2: look-backs as things stood (R2.4a, R3.3), 90 days = 90 dates (R1.9), erasure rules (R3.6, section 5).
-RULES = 2
+# 3: an erased subject's statutory records restricted without a hold row (section 5), a closed duplicate
+#    closed (R1.8), a look back counts only the records that existed then (R3.4): see snapshot.LAYOUT 9.
+RULES = 3
 # Stored points: "build" (at a snapshot build), "backfill" (a past month end computed later),
 # "recomputed" (a point of an older rule version computed again with the current rules).
 KINDS = ("build", "backfill", "recomputed")

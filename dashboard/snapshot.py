@@ -62,7 +62,12 @@ class BuildError(DashboardError, RuntimeError):
 
 # The layout of the tables and macros the queries rely on. Raise it whenever a build writes
 # something the queries of this version need; an older snapshot is then rebuilt, not misread.
-LAYOUT = 8
+# 9 (2026-12-06, DOMAIN.md amendments of R1.8 and R3.4, section 5): is_open_request takes the closing
+#   date (a closed duplicate is closed), request_open_on and record_exists are rules of their own,
+#   hold_sources holds a completed erasure request's statutory records without a hold row, and every
+#   retention figure of a look back leaves out the records that did not exist yet. The KPI history's
+#   points move with it (history.RULES 3).
+LAYOUT = 9
 
 # What DuckDB may hold in memory during a build; beyond it, sorts, joins and staging tables spill to a
 # folder beside the temporary file (removed with it). Unlimited, DuckDB took 5.1 GB for the large profile

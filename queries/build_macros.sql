@@ -2,18 +2,32 @@
 -- consents and breaches as they stood on a date, built from the derived tables and the scalar rules
 -- of build_rules.sql (created after both).
 
--- R3.3: the records held on a date (holds, open requests and open incidents resolved to records
--- by build_retention_records.sql), one row per record with the deciding hold; a record that did not
--- exist yet on that date is not held (nor listed at all).
+-- R3.3: every hold that applies to a record on a date (holds, open requests, open incidents and
+-- erasures under statutory retention, resolved to records by build_retention_records.sql); a record
+-- that did not exist yet on that date is not held (nor listed at all).
+CREATE OR REPLACE MACRO holds_on(as_of) AS TABLE
+    SELECT * FROM hold_links
+    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND record_exists(created_date, as_of)
+      AND (kind <> 'erasure_statutory' OR erasure_restricts(statutory_duty, retained_until, as_of));
+
+-- R3.3: the records held on a date, one row per record with the deciding hold (a record hold before a
+-- subject hold).
 CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     SELECT record_type, record_id, category, system, contact_id, anchor_date, retained_until, attachment_bytes,
            arg_min(kind, (precedence, hold_id)) AS hold_kind, arg_min(reason, (precedence, hold_id)) AS hold_reason,
            arg_min(set_by, (precedence, hold_id)) AS hold_set_by,
-           arg_min(review_date, (precedence, hold_id)) AS hold_review_date
-    FROM hold_links
-    WHERE valid_from <= as_of AND (valid_to IS NULL OR valid_to > as_of) AND created_date <= as_of
-      AND (kind <> 'erasure_statutory' OR erasure_restricts(statutory_duty, retained_until, as_of))
+           -- a restriction after an erasure request (section 5) is reviewed the day the record becomes due
+           arg_min(coalesce(review_date, CASE WHEN kind = 'erasure_statutory' THEN retained_until + 1 END),
+                   (precedence, hold_id)) AS hold_review_date
+    FROM holds_on(as_of)
     GROUP BY ALL;
+
+-- Section 5: the records an erasure request restricts on a date instead of erasing them (a statute
+-- obliges keeping them), each until its retained-until date, whichever hold decides held_on.
+CREATE OR REPLACE MACRO restricted_on(as_of) AS TABLE
+    SELECT DISTINCT record_type, record_id, category, system, contact_id, retained_until AS restricted_until
+    FROM holds_on(as_of)
+    WHERE kind = 'erasure_statutory';
 
 -- R3.6, section 5: the unheld records an erasure makes due on a date, one row per record with its
 -- finding (erasure not carried out before statutory retention ended) and the request or hold.
@@ -26,7 +40,7 @@ CREATE OR REPLACE MACRO erasure_on(as_of) AS TABLE
            min(CASE e.finding WHEN 'erasure_not_carried_out' THEN e.erasure_date + g.days + 1
                               ELSE greatest(e.valid_from, e.retained_until + 1) END) AS due_from
     FROM erasure_links e, (SELECT erasure_grace_days AS days FROM rule_settings) g
-    WHERE e.valid_from <= as_of AND (e.valid_to IS NULL OR e.valid_to > as_of)
+    WHERE e.valid_from <= as_of AND (e.valid_to IS NULL OR e.valid_to > as_of) AND record_exists(e.created_date, as_of)
       AND CASE e.finding
               WHEN 'erasure_not_carried_out'
                   THEN erasure_not_carried_out(e.statutory_duty, e.created_date, e.erasure_date, g.days, as_of)
@@ -35,8 +49,10 @@ CREATE OR REPLACE MACRO erasure_on(as_of) AS TABLE
     GROUP BY ALL;
 
 -- R3.4: record counts per category, system, retained-until date and status on a date. Counted
--- from the per-day table, with the held records moved to "held" and the erased ones to "due":
--- no pass over every record.
+-- from the per-day table, with the held records moved to "held" and the erased ones to "due", and
+-- (looking back) the records that did not exist yet left out: no pass over every record. Those are
+-- found by created_date, whose per-row-group minimum and maximum let a date after every creation
+-- (today's) skip the whole table.
 CREATE OR REPLACE MACRO retention_counts(as_of, window_days) AS TABLE
     WITH held AS (
         SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
@@ -44,13 +60,18 @@ CREATE OR REPLACE MACRO retention_counts(as_of, window_days) AS TABLE
     ), erased AS (
         SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
         FROM erasure_on(as_of) GROUP BY ALL
+    ), later AS (
+        SELECT category, system, retained_until, count(*) AS records, sum(attachment_bytes) AS attachment_bytes
+        FROM retention_records WHERE NOT record_exists(created_date, as_of) GROUP BY ALL
     )
     SELECT d.category, d.system, d.retained_until,
            retention_status(d.retained_until, as_of, false, window_days) AS status,
-           d.records - coalesce(h.records, 0) - coalesce(e.records, 0) AS records,
-           d.attachment_bytes - coalesce(h.attachment_bytes, 0) - coalesce(e.attachment_bytes, 0) AS attachment_bytes
+           d.records - coalesce(h.records, 0) - coalesce(e.records, 0) - coalesce(l.records, 0) AS records,
+           d.attachment_bytes - coalesce(h.attachment_bytes, 0) - coalesce(e.attachment_bytes, 0)
+               - coalesce(l.attachment_bytes, 0) AS attachment_bytes
     FROM retention_daily d LEFT JOIN held h USING (category, system, retained_until)
     LEFT JOIN erased e USING (category, system, retained_until)
+    LEFT JOIN later l USING (category, system, retained_until)
     UNION ALL
     SELECT category, system, retained_until, 'held', records, attachment_bytes FROM held
     UNION ALL
@@ -67,7 +88,7 @@ CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
            retention_status(r.retained_until, as_of, false, window_days) AS status,
            as_of - r.retained_until AS days_overdue, NULL::VARCHAR AS finding, NULL::VARCHAR AS erasure_ref
     FROM retention_records r
-    WHERE r.retained_until <= as_of + window_days
+    WHERE r.retained_until <= as_of + window_days AND record_exists(r.created_date, as_of)
       AND list_contains(statuses, retention_status(r.retained_until, as_of, false, window_days))
       AND NOT EXISTS (SELECT 1 FROM held h WHERE h.record_type = r.record_type AND h.record_id = r.record_id)
       AND NOT EXISTS (SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id)
@@ -87,7 +108,7 @@ CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
 CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
     SELECT r.*,
            -- Open on as_of: received by then and not yet closed then (so looking back works too).
-           r.received_date <= as_of AND (is_open_request(r.status) OR r.closed_date > as_of) AS is_open,
+           request_open_on(r.status, r.received_date, r.closed_date, as_of) AS is_open,
            r.status IN ('unverified', 'duplicate') AS is_hidden,
            r.deadline - as_of AS days_left,
            request_status(r.deadline, as_of, due_soon_days) AS clock,
@@ -174,7 +195,7 @@ CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
                    SELECT 1 FROM erased e WHERE e.record_type = r.record_type AND e.record_id = r.record_id))
                    AS still_kept
         FROM records r
-        WHERE r.created_date <= as_of
+        WHERE record_exists(r.created_date, as_of)
         GROUP BY r.contact_id
     ), subjects AS (
         SELECT contact_id, records, last_retained_until, last_retained_until >= as_of AS still_kept

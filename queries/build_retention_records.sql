@@ -54,7 +54,11 @@ SELECT contact_id, min(start_date) FROM contracts WHERE end_date IS NULL GROUP B
 -- R3.3: everything that can hold a record, with the dates it holds it from and until (exclusive):
 -- recorded holds (legal, tax, erasure under statutory retention) from set_at until release; data-
 -- subject requests from receipt until closing, while open by R1.8 (an open restriction request,
--- Art. 18, says so by name); incidents with their records from awareness (detection while
+-- Art. 18, says so by name; a duplicate until its closing when one is recorded); section 5: a
+-- completed erasure request restricts the subject's records under a statutory duty from its
+-- completion on, whether or not a hold row was recorded (the request is the trigger; held_on applies
+-- erasure_restricts, so only statutory records and only until their retained-until; the review date
+-- is then the day each becomes due); incidents with their records from awareness (detection while
 -- awareness is not recorded: the safer reading) until closing.
 -- Timestamps count by their Europe/Berlin date; closed requests and incidents are kept, so that a
 -- look back at a date sees the holds of that date.
@@ -69,9 +73,14 @@ SELECT request_id, 'subject', contact_id,
        CASE WHEN "right" = 'restriction' THEN 'Einschränkung der Verarbeitung beantragt (Art. 18 DSGVO)'
             ELSE 'Offene Betroffenenanfrage (' || "right" || ')' END,
        assignee, deadline, received_date,
-       CASE WHEN NOT is_open_request(status) THEN coalesce(closed_date, received_date) END
+       CASE WHEN NOT is_open_request(status, closed_date) THEN coalesce(closed_date, received_date) END
 FROM requests
 WHERE contact_id IS NOT NULL
+UNION ALL
+SELECT request_id, 'subject', contact_id, 'erasure_statutory',
+       'Löschung beantragt (' || request_id || '), gesetzliche Aufbewahrung', assignee, NULL::DATE, closed_date, NULL
+FROM requests
+WHERE contact_id IS NOT NULL AND "right" = 'erasure' AND status = 'completed' AND closed_date IS NOT NULL
 UNION ALL
 SELECT l.link_id, l.record_type, l.record_id, 'incident', 'Offene Datenpanne ' || i.incident_id, NULL, NULL::DATE,
        timezone('Europe/Berlin', coalesce(i.aware_at, i.detected_at))::DATE,

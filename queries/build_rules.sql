@@ -9,8 +9,19 @@
 CREATE OR REPLACE MACRO ticket_closed_date(status, closed_at) AS
     CASE WHEN status = 'closed' THEN timezone('Europe/Berlin', closed_at)::DATE END;
 
-CREATE OR REPLACE MACRO is_open_request(status) AS
-    status NOT IN ('completed', 'rejected', 'withdrawn');
+-- R1.8 (amended 2026-12-06): open while not completed, rejected or withdrawn; a duplicate only until its
+-- closing, when one is recorded (twin of deadlines.is_open_request).
+CREATE OR REPLACE MACRO is_open_request(status, closed_date) AS
+    status NOT IN ('completed', 'rejected', 'withdrawn') AND NOT (status = 'duplicate' AND closed_date IS NOT NULL);
+
+-- R1.8, R3.3 looking back: received by as_of and not closed by then (twin of deadlines.request_open_on).
+CREATE OR REPLACE MACRO request_open_on(status, received_date, closed_date, as_of) AS
+    received_date <= as_of AND (is_open_request(status, closed_date) OR coalesce(closed_date > as_of, false));
+
+-- R3.4 (amended 2026-12-06): a record exists from its creation (ticket opened, contract start, invoice
+-- date, Europe/Berlin); a look back counts only what existed then (twin of deadlines.record_exists).
+CREATE OR REPLACE MACRO record_exists(created_date, as_of) AS
+    created_date <= as_of;
 
 CREATE OR REPLACE MACRO request_status(deadline, as_of, due_soon_days) AS
     CASE

@@ -85,6 +85,10 @@ def test_answered_on_time():
 def test_open_statuses():
     assert not d.is_open_request("completed") and not d.is_open_request("withdrawn")
     assert d.is_open_request("unverified") and d.is_open_request("paused")
+    # R1.8 amended 2026-12-06: a duplicate is open until its closing, when one is recorded.
+    assert d.is_open_request("duplicate") and d.is_open_request("duplicate", None)
+    assert not d.is_open_request("duplicate", D("2025-05-02"))
+    assert d.is_open_request("in_progress", D("2025-05-02"))  # a reopened request: its old closing does not close it
 
 
 def test_explain_roll_names_the_days():

@@ -46,7 +46,11 @@ def data_dir(tmp_path_factory) -> Path:
     attachments = [{"attachment_id": "A1", "ticket_id": "T0", "kind": "log_file", "size_bytes": "2048"}]
     contracts = [{"contract_id": "V1", "contact_id": "S1", "start_date": "2021-01-01", "status": "active"}]
     invoices = [{"invoice_id": "R1", "contract_id": "V1", "contact_id": "S1", "invoice_date": "2025-03-01",
-                 "amount_eur": "-5.25"}]
+                 "amount_eur": "-5.25"},
+                # S2 asked for erasure (Q5, completed 2026-10-10): the invoice, kept by statute until
+                # 2034-12-31, is restricted until then instead of erased (DOMAIN.md section 5).
+                {"invoice_id": "R2", "contract_id": "V2", "contact_id": "S2", "invoice_date": "2024-02-01",
+                 "amount_eur": "12.00"}]
     consent = [{"event_id": "E1", "contact_id": "S1", "purpose": "newsletter", "action": "requested",
                 "occurred_at": "2026-01-01T10:00:00Z", "notice_version": "2025-01", "channel": "web"},
                {"event_id": "E2", "contact_id": "S1", "purpose": "newsletter", "action": "confirmed",
@@ -54,6 +58,9 @@ def data_dir(tmp_path_factory) -> Path:
     requests = [{"request_id": f"Q{i}", "contact_id": "S1" if i == 0 else "S2", "right": "access",
                  "channel": "email", "received_at": f"2026-11-{10 + i:02d}T09:00:00Z", "status": "in_progress",
                  "assignee": "=cmd|' /C calc'!A0"} for i in range(5)]
+    requests.append({"request_id": "Q5", "contact_id": "S2", "right": "erasure", "channel": "email",
+                     "received_at": "2026-10-01T09:00:00Z", "status": "completed",
+                     "closed_at": "2026-10-10T09:00:00Z", "assignee": "DSB"})
     sources = write_store(tmp / "src", {"contacts": contacts, "tickets": tickets, "attachments": attachments,
                                         "contracts": contracts, "invoices": invoices, "consent_events": consent,
                                         "requests": requests})
@@ -285,6 +292,28 @@ def test_subject_access_zip_for_the_fixture_subject(store):
         assert _rows_from(zf, "identities.csv") == [["source", "source_contact_id"], ["fixture", "S1"]]
         invoice = _rows_from(zf, "invoices.csv")
         assert invoice[1][invoice[0].index("amount_eur")] == "-5,25"  # the lists' dialect: ';' with decimal commas
+
+
+def test_subject_access_says_what_an_erasure_restricts_and_until_when(store):
+    """Section 5: S2's erasure request was completed, but the invoice is kept by statute: the package's
+    invoice file says "eingeschränkt bis" its retained-until date, and the letter explains it."""
+    import docx
+
+    job = _run(store, "subject_access", {"contact_id": "S2"})
+    assert job.status == "succeeded", job.error
+    with zipfile.ZipFile(job.path) as zf:
+        invoices = _rows_from(zf, "rechnungen.csv")
+        row = dict(zip(invoices[0], invoices[1], strict=True))
+        assert (row["Aufbewahren bis"], row["Eingeschränkt bis"]) == ("31.12.2034", "31.12.2034")
+        letter = "\n".join(p.text for p in docx.Document(io.BytesIO(zf.read("Auskunft_Art15.docx"))).paragraphs)
+    assert "1 Datensätze müssen wir noch aufbewahren" in letter and "spätestens nach dem 31.12.2034" in letter
+    # S1 asked for no erasure: nothing restricted, no such sentence, the column empty.
+    job = _run(store, "subject_access", {"contact_id": "S1"})
+    with zipfile.ZipFile(job.path) as zf:
+        invoices = _rows_from(zf, "rechnungen.csv")
+        assert invoices[1][invoices[0].index("Eingeschränkt bis")] == ""
+        letter = "\n".join(p.text for p in docx.Document(io.BytesIO(zf.read("Auskunft_Art15.docx"))).paragraphs)
+    assert "eingeschränkt" not in letter
 
 
 def _rows_from(zf: zipfile.ZipFile, name: str) -> list[list[str]]:

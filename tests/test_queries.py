@@ -54,6 +54,11 @@ def con(tmp_path_factory):
              closed_at="2026-10-10T09:00:00Z"),
         _req("Q-erased-master", "2026-10-05", status="completed", contact="C31", right="erasure",
              closed_at="2026-10-10T09:00:00Z"),
+        # R1.8 amended: a duplicate closed on 09-05 held C32's ticket only from 09-01 to 09-05 and is no
+        # answered request; the duplicate without a closing still holds C33 and counts as hidden.
+        _req("Q-dup-closed", "2026-09-01", status="duplicate", contact="C32", right="erasure",
+             closed_at="2026-09-05T09:00:00Z"),
+        _req("Q-dup-open", "2026-09-01", status="duplicate", contact="C33", right="erasure"),
     ]
     tickets = [
         # closed 2026-05-20 -> until 2026-11-20: due. Subject C9 has nothing open.
@@ -88,6 +93,8 @@ def con(tmp_path_factory):
         _ticket("T-c29", "C29", closed="2026-01-31"),
         # C30: within its period (until 2027-04-01), but the subject's erasure was completed on 10-10 (R3.6).
         _ticket("T-c30", "C30", closed="2026-10-01"),
+        # C32, C33: closed 2026-01-31 -> until 2026-07-31: due, unless a request holds the subject.
+        _ticket("T-c32", "C32", closed="2026-01-31"), _ticket("T-c33", "C33", closed="2026-01-31"),
     ]
     contracts = [
         {"contract_id": "V-c12", "contact_id": "C12", "start_date": "2020-01-01", "status": "active"},
@@ -151,13 +158,17 @@ def con(tmp_path_factory):
         # C6's long-due invoice: held while the subject's request Q-done was open (09-01 to 09-11), R3.3.
         {"invoice_id": "R-c6", "contract_id": "V1", "contact_id": "C6", "invoice_date": "2014-05-01",
          "amount_eur": "10.00"},
-        # C30's invoice: statutory duty, so the completed erasure does not make it due (R3.6).
+        # C30's invoice: statutory duty, so the completed erasure does not make it due (R3.6); the erasure
+        # request alone restricts it until 2034-12-31, no hold row needed (section 5): held, reviewed 2035-01-01.
         {"invoice_id": "R-c30", "contract_id": "V1", "contact_id": "C30", "invoice_date": "2024-05-01",
          "amount_eur": "10.00"},
         # C15's invoices under the erasure hold: one still in its period (held), one past it (due, first).
         {"invoice_id": "R-c15-kept", "contract_id": "V1", "contact_id": "C15", "invoice_date": "2020-05-01",
          "amount_eur": "10.00"},
         {"invoice_id": "R-c15-ended", "contract_id": "V1", "contact_id": "C15", "invoice_date": "2014-05-01",
+         "amount_eur": "10.00"},
+        # R3.4 amended: dated 2026-11-18, retained until 2036-12-31: counted on AS_OF, not on 2026-11-05.
+        {"invoice_id": "R-new", "contract_id": "V1", "contact_id": "C9", "invoice_date": "2026-11-18",
          "amount_eur": "10.00"},
     ]
     holds = [
@@ -216,7 +227,7 @@ def con(tmp_path_factory):
     events = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at,
                "notice_version": (rest + ["2025-01"])[0], "channel": "web"}
               for i, (c, p, a, at, *rest) in enumerate(consent)]
-    subjects = {f"C{n}" for n in range(1, 32)}
+    subjects = {f"C{n}" for n in range(1, 34)}
     contacts = [{"contact_id": c, "first_name": "Erika", "last_name": "Muster", "email": f"{c.lower()}@beispiel.de",
                  "created_at": "2024-01-01T00:00:00Z"} for c in sorted(subjects)]
     sources = write_store(tmp / "src", {"contacts": contacts, "requests": requests, "tickets": tickets,
@@ -229,9 +240,11 @@ def con(tmp_path_factory):
 def test_requests_kpis(con):
     kpi = data.run(con, "requests_kpis", as_of=AS_OF, due_soon_days=7).row(0, named=True)
     assert kpi["open"] == 4  # overdue, soon, track, ext (unverified is hidden)
-    assert kpi["overdue"] == 1 and kpi["due_soon"] == 1 and kpi["hidden"] == 1
+    # hidden: Q-unverified and Q-dup-open; not Q-dup-closed (R1.8 amended: closed on 09-05)
+    assert kpi["overdue"] == 1 and kpi["due_soon"] == 1 and kpi["hidden"] == 2
     # R1.9: the last 90 days are 08-28 < closed <= 11-26: Q-done, Q-late, Q-89, Q-erased, Q-erased-master;
-    # not Q-90 (closed 08-28, exactly 90 days before). On time: all but Q-late.
+    # not Q-90 (closed 08-28, exactly 90 days before), nor Q-dup-closed (a duplicate is no answer). On time:
+    # all but Q-late.
     assert kpi["answered_90d"] == 5 and kpi["on_time_pct_90d"] == 80.0
     assert kpi["median_days_90d"] == 9.0  # 5, 5, 9, 10, 40
 
@@ -272,15 +285,17 @@ def test_retention_summary_and_holds(con):
     support = summary["support_communication"]
     # due: T-due, T-released, T-c10, T-c11a, T-c12, T-c13b, T-c14, T-c15 (support communication has no
     # statutory duty, so C15's erasure hold does not hold it: section 5), T-c29, T-c30 (erasure completed
-    # but not carried out, R3.6); approaching: T-edge, T-c11b;
-    # held: T-legal, T-restricted, T-c13 (open incident), T-c1 (open request).
-    assert (support["due"], support["approaching"], support["held"]) == (10, 2, 4)
-    assert support["records"] == 17 and support["bytes_due"] == 1024
+    # but not carried out, R3.6), T-c32 (its duplicate request closed on 09-05, R1.8 amended);
+    # approaching: T-edge, T-c11b;
+    # held: T-legal, T-restricted, T-c13 (open incident), T-c1 (open request), T-c33 (open duplicate).
+    assert (support["due"], support["approaching"], support["held"]) == (11, 2, 5)
+    assert support["records"] == 19 and support["bytes_due"] == 1024
     assert support["oldest_due_since"] == dt.date(2026, 2, 28)  # T-c14, clamped from 08-31
     billing = summary["billing"]
     # due: R-due, R-c6, R-c15-ended (its statutory period is over: due from the next day);
-    # held: R-tax, R-c15-kept (erasure requested, statutory retention).
-    assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (3, 0, 2, 8)
+    # held: R-tax, R-c15-kept (erasure requested, statutory retention: hold row H4), R-c30 (the same by
+    # C30's completed erasure request Q-erased alone, section 5); retained: R-kept, R-2016, R-new.
+    assert (billing["due"], billing["approaching"], billing["held"], billing["records"]) == (3, 0, 3, 9)
     contract = summary["contract"]  # V-c14 due; the running V-c12 has no retention clock yet
     assert (contract["due"], contract["records"]) == (1, 1)
     only_billing = data.run(con, "retention_summary", **{**RETENTION, "systems": ["billing"]})
@@ -291,7 +306,7 @@ def test_held_records_never_in_due_list(con):
     due = _records(con, statuses=["due"])
     assert sorted(due["record_id"].to_list()) == [
         "R-c15-ended", "R-c6", "R-due", "T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-c15", "T-c29", "T-c30",
-        "T-due", "T-released", "V-c14"]
+        "T-c32", "T-due", "T-released", "V-c14"]
     # What an erasure makes due comes first, with its reason.
     assert due.head(2).select("record_id", "finding", "erasure_ref").rows() == [
         ("T-c30", "erasure_not_carried_out", "Q-erased"), ("R-c15-ended", "erasure_statutory_ended", "H4")]
@@ -299,15 +314,21 @@ def test_held_records_never_in_due_list(con):
     held = _records(con, statuses=["held"])
     reasons = dict(zip(held["record_id"], held["hold_kind"], strict=True))
     assert reasons == {"T-legal": "legal", "T-restricted": "restriction", "R-tax": "tax", "T-c13": "incident",
-                       "R-c15-kept": "erasure_statutory", "T-c1": "open_request"}
+                       "R-c15-kept": "erasure_statutory", "T-c1": "open_request", "R-c30": "erasure_statutory",
+                       "T-c33": "open_request"}
     assert held.filter(held["record_id"] == "T-legal")["hold_review_date"].item() == dt.date(2027, 2, 1)
+    # Section 5 without a hold row: restricted by Q-erased until 2034-12-31, due (reviewed) from 2035-01-01.
+    restricted = held.filter(held["record_id"] == "R-c30").row(0, named=True)
+    assert (restricted["retained_until"], restricted["hold_review_date"]) == (dt.date(2034, 12, 31),
+                                                                              dt.date(2035, 1, 1))
+    assert "Q-erased" in restricted["hold_reason"]
     assert held["days_overdue"].null_count() == held.height
 
 
 def test_retention_list_filters(con):
     counted = data.run(con, "retention_due_list_count", **{**RETENTION, "statuses": [], "until_from": None,
                                                         "until_to": None})["total"].item()
-    assert _records(con).height == counted == 14 + 2 + 6  # due + approaching + held
+    assert _records(con).height == counted == 15 + 2 + 8  # due + approaching + held
     assert data.run(con, "retention_due_list_count", **{**RETENTION, "statuses": ["due"], "categories": ["contract"],
                                                     "until_from": None, "until_to": None})["total"].item() == 1
     clamped = _records(con, until_from=dt.date(2026, 2, 28), until_to=dt.date(2026, 2, 28))
@@ -332,13 +353,14 @@ def test_deletable_subjects_only_when_every_record_is(con):
     subjects = data.run(con, "deletable_subjects", as_of=AS_OF)
     # Contacts with no records and no active consent first (deletable now): C7 (closed requests only),
     # C8, C17-C19 (nothing), C23, C25, C26 (opt-in pending), C24 (withdrawn), C31 (erasure done). Then by
-    # the last record: C6 (its invoice R-c6), C14, C10. Not C15 (R-c15-kept held), C29 (active consent),
-    # C1-C5 (open requests), C9, C11, C16, C30 (records still retained), C12 (running), C13 (held).
+    # the last record: C6 (its invoice R-c6), C14, C10, C32 (its duplicate request closed, R1.8 amended).
+    # Not C15 (R-c15-kept held), C29 (active consent), C1-C5 (open requests), C33 (open duplicate), C9,
+    # C11, C16, C30 (records still retained), C12 (running), C13 (held).
     assert subjects["contact_id"].to_list() == [
-        "C17", "C18", "C19", "C23", "C24", "C25", "C26", "C31", "C7", "C8", "C6", "C14", "C10"]
-    assert subjects["last_retained_until"].to_list()[-3:] == [
-        dt.date(2024, 12, 31), dt.date(2026, 6, 30), dt.date(2026, 7, 31)]
-    assert subjects["records"].to_list()[-3:] == [1, 2, 1]
+        "C17", "C18", "C19", "C23", "C24", "C25", "C26", "C31", "C7", "C8", "C6", "C14", "C10", "C32"]
+    assert subjects["last_retained_until"].to_list()[-4:] == [
+        dt.date(2024, 12, 31), dt.date(2026, 6, 30), dt.date(2026, 7, 31), dt.date(2026, 7, 31)]
+    assert subjects["records"].to_list()[-4:] == [1, 2, 1, 1]
     # One day before C14's last record runs out, C14 is not deletable yet.
     assert "C14" not in data.run(con, "deletable_subjects", as_of=dt.date(2026, 6, 30))["contact_id"]
 
@@ -354,7 +376,7 @@ def test_retention_forecast_and_worklists(con):
         (dt.date(2026, 12, 1), "support_communication", 3)]
     helpdesk = data.run(con, "deletion_worklist", as_of=AS_OF, system="helpdesk")
     assert sorted(helpdesk["record_id"]) == ["T-c10", "T-c11a", "T-c12", "T-c13b", "T-c14", "T-c15", "T-c29",
-                                             "T-c30", "T-due", "T-released"]
+                                             "T-c30", "T-c32", "T-due", "T-released"]
     assert helpdesk.row(0, named=True)["record_id"] == "T-c30"  # the erasure not carried out comes first
     assert "contact_id" not in helpdesk.columns
     billing = data.run(con, "deletion_worklist", as_of=AS_OF, system="billing")
@@ -536,9 +558,11 @@ def test_request_charts_and_detail(con):
     monthly = data.run(con, "requests_monthly", as_of=AS_OF, **MONTHLY_NO_FILTER)
     assert monthly.height == 24 and monthly["month"][0] == dt.date(2024, 12, 1)
     september = monthly.filter(monthly["month"] == dt.date(2026, 9, 1)).row(0, named=True)
-    assert (september["received"], september["on_time"], september["late"]) == (1, 1, 1)
+    # received: Q-done and both duplicates (they arrived); answered: Q-done on time, Q-late late; the closed
+    # duplicate Q-dup-closed is no answer (R1.8 amended).
+    assert (september["received"], september["on_time"], september["late"]) == (3, 1, 1)
     footprint = data.run(con, "subject_footprint", contact_id="C9").row(0, named=True)
-    assert (footprint["tickets"], footprint["invoices"], footprint["requests"]) == (6, 3, 0)
+    assert (footprint["tickets"], footprint["invoices"], footprint["requests"]) == (6, 4, 0)
     detail = data.run(con, "request_detail", request_id="Q-ext", as_of=AS_OF, due_soon_days=7).row(0, named=True)
     assert (detail["raw_due"], detail["due"], detail["extension"]) == (
         dt.date(2026, 11, 1), dt.date(2026, 11, 2), "valid")
@@ -562,6 +586,29 @@ def test_request_holds_only_while_open(con):
     assert status(dt.date(2026, 9, 13)) == ("held", "open_request")
     assert status(dt.date(2026, 9, 14)) == ("due", None)  # Q-late closed that day
     assert status(AS_OF) == ("due", None)
+
+
+def test_a_closed_duplicate_holds_only_until_its_closing(con):
+    """R1.8 amended, R3.3: Q-dup-closed (09-01 to 09-05) held C32's due ticket only in those days, and is
+    hidden-open only then; Q-dup-open (no closing) still holds C33's."""
+    def status(day, record):
+        rows = _records(con, as_of=day, statuses=["due", "held"], categories=["support_communication"])
+        return rows.filter(rows["record_id"] == record)["status"].item()
+
+    assert [status(dt.date(2026, 9, day), "T-c32") for day in (1, 4, 5)] == ["held", "held", "due"]
+    assert status(AS_OF, "T-c32") == "due" and status(AS_OF, "T-c33") == "held"
+    hidden = data.run(con, "requests_kpis", as_of=dt.date(2026, 9, 4), due_soon_days=7)["hidden"].item()
+    assert hidden == 2  # both duplicates on 09-04 (Q-unverified was received only on 11-10)
+
+
+def test_a_look_back_counts_only_records_in_being(con):
+    """R3.4 amended: R-new (invoice of 2026-11-18) is retained on AS_OF, and not there at all on 11-05."""
+    def billing(day):
+        rows = data.run(con, "retention_summary", **{**RETENTION, "as_of": day, "categories": ["billing"]})
+        return rows["records"].item()
+
+    assert billing(AS_OF) - billing(dt.date(2026, 11, 5)) == 1  # R-new; every other invoice is older
+    assert billing(dt.date(2026, 11, 17)) == billing(dt.date(2026, 11, 18)) - 1
 
 
 def test_incident_holds_only_until_closed(con):

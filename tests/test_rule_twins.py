@@ -32,8 +32,27 @@ def test_request_status_twin(con):
 def test_open_request_twin(con):
     from dashboard.schema import REQUEST_STATUSES
 
-    for status in REQUEST_STATUSES:
-        assert _one(con, "SELECT is_open_request($s)", {"s": status}) == d.is_open_request(status)
+    received, closed = dt.date(2026, 3, 2), dt.date(2026, 3, 10)
+    for status, closed_on in itertools.product(REQUEST_STATUSES, (None, closed)):
+        params = {"s": status, "c": closed_on}
+        assert _one(con, "SELECT is_open_request($s, $c::DATE)", params) == d.is_open_request(status, closed_on)
+        for offset in (-1, 0, 7, 8, 9, 40):  # before receipt, on it, the day before, of and after closing
+            as_of = received + dt.timedelta(days=offset)
+            sql_value = _one(con, "SELECT request_open_on($s, $r::DATE, $c::DATE, $a::DATE)",
+                             {**params, "r": received, "a": as_of})
+            assert sql_value == d.request_open_on(status, received, closed_on, as_of), (status, closed_on, offset)
+    # R1.8 amended: a duplicate is open until its closing, when one is recorded; without one, for good.
+    assert d.request_open_on("duplicate", received, closed, closed - dt.timedelta(days=1))
+    assert not d.request_open_on("duplicate", received, closed, closed)
+    assert d.request_open_on("duplicate", received, None, received + dt.timedelta(days=900))
+
+
+def test_record_exists_twin(con):
+    created = dt.date(2026, 11, 18)
+    for offset in (-13, -1, 0, 1):
+        as_of = created + dt.timedelta(days=offset)
+        assert _one(con, "SELECT record_exists($c::DATE, $a::DATE)", {"c": created, "a": as_of}) == \
+            d.record_exists(created, as_of) == (offset >= 0)
 
 
 def test_retention_status_twin(con):

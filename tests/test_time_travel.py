@@ -11,8 +11,12 @@ closings, releases and DST changes, where a look back most easily goes wrong.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import random
+import shutil
 from collections import defaultdict
 from functools import cached_property
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -22,7 +26,7 @@ from hypothesis import strategies as st
 from dashboard import data
 from dashboard import deadlines as d
 from dashboard.policy import load_policy
-from dashboard.snapshot import current_snapshot
+from dashboard.snapshot import build_snapshot, current_snapshot
 from tests.conftest import AS_OF
 
 BERLIN = d.BERLIN
@@ -96,6 +100,13 @@ class Stores:
         return out
 
     @cached_property
+    def attachment_bytes(self) -> dict[str, int]:
+        out = defaultdict(int)
+        for a in self._rows("helpdesk/attachments.csv"):
+            out[a["ticket_id"]] += int(a["size_bytes"])
+        return out
+
+    @cached_property
     def contacts(self) -> dict[str, dt.date]:
         return {c["contact_id"]: _day(c["created_at"]) for c in self._rows("helpdesk/contacts.csv")}
 
@@ -113,10 +124,12 @@ class Stores:
         """Everything that can hold: (target type, target id, kind, from, until exclusive)."""
         out = [("hold", h["record_type"], h["record_id"], h["kind"], _day(h["set_at"]), _day(h["released_at"]))
                for h in self._rows("privacy_register/holds.jsonl")]
-        for r in self.requests:  # R3.3: from receipt until closing, while open by R1.8
+        for r in self.requests:  # R3.3: from receipt until closing, while open by R1.8 (a duplicate: until closed)
             if r["contact_id"]:
-                until = None if d.is_open_request(r["status"]) else (r["closed"] or r["received"])
+                until = None if d.is_open_request(r["status"], r["closed"]) else (r["closed"] or r["received"])
                 out.append(("request", "subject", r["contact_id"], "open_request", r["received"], until))
+        for r in self.erasures:  # section 5: the completed request restricts, whether or not a hold row says so
+            out.append(("request", "subject", r["contact_id"], "erasure_statutory", r["closed"], None))
         incidents = {i["incident_id"]: i for i in self.incidents}
         for link in self._rows("privacy_register/incident_records.jsonl"):
             i = incidents.get(link["incident_id"])
@@ -144,8 +157,9 @@ def _active(window_from: dt.date | None, window_to: dt.date | None, day: dt.date
     return window_from is not None and window_from <= day and (window_to is None or window_to > day)
 
 
-def retention_statuses(s: Stores, day: dt.date, window: int) -> dict[tuple[str, str], str]:
-    """R3.3, R3.4, R3.6 and section 5 per record on ``day``, from the raw stores."""
+def retention_statuses(s: Stores, day: dt.date, window: int, retained: bool = False) -> dict[tuple[str, str], str]:
+    """R3.3, R3.4, R3.6 and section 5 per record existing on ``day``, from the raw stores (the retained
+    ones too when asked)."""
     grace = s.policy.settings.erasure_grace_days
     by_record, by_subject = defaultdict(list), defaultdict(list)
     for _, target_type, target_id, kind, start, until in s.holds:
@@ -157,7 +171,7 @@ def retention_statuses(s: Stores, day: dt.date, window: int) -> dict[tuple[str, 
         erased_by[r["contact_id"]].append(r["closed"])
     out = {}
     for rec in s.records:
-        if rec["created"] > day:  # did not exist yet
+        if not d.record_exists(rec["created"], day):  # R3.4: not yet in being
             continue
         statutory = rec["category"] in STATUTORY
         held = False
@@ -168,9 +182,39 @@ def retention_statuses(s: Stores, day: dt.date, window: int) -> dict[tuple[str, 
         erased = any(d.erasure_not_carried_out(statutory, rec["created"], done, grace, day)
                      for done in erased_by[rec["contact_id"]])
         status = d.retention_status(rec["until"], day, held, window, erasure_due=erased)
-        if status != "retained":
+        if retained or status != "retained":
             out[(rec["record_type"], rec["record_id"])] = status
     return out
+
+
+def retention_figures(s: Stores, day: dt.date, window: int) -> dict[str, dict[str, int]]:
+    """Per category on ``day``: the records that existed then by status, all of them, and the bytes due."""
+    statuses = retention_statuses(s, day, window, retained=True)
+    out = defaultdict(lambda: defaultdict(int))
+    for rec in s.records:
+        status = statuses.get((rec["record_type"], rec["record_id"]))
+        if status is None:
+            continue
+        figures = out[rec["category"]]
+        figures[status] += 1
+        figures["records"] += 1
+        if status == "due" and rec["record_type"] == "ticket":
+            figures["bytes_due"] += s.attachment_bytes.get(rec["record_id"], 0)
+    return out
+
+
+def retention_forecast(s: Stores, day: dt.date) -> list[tuple[dt.date, str, int]]:
+    """What becomes deletable per month in the 12 months from ``day``'s month: records neither held nor
+    due, from the day after their retained-until."""
+    statuses = retention_statuses(s, day, 0, retained=True)
+    end = d.add_months(day.replace(day=1), 12)
+    months = defaultdict(int)
+    for rec in s.records:
+        status = statuses.get((rec["record_type"], rec["record_id"]))
+        free = rec["until"] + dt.timedelta(days=1)
+        if status in ("approaching", "retained") and day < free < end:
+            months[(free.replace(day=1), rec["category"])] += 1
+    return sorted((month, category, n) for (month, category), n in months.items())
 
 
 def consent_proofs(s: Stores, day: dt.date, settings_) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
@@ -209,11 +253,81 @@ def deletable_subjects(s: Stores, day: dt.date, statuses: dict, consents: dict) 
         records[c], running=c in running, active_consent=c in active, concerned=c in concerned)}
 
 
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def add_amended_cases(folder, seed: int = 39) -> None:
+    """Add to the demo stores in ``folder`` what the 2026-12-06 amendments are about, at random: duplicate
+    requests with and without a closing (R1.8), completed erasure requests with no hold row for subjects
+    with invoices (section 5), and records that came into being late in the two years (R3.4)."""
+    rng = random.Random(seed)
+    tickets = pl.read_csv(folder / "helpdesk/tickets.csv", infer_schema=False)
+    invoices = pl.read_parquet(folder / "billing/invoices.parquet")
+    with_tickets = sorted(set(tickets["contact_id"]))
+    with_invoices = sorted(set(invoices["contact_id"]))
+
+    def moment(days_back_min: int, days_back_max: int) -> dt.datetime:
+        return END - dt.timedelta(days=rng.randint(days_back_min, days_back_max), minutes=rng.randint(0, 1439))
+
+    requests = []
+    for k in range(12):
+        received = moment(5, 700)
+        closed = received + dt.timedelta(days=rng.randint(1, 60)) if k % 2 else None
+        requests.append({"request_id": f"DSR-AMEND-DUP-{k}", "contact_id": rng.choice(with_tickets),
+                         "right": rng.choice(["access", "erasure", "restriction"]), "channel": "email",
+                         "received_at": _iso(received), "status": "duplicate",
+                         "closed_at": _iso(min(closed, END)) if closed else None, "assignee": "Weber"})
+    for k in range(8):
+        received = moment(20, 700)
+        requests.append({"request_id": f"DSR-AMEND-ERASE-{k}", "contact_id": rng.choice(with_invoices),
+                         "right": "erasure", "channel": "web_form", "received_at": _iso(received),
+                         "status": "completed", "closed_at": _iso(received + dt.timedelta(days=rng.randint(1, 20))),
+                         "outcome": "completed", "assignee": "Schneider"})
+    with (folder / "privacy_register/requests.jsonl").open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(r) + "\n" for r in requests)
+    late = [invoices.row(rng.randrange(invoices.height), named=True) | {
+        "invoice_id": f"R-AMEND-{k}", "invoice_date": (END - dt.timedelta(days=rng.randint(0, 400))).date()}
+        for k in range(15)]
+    pl.concat([invoices, pl.DataFrame(late, schema=invoices.schema)]).write_parquet(
+        folder / "billing/invoices.parquet")
+    opened = [moment(0, 300) for _ in range(10)]
+    new_tickets = [{"ticket_id": f"T-AMEND-{k}", "contact_id": rng.choice(with_invoices), "opened_at": _iso(at),
+                    "closed_at": _iso(min(at + dt.timedelta(days=rng.randint(0, 30)), END)), "status": "closed",
+                    "category": "network", "message_count": "3"} for k, at in enumerate(opened)]
+    pl.concat([tickets, pl.DataFrame(new_tickets, schema=tickets.schema)]).write_csv(folder / "helpdesk/tickets.csv")
+
+
 @pytest.fixture(scope="module")
-def world(demo_data_dir):
-    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
-    yield con, Stores(demo_data_dir / "demo")
+def amended_data_dir(demo_data_dir, tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("amended")
+    shutil.copytree(demo_data_dir / "demo", base / "demo")
+    add_amended_cases(base / "demo")
+    build_snapshot(data_dir=base)
+    return base
+
+
+@pytest.fixture(scope="module", params=["demo", "amended"])
+def world(request):
+    """The demo as generated, and the demo with the amendments' cases added."""
+    folder = request.getfixturevalue("demo_data_dir" if request.param == "demo" else "amended_data_dir")
+    con = data.connect(current_snapshot(folder / "snapshots"))
+    yield con, Stores(folder / "demo")
     con.close()
+
+
+def test_the_worlds_hold_every_amended_case(world):
+    """Each class of the 2026-12-06 amendments occurs, so the look-backs below check it."""
+    _, s = world
+    duplicates = [r for r in s.requests if r["status"] == "duplicate"]
+    assert any(r["closed"] for r in duplicates)
+    recorded = {h[2] for h in s.holds if h[0] == "hold" and h[3] == "erasure_statutory"}
+    assert any(r["contact_id"] not in recorded and any(
+        rec["contact_id"] == r["contact_id"] and rec["category"] in STATUTORY for rec in s.records)
+        for r in s.erasures)
+    assert max(rec["created"] for rec in s.records) > START.date() + dt.timedelta(days=600)
+    if s.folder.parent.name.startswith("amended"):
+        assert any(r["closed"] is None for r in duplicates)
 
 
 def _edge_moments() -> list[dt.datetime]:
@@ -258,7 +372,7 @@ def _check(world, moment: dt.datetime) -> None:
     queue = con.sql("SELECT request_id, clock FROM requests_on($d::DATE, 7) WHERE is_open",
                     params={"d": day}).pl()
     want_open = {r["request_id"]: d.request_status(r["deadline"], day, 7) for r in s.requests
-                 if r["received"] <= day and (d.is_open_request(r["status"]) or (r["closed"] and r["closed"] > day))}
+                 if d.request_open_on(r["status"], r["received"], r["closed"], day)}
     assert dict(queue.iter_rows()) == want_open
     kpi = data.run(con, "requests_kpis", as_of=day, due_soon_days=7).row(0, named=True)
     answered = [r for r in s.requests if r["status"] in d.ANSWERED and d.in_last_days(r["closed"], day, 90)]
@@ -271,8 +385,17 @@ def _check(world, moment: dt.datetime) -> None:
     want_records = retention_statuses(s, day, 30)
     assert got_records == want_records
     counts = data.run(con, "retention_summary", as_of=day, window_days=30, categories=[], systems=[])
-    for status in ("due", "approaching", "held"):
-        assert int(counts[status].sum()) == sum(1 for v in got_records.values() if v == status), status
+    got_figures = {c: {k: v for k, v in row.items() if v} for c, row in
+                   counts.group_by("category").agg(pl.col("due", "approaching", "held", "records", "bytes_due").sum())
+                   .rows_by_key("category", named=True, unique=True).items()}
+    want_figures = retention_figures(s, day, 30)
+    assert got_figures == {c: {k: v for k, v in f.items() if v and k != "retained"} for c, f in want_figures.items()}
+    # R3.4 amended: only records in being are counted, so the retained ones follow too.
+    for category, row in got_figures.items():
+        retained = row["records"] - sum(row.get(k, 0) for k in ("due", "approaching", "held"))
+        assert retained == want_figures[category]["retained"], category
+    forecast = data.run(con, "retention_forecast", as_of=day, categories=[], systems=[])
+    assert forecast.rows() == retention_forecast(s, day)
 
     # R4.2, R4.4: every consent's state and findings.
     consents = con.sql("SELECT contact_id, purpose, state, consent_findings(purpose, state, notice_version, "
@@ -327,7 +450,6 @@ def test_every_edge_in_the_data_is_what_stood_then(world, data):
 def test_a_contact_exists_from_the_berlin_day_it_was_created(tmp_path):
     """R3.5 looking back counts only the contacts that existed on the date, by the Berlin day of their
     creation: 23:30 in Berlin is still that day, 00:30 already the next (here both are 30 June in UTC)."""
-    from dashboard.snapshot import build_snapshot
     from tests.conftest import write_store
 
     contacts = [{"contact_id": cid, "first_name": "Erika", "last_name": "Muster", "created_at": created}

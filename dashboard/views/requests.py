@@ -166,6 +166,8 @@ def _subject(row: dict, request_id: str, as_of) -> None:
                  icon=":material/error:")
         ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
                                    system="system", record_type="record", category="category"))
+    if row["contact_id"]:
+        _restricted(row["contact_id"], as_of)
     if not ui.sees_personal_data() or not row["contact_id"]:
         return
     footprint = ui.query("subject_footprint", contact_id=row["contact_id"]).row(0, named=True)
@@ -182,6 +184,17 @@ def _subject(row: dict, request_id: str, as_of) -> None:
     kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
     for kind in kinds:
         ui.export_button(kind, {"contact_id": row["contact_id"], "lang": ui.lang()}, key=f"{kind}_{request_id}")
+
+
+def _restricted(contact_id: str, as_of) -> None:
+    """Section 5: what an erasure request restricts instead of erasing (a statute obliges keeping it),
+    and until when."""
+    restricted = ui.query("subject_restricted", contact_id=contact_id, as_of=as_of)
+    if restricted.is_empty():
+        return
+    st.info(t("requests_page.restricted", items=ui.fmt_int(restricted.height)), icon=":material/lock_clock:")
+    ui.show_table(ui.translate(restricted, system="system", record_type="record", category="category"),
+                  dates=("restricted_until",))
 
 
 def render() -> None:
