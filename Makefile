@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export DASHBOARD_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install install-test demo snapshot lint browser screenshots bench clean
+.PHONY: run test install install-test demo snapshot lint browser proxies screenshots bench clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.created
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test browser
+install-test: $(VENV)/.installed-test browser proxies
 
 # Debian's Chromium for the browser tests (never a Playwright browser download).
 browser:
@@ -33,6 +33,15 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)"; fi; \
+	fi
+
+# Debian's nginx and Caddy: tests/test_proxy_mode.py runs docs/DEPLOY.md's proxy-mode examples through them.
+proxies:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ] || ! command -v caddy >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      nginx caddy >/dev/null; \
+	  else echo "note: nginx or caddy missing; the proxy-mode tests will be skipped (apt-get install nginx caddy)"; fi; \
 	fi
 
 demo: install

@@ -8,7 +8,9 @@ mode) and asks this module for the role; data masking per role lives in ``dashbo
 from __future__ import annotations
 
 import fnmatch
+import hmac
 import ipaddress
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -23,7 +25,13 @@ ROLES = ("management", "dpo", "auditor")
 ROLE_ORDER = {"dpo": 0, "auditor": 1, "management": 2}
 AUTH_MODES = ("oidc", "proxy", "demo")
 DEFAULT_PROXY_HEADER = "X-Auth-Request-Email"
-DEFAULT_PROXY_GROUPS_HEADER = "X-Auth-Request-Groups"
+# The header by which the proxy proves it is the proxy: a process on the same host that connects to
+# 127.0.0.1 directly does not know the secret (DASHBOARD_PROXY_SECRET), so it cannot claim an identity.
+DEFAULT_PROXY_SECRET_HEADER = "X-Cockpit-Proxy-Secret"
+MIN_PROXY_SECRET = 24
+# What an anonymous visitor is told when proxy sign-in fails: nothing about which header was missing.
+PROXY_REFUSED = "no valid sign-in from the company's sign-in proxy"
+log = logging.getLogger(__name__)
 
 PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 # The lists a page can export as CSV (export kind "list_csv"), each a named query.
@@ -135,21 +143,56 @@ def role_for(identity: Identity, mapping: RoleMap) -> str:
     raise AccessDenied(f"{identity.name} has no role in this dashboard")
 
 
-def identity_from_headers(headers: Mapping[str, str], header: str | None = None,
-                          groups_header: str | None = None) -> Identity:
-    """Proxy mode: the identity a trusted reverse proxy put in the request headers."""
-    header = header or os.environ.get("DASHBOARD_AUTH_HEADER", DEFAULT_PROXY_HEADER)
-    groups_header = groups_header or os.environ.get("DASHBOARD_AUTH_GROUPS_HEADER", DEFAULT_PROXY_GROUPS_HEADER)
-    lowered = {k.lower(): v for k, v in headers.items()}
+@dataclass(frozen=True)
+class ProxySettings:
+    """Proxy mode's headers and the shared secret, from the environment (docs/DEPLOY.md, section 7)."""
+
+    secret: str
+    header: str = DEFAULT_PROXY_HEADER
+    groups_header: str | None = None  # groups are read only when a setting names their header
+    secret_header: str = DEFAULT_PROXY_SECRET_HEADER
+
+
+def proxy_settings() -> ProxySettings:
+    """``DASHBOARD_PROXY_SECRET`` (required, at least 24 characters), ``DASHBOARD_AUTH_HEADER``,
+    ``DASHBOARD_AUTH_GROUPS_HEADER`` (no default: unset, no groups are read), ``DASHBOARD_PROXY_SECRET_HEADER``."""
+    secret = os.environ.get("DASHBOARD_PROXY_SECRET", "")
+    if len(secret.strip()) < MIN_PROXY_SECRET:
+        log.error("proxy mode refused: DASHBOARD_PROXY_SECRET is unset or shorter than %d characters",
+                  MIN_PROXY_SECRET)
+        raise AccessDenied("proxy sign-in is not set up on this server (see the operator's log)")
+    return ProxySettings(secret=secret.strip(),
+                         header=os.environ.get("DASHBOARD_AUTH_HEADER", "").strip() or DEFAULT_PROXY_HEADER,
+                         groups_header=os.environ.get("DASHBOARD_AUTH_GROUPS_HEADER", "").strip() or None,
+                         secret_header=os.environ.get("DASHBOARD_PROXY_SECRET_HEADER", "").strip()
+                         or DEFAULT_PROXY_SECRET_HEADER)
+
+
+def _only_copy(headers: Mapping[str, str], name: str) -> str | None:
+    """The one value of header ``name`` (None when absent); a header sent twice is refused."""
     get_all = getattr(headers, "get_all", None)  # Streamlit's headers keep every copy of a header
-    for name in (header, groups_header):
-        copies = get_all(name) if get_all else [v for k, v in headers.items() if k.lower() == name.lower()]
-        if len(copies) > 1:
-            raise AccessDenied(f"the request carries {len(copies)} {name} headers; exactly one is accepted")
-    email = (lowered.get(header.lower()) or "").strip()
+    copies = get_all(name) if get_all else [v for k, v in headers.items() if k.lower() == name.lower()]
+    if len(copies) > 1:
+        log.warning("proxy sign-in refused: %d copies of %s", len(copies), name)
+        raise AccessDenied(PROXY_REFUSED)
+    return copies[0] if copies else None
+
+
+def identity_from_headers(headers: Mapping[str, str], settings: ProxySettings | None = None) -> Identity:
+    """Proxy mode: the identity a trusted reverse proxy put in the request headers, accepted only with
+    the proxy's shared secret (compared in constant time). Refusals name no header to the visitor; the
+    server's log says which check failed (never a value)."""
+    settings = settings or proxy_settings()
+    presented = _only_copy(headers, settings.secret_header) or ""
+    if not hmac.compare_digest(presented.encode("utf-8"), settings.secret.encode("utf-8")):
+        log.warning("proxy sign-in refused: %s missing or wrong", settings.secret_header)
+        raise AccessDenied(PROXY_REFUSED)
+    email = (_only_copy(headers, settings.header) or "").strip()
     if not email:
-        raise AccessDenied(f"the proxy sent no {header} header")
-    groups = tuple(g.strip() for g in (lowered.get(groups_header.lower()) or "").split(",") if g.strip())
+        log.warning("proxy sign-in refused: no %s", settings.header)
+        raise AccessDenied(PROXY_REFUSED)
+    raw_groups = _only_copy(headers, settings.groups_header) if settings.groups_header else None
+    groups = tuple(g.strip() for g in (raw_groups or "").split(",") if g.strip())
     return Identity(email, groups, "proxy")
 
 

@@ -128,9 +128,12 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
     roles = demo_data_dir / "roles-e2e.toml"
     roles.write_text('[users]\n"chef@aelvirionek.example" = "management"\n"dsb@aelvirionek.example" = "dpo"\n',
                      encoding="utf-8")
-    with serve(demo_data_dir, DASHBOARD_AUTH="proxy", DASHBOARD_ROLES_FILE=str(roles)) as url:
+    secret = "e2e-proxy-secret-0123456789abcdef"
+    with serve(demo_data_dir, DASHBOARD_AUTH="proxy", DASHBOARD_ROLES_FILE=str(roles),
+               DASHBOARD_PROXY_SECRET=secret) as url:
         for user, reaches in (("chef@aelvirionek.example", False), ("dsb@aelvirionek.example", True)):
-            context = browser.new_context(extra_http_headers={"X-Auth-Request-Email": user})
+            context = browser.new_context(extra_http_headers={"X-Auth-Request-Email": user,
+                                                              "X-Cockpit-Proxy-Secret": secret})
             page = context.new_page()
             page.goto(f"{url}/datenqualitaet")
             wait_idle(page)
@@ -142,14 +145,17 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
                 assert page.get_by_text("Abgewiesene Zeilen").count() == 0
             assert (page.get_by_role("link", name="Datenqualität").count() > 0) is reaches
             context.close()
-        # Without the header nobody gets in.
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(url)
-        wait_idle(page)
-        assert page.get_by_text("Kein Zugriff").count() >= 1
-        assert page.locator("[data-testid=stMetric]").count() == 0
-        context.close()
+        # Without the header nobody gets in; nor with it but without the proxy's secret (issue 42.1: a
+        # process on the same host connecting to 127.0.0.1 directly), and the refusal names no header.
+        for headers in ({}, {"X-Auth-Request-Email": "dsb@aelvirionek.example"}):
+            context = browser.new_context(extra_http_headers=headers)
+            page = context.new_page()
+            page.goto(url)
+            wait_idle(page)
+            assert page.get_by_text("Kein Zugriff").count() >= 1
+            assert page.locator("[data-testid=stMetric]").count() == 0
+            assert "X-Auth" not in page.content() and "X-Cockpit" not in page.content()
+            context.close()
 
 
 def _metric(page, label: str) -> int:
