@@ -13,6 +13,7 @@ import csv
 import functools
 import json
 import os
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -346,12 +347,28 @@ def postgres_cursor(ts: TableSource) -> Iterator:
     if not dsn:
         raise SourceError(f"{ts.describe()}: environment variable {ts.dsn_env} is not set")
     try:
-        with pg.connect(dsn) as conn, conn.cursor() as cur:
+        conn = pg.connect(dsn)
+    except Exception as exc:  # noqa: BLE001 - libpq's message repeats a malformed URI, password included
+        state = getattr(exc, "sqlstate", None) or "-"
+        raise SourceError(f"{ts.describe()}: table {ts.table}: cannot connect to PostgreSQL (SQLSTATE {state}); "
+                          f"check the connection string in ${ts.dsn_env} (its form, user, password, host) and "
+                          f"that the server accepts connections") from None
+    try:
+        with conn, conn.cursor() as cur:
             yield cur
     except SourceError:
         raise
     except Exception as exc:  # the driver raises its own DB-API error classes
-        raise SourceError(f"{ts.describe()}: table {ts.table}: {first_line(exc)}") from exc
+        raise SourceError(f"{ts.describe()}: table {ts.table}: {_without(first_line(exc), dsn)}") from None
+
+
+def _without(text: str, dsn: str) -> str:
+    """``text`` with the connection string and its password blanked out (a driver may repeat either)."""
+    password = re.match(r"^[a-z]+://[^:/@]*:(.*)@", dsn)
+    for secret in (dsn, password.group(1) if password else ""):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
 
 
 # Incremental refresh (dashboard.incremental) for PostgreSQL: what the rows look like now, cheaply.
