@@ -70,6 +70,14 @@ def test_1_source_values_never_render_as_markdown(hostile_data_dir, use_data_dir
     assert not at.exception
     captions = [c.value for c in at.caption if c.value.startswith("Grund der Verzögerung")]
     assert captions and all("](" not in c and "**" not in c for c in captions)
+    # Issue 42.4: the Art. 15/20 subject picker (radio labels render Markdown, images included).
+    at = _app("views/exports.py")
+    at.text_input(key="exports_subject").input("Muster").run()
+    assert not at.exception
+    options = at.radio(key="exports_subject_choice").options
+    assert len(options) == 1 and "Muster" in options[0]
+    for source in [*options, *_markdown_sources(at)]:
+        assert "](" not in source and "**fett**" not in source and ":red[" not in source, source
 
 
 # --- 2. one error boundary, no tracebacks -------------------------------------------------------------

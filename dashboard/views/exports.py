@@ -36,7 +36,7 @@ def _subject_exports() -> None:
         return
     people = {r["contact_id"]: r for r in matches.iter_rows(named=True)}
     contact_id = st.radio(t("exports.subject_matches", count=ui.fmt_int(len(people))), list(people),
-                          key="exports_subject_choice", format_func=lambda c: _person(people[c]))
+                          key="exports_subject_choice", format_func=lambda c: ui.md(_person(people[c])))
     if contact_id:
         params = {"contact_id": contact_id, "lang": ui.lang()}
         ui.export_button("subject_access", params, key="export_art15")
@@ -44,6 +44,8 @@ def _subject_exports() -> None:
 
 
 def _person(row: dict) -> str:
+    """Who a match is: name, e-mail and id (source values: the picker shows them through ``ui.md``, since
+    radio labels render Markdown, images included)."""
     name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
     return " · ".join(p for p in (name, row["email"], row["contact_id"]) if p)
 
