@@ -143,6 +143,46 @@ def role_for(identity: Identity, mapping: RoleMap) -> str:
     raise AccessDenied(f"{identity.name} has no role in this dashboard")
 
 
+# What a visitor is told when an OpenID Connect sign-in is not accepted (the log says why).
+OIDC_UNTRUSTED = "this sign-in comes from an identity provider or tenant this dashboard does not trust"
+OIDC_UNVERIFIED = "the identity provider has not verified the e-mail address of this sign-in"
+
+
+def oidc_expected_issuer(metadata_issuer: str | None) -> str:
+    """The one issuer whose ID tokens count: ``DASHBOARD_OIDC_ISSUER``, else the provider's discovery
+    document's; a multi-tenant Entra issuer (``{tenantid}``) needs ``DASHBOARD_OIDC_TENANT``."""
+    issuer = os.environ.get("DASHBOARD_OIDC_ISSUER", "").strip() or (metadata_issuer or "")
+    tenant = os.environ.get("DASHBOARD_OIDC_TENANT", "").strip()
+    if "{tenantid}" in issuer:
+        if not tenant:
+            log.error("multi-tenant OIDC issuer %s: DASHBOARD_OIDC_TENANT must pin the tenant", issuer)
+            raise AccessDenied(OIDC_UNTRUSTED)
+        issuer = issuer.replace("{tenantid}", tenant)
+    if not issuer:
+        log.error("OIDC: no issuer to pin (neither DASHBOARD_OIDC_ISSUER nor the discovery document)")
+        raise AccessDenied(OIDC_UNTRUSTED)
+    return issuer
+
+
+def identity_from_claims(claims: Mapping, issuer: str) -> Identity:
+    """OpenID Connect: the identity of verified ID-token claims. The token must come from ``issuer``
+    (and, with ``DASHBOARD_OIDC_TENANT``, from that tenant: Entra's ``tid``); the e-mail counts only when
+    the provider says it verified it (``email_verified``, or Entra's ``xms_edov``), since roles are
+    granted by e-mail; groups count only as a list of names."""
+    tenant = os.environ.get("DASHBOARD_OIDC_TENANT", "").strip()
+    if claims.get("iss") != issuer or (tenant and claims.get("tid") != tenant):
+        log.warning("OIDC sign-in refused: issuer or tenant not the pinned one")
+        raise AccessDenied(OIDC_UNTRUSTED)
+    if not any(claims.get(flag) in (True, "true") for flag in ("email_verified", "xms_edov")):
+        log.warning("OIDC sign-in refused: e-mail not verified by the provider")
+        raise AccessDenied(OIDC_UNVERIFIED)
+    groups = claims.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        log.warning("OIDC groups claim ignored: not a list of names")
+        groups = []
+    return Identity(claims.get("email"), tuple(groups), "oidc")
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     """Proxy mode's headers and the shared secret, from the environment (docs/DEPLOY.md, section 7)."""

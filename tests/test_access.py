@@ -184,10 +184,12 @@ def test_cli_refuses_the_worklist_as_a_list_for_management(demo_data_dir, use_da
 
 # --- the app, signed in through OIDC (st.user) -------------------------------------------------
 
+ISSUER = "http://127.0.0.1:9"
+SIGNED = {"is_logged_in": True, "iss": ISSUER, "email_verified": True}
 USERS = {
-    "dpo": {"is_logged_in": True, "email": "datenschutz@aelvirionek.example"},
-    "auditor": {"is_logged_in": True, "email": "pruefer@extern.example", "groups": ["dsgvo-pruefung"]},
-    "management": {"is_logged_in": True, "email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},
+    "dpo": {**SIGNED, "email": "datenschutz@aelvirionek.example"},
+    "auditor": {**SIGNED, "email": "pruefer@extern.example", "groups": ["dsgvo-pruefung"]},
+    "management": {**SIGNED, "email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},
 }
 
 
@@ -199,7 +201,7 @@ def oidc(demo_data_dir, use_data_dir, monkeypatch):
     # No provider runs here (the browser suite signs in through a real one): take it as reachable.
     from dashboard.ui import signin
 
-    monkeypatch.setattr(signin, "_provider_unreachable", lambda _url: None)
+    monkeypatch.setattr(signin, "_provider_metadata", lambda _url: {"issuer": ISSUER})
 
     def run(user: dict, page: str | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
@@ -227,10 +229,42 @@ def test_signed_out_sees_the_sign_in_button_only(oidc):
 
 
 def test_unknown_identity_is_denied(oidc):
-    at = oidc({"is_logged_in": True, "email": "stranger@example.com"})
+    at = oidc({**SIGNED, "email": "stranger@example.com"})
     assert not at.exception
     assert any("Kein Zugriff" in e.value for e in at.error)
     assert not at.metric and not at.dataframe
+
+
+@pytest.mark.parametrize("claims", [
+    {"email_verified": False}, {"email_verified": None}, {"email_verified": "false"},  # not verified
+    {"iss": "https://evil.example"},  # another provider
+], ids=["unverified", "no-claim", "string-false", "other-issuer"])
+def test_a_dpo_email_counts_only_verified_and_from_the_pinned_issuer(oidc, claims):
+    """Issue 42.2: the DPO's e-mail, unverified or from another issuer, grants nothing."""
+    at = oidc({**USERS["dpo"], **claims})
+    assert not at.exception
+    assert any("Kein Zugriff" in e.value for e in at.error)
+    assert not at.metric and not at.dataframe
+
+
+def test_oidc_claims_decide_the_identity(monkeypatch):
+    monkeypatch.delenv("DASHBOARD_OIDC_TENANT", raising=False)
+    base = {"iss": ISSUER, "email": "a@b", "email_verified": True}
+    assert access.identity_from_claims({**base, "groups": ["g1", "g2"]}, ISSUER).groups == ("g1", "g2")
+    assert access.identity_from_claims({**base, "groups": "dsgvo-dsb"}, ISSUER).groups == ()  # not a list
+    assert access.identity_from_claims({**base, "groups": [{"x": 1}]}, ISSUER).groups == ()
+    entra = {"iss": "https://login.microsoftonline.com/T1/v2.0", "email": "a@b", "xms_edov": True, "tid": "T1"}
+    template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    with pytest.raises(AccessDenied, match="does not trust"):  # multi-tenant without a pinned tenant
+        access.oidc_expected_issuer(template)
+    monkeypatch.setenv("DASHBOARD_OIDC_TENANT", "T1")
+    issuer = access.oidc_expected_issuer(template)
+    assert access.identity_from_claims(entra, issuer).email == "a@b"
+    for other in ({"tid": "T2"}, {"iss": "https://login.microsoftonline.com/T2/v2.0"}):
+        with pytest.raises(AccessDenied, match="does not trust"):
+            access.identity_from_claims({**entra, **other}, issuer)
+    monkeypatch.setenv("DASHBOARD_OIDC_ISSUER", "https://pinned.example")
+    assert access.oidc_expected_issuer("https://from-metadata.example") == "https://pinned.example"
 
 
 PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",

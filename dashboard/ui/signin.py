@@ -64,12 +64,13 @@ def _oidc_identity() -> access.Identity | None:
         st.title(t("app.title"))
         st.error(t("errors.oidc_missing"), icon=":material/error:")
         return None
+    metadata_url = str(st.secrets["auth"].get("server_metadata_url", ""))
     if not st.user.is_logged_in:
         st.title(t("app.title"))
         st.write(t("auth.intro"))
-        unreachable = _provider_unreachable(str(st.secrets["auth"].get("server_metadata_url", "")))
-        if unreachable:
-            st.error(t("auth.provider_unreachable", host=md(unreachable)), icon=":material/cloud_off:")
+        if _provider_metadata(metadata_url) is None:
+            host = urllib.parse.urlsplit(metadata_url).netloc or metadata_url
+            st.error(t("auth.provider_unreachable", host=md(host)), icon=":material/cloud_off:")
             return None
         st.info(t("auth.sign_in_hint"))
         if st.button(t("auth.sign_in"), type="primary", icon=":material/login:"):
@@ -78,9 +79,8 @@ def _oidc_identity() -> access.Identity | None:
             except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is incomplete
                 st.error(t("auth.not_configured", reason=md(str(exc).splitlines()[0])))
         return None
-    info = st.user.to_dict()
-    groups = info.get("groups") or []
-    return access.Identity(info.get("email"), tuple(groups if isinstance(groups, list) else [groups]), "oidc")
+    issuer = access.oidc_expected_issuer((_provider_metadata(metadata_url) or {}).get("issuer"))
+    return access.identity_from_claims(st.user.to_dict(), issuer)
 
 
 def _oidc_configured() -> bool:
@@ -92,13 +92,13 @@ def _oidc_configured() -> bool:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _provider_unreachable(metadata_url: str) -> str | None:
-    """The identity provider's host when its discovery document cannot be fetched (checked at most every
-    30 s), so the sign-in page says so instead of sending the user to an error."""
-    host = urllib.parse.urlsplit(metadata_url).netloc or metadata_url
+def _provider_metadata(metadata_url: str) -> dict | None:
+    """The identity provider's discovery document (fetched at most every 30 s), None when it cannot be
+    fetched: the sign-in page then says so instead of sending the user to an error. Its issuer is the
+    one whose tokens count."""
     try:
         with urllib.request.urlopen(metadata_url, timeout=3) as response:  # noqa: S310 - the configured provider
-            json.load(response)
+            document = json.load(response)
     except (OSError, ValueError):
-        return host
-    return None
+        return None
+    return document if isinstance(document, dict) else None

@@ -19,13 +19,16 @@ from tests.e2e.conftest import free_port, serve, wait_idle
 
 oidc_provider_mock = pytest.importorskip("oidc_provider_mock")
 
+VERIFIED = {"email_verified": True}
 PEOPLE = {
     # sub -> claims the provider puts into the ID token
-    "dsb": {"email": "datenschutz@aelvirionek.example"},
-    "chef": {"email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},  # role by group
-    "gf": {"email": "geschaeftsfuehrung@aelvirionek.example"},  # role by e-mail
-    "pruefer": {"email": "pruefer@aelvirionek.example", "groups": ["dsgvo-pruefung"]},
-    "fremd": {"email": "fremd@elsewhere.example", "groups": ["dsgvo-dsb"]},  # groups do not decide for it
+    "dsb": {"email": "datenschutz@aelvirionek.example", **VERIFIED},
+    "chef": {"email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"], **VERIFIED},  # role by group
+    "gf": {"email": "geschaeftsfuehrung@aelvirionek.example", **VERIFIED},  # role by e-mail
+    "pruefer": {"email": "pruefer@aelvirionek.example", "groups": ["dsgvo-pruefung"], **VERIFIED},
+    "fremd": {"email": "fremd@elsewhere.example", "groups": ["dsgvo-dsb"], **VERIFIED},  # groups do not decide
+    # the DPO's address, which this provider account never proved to own (issue 42.2)
+    "unverified": {"email": "datenschutz@aelvirionek.example", "email_verified": False},
 }
 
 
@@ -145,6 +148,14 @@ def test_unknown_identity_gets_nothing(page, app):
     assert page.get_by_text("Kein Zugriff").count() >= 1
     assert page.locator("[data-testid=stMetric]").count() == 0
     assert page.get_by_role("link", name="Löschfristen").count() == 0
+
+
+def test_an_unverified_email_gets_nothing(page, app):
+    """Issue 42.2: the DPO's e-mail claim, not verified by the provider, grants no role."""
+    _sign_in(page, app, "unverified")
+    assert page.get_by_text("Kein Zugriff").count() >= 1
+    assert page.locator("[data-testid=stMetric]").count() == 0
+    assert page.get_by_text("Datenschutzbeauftragte/r").count() == 0
 
 
 def test_removed_identity_loses_access_at_the_next_interaction(page, app, roles):
