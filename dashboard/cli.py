@@ -52,7 +52,10 @@ def _status(_args: argparse.Namespace) -> int:
 
     live = current_snapshot()
     problem = snapshot_problem(live) if live is not None else "none (run: python -m dashboard snapshot)"
+    from dashboard import audit
+
     print(f"data dir: {paths.data_dir()}")
+    print(f"audit key: {audit.key_source()}; anchors in {audit.folder()}")
     if live is not None and problem is None:
         print(f"live snapshot: {live.name}")
         return 0
@@ -123,10 +126,13 @@ def _backfill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _audit(_args: argparse.Namespace) -> int:
-    from dashboard import jobs
+def _audit(args: argparse.Namespace) -> int:
+    """Check the live trail, or a copy of it (--file) against the live trail's anchor; read-only."""
+    from dashboard import audit
 
-    check = jobs.JobStore().verify_audit()
+    live = paths.data_dir() / "state" / "jobs.sqlite"
+    trail = audit.AuditTrail(Path(args.file) if args.file else live)
+    check = trail.verify(anchor=audit.anchor_file(live))
     print(check.describe())
     return 0 if check.intact else 1
 
@@ -204,5 +210,6 @@ def _parser() -> argparse.ArgumentParser:
                    "further options go to Streamlit, e.g. --server.port 8501")
     audit = sub.add_parser("audit", help="check the audit trail")
     audit.add_argument("action", choices=("verify",))
+    audit.add_argument("--file", help="check a copy of the job store (jobs.sqlite) instead of the live one")
     audit.set_defaults(run=_audit)
     return parser

@@ -1,4 +1,5 @@
-"""Export jobs: a SQLite job store, an append-only audit trail, and a worker pool.
+"""Export jobs: a SQLite job store (with the audit trail of ``dashboard.audit`` in the same file) and a
+worker pool.
 
 The store lives in ``DASHBOARD_DATA_DIR/state/jobs.sqlite`` so jobs outlive the page (and the
 process) that started them. The Streamlit server holds one ``JobRunner`` for all sessions; the CLI
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboard import access, paths
+from dashboard.audit import AuditCheck, AuditTrail
 from dashboard.errors import DashboardError, first_line
 
 log = logging.getLogger(__name__)
@@ -72,16 +74,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     rows INTEGER, file TEXT, size INTEGER, sha256 TEXT, error TEXT, owner_pid INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL,
-    action TEXT NOT NULL, kind TEXT NOT NULL, job_id TEXT, params TEXT, rows INTEGER, sha256 TEXT,
-    prev_hash TEXT, hash TEXT
-);
--- Append-only: the app can add entries, never change or remove them.
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
-    BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 """
 
 
@@ -145,10 +137,11 @@ class JobStore:
         self.exports_dir = Path(exports_dir or self.path.parent.parent / "exports")
         paths.private_dir(self.path.parent)
         paths.private_dir(self.exports_dir)
+        self.trail = AuditTrail(self.path)
         with self._db() as db:
             db.executescript(SCHEMA)
             _add_columns(db, "jobs", {"owner_token": "TEXT"})
-            _add_columns(db, "audit", {"prev_hash": "TEXT", "hash": "TEXT"})
+            self.trail.create(db)
         paths.private_file(self.path)
 
     @contextlib.contextmanager
@@ -326,74 +319,23 @@ class JobStore:
         self.audit(user, role, "download", job.kind, job.id, job.params, job.rows, job.sha256)
         return payload
 
-    # --- audit trail -------------------------------------------------------------------------
+    # --- audit trail (dashboard.audit) ---------------------------------------------------------
 
     def audit(self, user: str, role: str, action: str, kind: str, job_id: str | None = None,
               params: dict | None = None, rows: int | None = None, sha256: str | None = None) -> None:
-        """Append an entry chained to the previous one (each holds the hash of the one before), so a
-        rewritten, replaced or removed entry shows in ``verify_audit``."""
+        """Append an entry to the keyed, anchored audit trail."""
         with self._db() as db:
-            db.execute("BEGIN IMMEDIATE")
-            last = db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-            seq, prev = (last["seq"] + 1, last["hash"]) if last else (1, None)
-            entry = (seq, _now(), user, role, action, kind, job_id, dumps(params or {}), rows, sha256)
-            db.execute("INSERT INTO audit (seq, at, user, role, action, kind, job_id, params, rows, sha256, "
-                       "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (*entry, prev, _entry_hash(prev, entry)))
-            db.execute("COMMIT")
+            self.trail.record(db, user, role, action, kind, job_id, dumps(params or {}), rows, sha256)
 
     def verify_audit(self) -> AuditCheck:
-        """Recompute the chain: every entry's hash from its content and the previous hash."""
-        with self._db() as db:
-            rows = db.execute("SELECT seq, at, user, role, action, kind, job_id, params, rows, sha256, prev_hash, "
-                              "hash FROM audit ORDER BY seq").fetchall()
-        prev, legacy, chained = None, 0, 0
-        for row in rows:
-            if row["hash"] is None and chained == 0:  # written before entries were chained
-                legacy += 1
-                continue
-            entry = tuple(row)[:10]
-            if row["prev_hash"] != prev or row["hash"] != _entry_hash(prev, entry):
-                return AuditCheck(False, chained, legacy, row["seq"])
-            prev, chained = row["hash"], chained + 1
-        return AuditCheck(True, chained, legacy, None)
+        return self.trail.verify()
 
     def audit_users(self) -> list[str]:
-        with self._db() as db:
-            return [r[0] for r in db.execute("SELECT DISTINCT user FROM audit ORDER BY user").fetchall()]
+        return self.trail.users()
 
     def audit_entries(self, user: str | None = None, kind: str | None = None, since: str | None = None,
                       limit: int | None = None) -> list[dict]:
-        clauses, args = [], []
-        for column, value, op in (("user", user, "="), ("kind", kind, "="), ("at", since, ">=")):
-            if value:
-                clauses.append(f"{column} {op} ?")
-                args.append(value)
-        sql = ("SELECT seq, at, user, role, action, kind, job_id, params, rows, sha256 FROM audit"
-               + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY seq DESC")
-        if limit:
-            sql += f" LIMIT {int(limit)}"
-        with self._db() as db:
-            return [dict(r) for r in db.execute(sql, args).fetchall()]
-
-
-@dataclass(frozen=True)
-class AuditCheck:
-    intact: bool
-    chained: int  # entries verified
-    legacy: int  # entries from before the chain (not verifiable)
-    broken_at: int | None  # the first entry whose hash does not match
-
-    def describe(self) -> str:
-        older = f" ({self.legacy} older entries from before chaining)" if self.legacy else ""
-        if self.intact:
-            return f"audit trail intact: {self.chained} entries chained{older}"
-        return (f"audit trail BROKEN at entry {self.broken_at}: it was changed, replaced or removed "
-                f"after it was written ({self.chained} entries before it verified){older}")
-
-
-def _entry_hash(prev: str | None, entry: tuple) -> str:
-    return hashlib.sha256(json.dumps([prev, *entry], ensure_ascii=False).encode("utf-8")).hexdigest()
+        return self.trail.entries(user=user, kind=kind, since=since, limit=limit)
 
 
 def _add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:

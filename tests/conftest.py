@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,9 @@ from dashboard.schema import TABLES
 from dashboard.snapshot import build_snapshot
 
 AS_OF = dt.date(2026, 11, 26)
+# The audit trail's key and anchors live outside DATA_DIR (dashboard.audit): never the tester's own
+# ~/.config. Set at import, so servers and CLIs the tests start inherit it.
+os.environ.setdefault("DASHBOARD_AUDIT_DIR", tempfile.mkdtemp(prefix="cockpit-audit-"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -29,3 +29,6 @@ def test_nightly_build_and_app_units():
     for name, service in (("dsgvo-cockpit-snapshot.service", build), ("dsgvo-cockpit.service", app)):
         # the data dir is the one path the hardened unit may write
         assert f"DASHBOARD_DATA_DIR={service['ReadWritePaths']}" in (DEPLOY / name).read_text(encoding="utf-8")
+        # the audit key and anchors: outside the data dir, in the service's own state directory
+        text = (DEPLOY / name).read_text(encoding="utf-8")
+        assert "DASHBOARD_AUDIT_DIR=/var/lib/dsgvo-cockpit" in text and service["StateDirectory"] == "dsgvo-cockpit"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import access, history, jobs, paths
+from dashboard import access, audit, history, jobs, paths
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.formats import fmt_bytes, fmt_int
 from dashboard.ui.text import lang, md, t
@@ -139,7 +139,7 @@ def rerun(job: jobs.Job) -> jobs.Job:
     return runner().rerun(job, user_name(), role())
 
 
-def audit_check() -> jobs.AuditCheck:
+def audit_check() -> audit.AuditCheck:
     """The audit trail's chain: was any entry changed, replaced or removed?"""
     return runner().store.verify_audit()
 
