@@ -47,6 +47,7 @@ st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
 keys.enter_applies_dates()  # a typed date applies on Enter, as users expect
 warmup.start(str(paths.snapshots_dir()))  # fills the caches for each new snapshot, before anyone asks
 ui.language_switch()
+ui.pin_snapshot()  # one snapshot for everything this run shows
 with ui.error_boundary():  # every page runs inside it: known errors explained, the rest with an id
     if ui.snapshot_outdated():
         st.title(t("app.title"))

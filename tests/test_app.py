@@ -485,3 +485,62 @@ def test_a_link_to_an_unknown_request_says_so(demo_data_dir, use_data_dir):
     at.run()
     assert not at.exception
     assert any("DSR\\-GIBT\\-ES\\-NICHT" in w.value and "nicht enthalten" in w.value for w in at.warning)
+
+
+def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, tmp_path, use_data_dir, monkeypatch):
+    """Issue 42.6: while CURRENT is swapped every few milliseconds (publishes in quick succession), each
+    run of a page reads every figure, the sidebar's Datenstand included, from one snapshot."""
+    import os
+    import shutil
+    import threading
+    import time
+    from pathlib import Path
+
+    from dashboard import data
+    from dashboard.snapshot import POINTER, build_snapshot
+    from dashboard.ui import live, signin
+
+    shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
+    names = [build_snapshot(data_dir=tmp_path).path.name, build_snapshot(data_dir=tmp_path).path.name]
+    use_data_dir(tmp_path)
+    connections, seen = {}, []
+
+    def connect(path: str):
+        return connections.setdefault(path, data.connect(Path(path)))
+
+    def query(path, name, params):  # the pages' cached reads, uncached and recorded
+        seen.append(path)
+        return data.run(connect(path), name, **dict(params))
+
+    def page(path, name, limit, params):
+        seen.append(path)
+        return data.run_page(connect(path), name, limit, **dict(params))
+
+    monkeypatch.setattr(live, "_cached_query", query)
+    monkeypatch.setattr(live, "_cached_page", page)
+    monkeypatch.setattr(signin, "_cached_query", query)
+    pointer, stop = tmp_path / "snapshots" / POINTER, threading.Event()
+
+    def swap():
+        k = 0
+        while not stop.is_set():
+            staged = pointer.with_name(".swap")
+            staged.write_text(names[k % 2], encoding="utf-8")
+            os.replace(staged, pointer)
+            k += 1
+            time.sleep(0.002)
+
+    swapper = threading.Thread(target=swap, daemon=True)
+    swapper.start()
+    mixed = []
+    try:
+        for _ in range(8):
+            seen.clear()
+            at = AppTest.from_file(APP, default_timeout=60)
+            at.run()
+            assert not at.exception
+            mixed.append(len(set(seen)))
+    finally:
+        stop.set()
+        swapper.join()
+    assert mixed == [1] * 8, mixed

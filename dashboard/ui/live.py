@@ -26,15 +26,30 @@ def policy() -> Policy:
     return load_policy()
 
 
+PIN_KEY = "_pinned_snapshot"
+
+
+def pin_snapshot() -> None:
+    """At the start of every run (app.py): the snapshot that every query and figure of this run reads,
+    so a publish during the run cannot show the sidebar's "Datenstand" of one snapshot and tiles of
+    another. The next run reads the pointer again."""
+    st.session_state[PIN_KEY] = _usable(*_live_key())
+
+
+def _pinned() -> tuple[Path | None, str | None]:
+    pinned = st.session_state.get(PIN_KEY)
+    return pinned if pinned is not None else _usable(*_live_key())
+
+
 def live_snapshot() -> Path | None:
-    """The snapshot pages read: the live one, or the newest readable kept version when the live file
-    cannot be read (``snapshot_fallback`` says why, and the sidebar warns)."""
-    return _usable(*_live_key())[0]
+    """The snapshot pages read in this run: the live one, or the newest readable kept version when the
+    live file cannot be read (``snapshot_fallback`` says why, and the sidebar warns)."""
+    return _pinned()[0]
 
 
 def snapshot_fallback() -> str | None:
     """Why the pages show an older snapshot than the live one (None: they show the live one)."""
-    return _usable(*_live_key())[1]
+    return _pinned()[1]
 
 
 def _live_key() -> tuple[str | None, int, int]:
