@@ -252,6 +252,9 @@ MAX_LINE = 2 * 1024 * 1024
 _RAW_LINES = ("read_csv($path, columns = {'line': 'VARCHAR'}, header = false, delim = chr(31), quote = '', "
               "escape = '', auto_detect = false, max_line_size = " + str(MAX_LINE) + ", store_rejects = true, "
               "rejects_table = '_raw_reject_errors', rejects_scan = '_raw_reject_scans')")
+# The records of a file whose records end in CRLF while a quoted cell holds a lone LF (numbered).
+_CRLF_RECORDS = ("(SELECT generate_subscripts(r, 1) AS ordinal, unnest(r) AS line "
+                 "FROM (SELECT string_split(content, chr(13) || chr(10)) AS r FROM read_text($path)))")
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -271,6 +274,7 @@ def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) ->
     names = [n.strip() for n in next(csv.reader([header], delimiter=delimiter))]
     fields = f"(?:^|{d})({field})"
     numbered = f"SELECT row_number() OVER () AS ordinal, rtrim(line, chr(13)) AS line FROM {_RAW_LINES}"
+    raw = _RAW_LINES
     # The patterns are literals (not bound parameters), so DuckDB compiles each once, not per line.
     well_formed = (f"CASE WHEN NOT contains(line, '\"') "
                    f"THEN length(line) - length(replace(line, {literal(delimiter)}, '')) = {len(names) - 1} "
@@ -280,12 +284,25 @@ def _stage_csv(con, ts: TableSource, table: Table, target: str, params: dict) ->
     # One streaming pass counts malformed lines (a file without any, the usual case, stops here); only
     # then a numbered pass finds which ones.
     malformed = []
-    if con.sql(f"SELECT count(*) FROM {_RAW_LINES} WHERE line <> '' AND NOT ({well_formed})",
-               params=check).fetchall()[0][0]:
+    try:
+        broken = con.sql(f"SELECT count(*) FROM {raw} WHERE line <> '' AND NOT ({well_formed})",
+                         params=check).fetchall()[0][0]
+    except duckdb.InvalidInputException:
+        # Mixed line endings: records end in CRLF and a cell holds a lone LF (Excel's Alt+Enter). DuckDB's
+        # line reader gives up on the whole file; a record is then what ends in CRLF, checked the same way.
+        if not first.endswith(b"\r\n"):
+            raise
+        well_formed = f"length(line) <= {MAX_LINE} AND {well_formed}"
+        raw = _CRLF_RECORDS
+        numbered = f"SELECT ordinal, line FROM {_CRLF_RECORDS}"
+        broken = con.sql(f"SELECT count(*) FROM {raw} WHERE line <> '' AND NOT ({well_formed})",
+                         params=check).fetchall()[0][0]
+    if broken:
         con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
         malformed = [r[0] for r in con.sql(f"SELECT ordinal FROM ({numbered}) WHERE ordinal > 1 AND line <> '' "
                                            f"AND NOT ({well_formed}) ORDER BY ordinal", params=check).fetchall()]
-    over_long = [r[0] for r in con.sql("SELECT DISTINCT line FROM _raw_reject_errors ORDER BY 1").fetchall()]
+    over_long = [] if raw == _CRLF_RECORDS else [
+        r[0] for r in con.sql("SELECT DISTINCT line FROM _raw_reject_errors ORDER BY 1").fetchall()]
     con.execute("DROP TABLE IF EXISTS _raw_reject_errors")
     con.execute("DROP TABLE IF EXISTS _raw_reject_scans")
     select = _projection(table, ts, {name: "VARCHAR" for name in names}, _text_or_native)
