@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import logging
+import sqlite3
 import sys
 from pathlib import Path
 
+import duckdb
+
 from dashboard import paths
 from dashboard.access import ROLES
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, first_line
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -160,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (DashboardError, ValueError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error, duckdb.Error) as exc:  # a read-only or full disk, a vanished folder
+        where = f": {exc.filename}" if isinstance(exc, OSError) and exc.filename else ""
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc, typed=True)
+        print(f"error: {reason}{where} (nothing was published or changed; check the disk and "
+              f"DASHBOARD_DATA_DIR={paths.data_dir()})", file=sys.stderr)
         return 2
 
 
