@@ -305,14 +305,14 @@ class JobStore:
         a kind and list their *current* role may export, finished and not expired."""
         return (self.visible_to(job, user, role) and job.status == "succeeded" and job.path is not None
                 and access.may_export(role, job.kind, job.params.get("query") if job.kind == "list_csv" else None)
-                and not _expired(job) and job.path.is_file())
+                and not expired(job) and job.path.is_file())
 
     def serve(self, job_id: str, user: str, role: str) -> bytes:
         """The bytes of a finished export, checked again when they are produced (current role, expiry)
         and audited right here: the one place a download's bytes come from."""
         job = self.get(job_id)
         if not self.offerable(job, user, role):
-            if job.status == "succeeded" and _expired(job):
+            if job.status == "succeeded" and expired(job):
                 self.sweep()
             raise DownloadRefused(f"export {job_id} is not available to {role!r} (expired, removed or not allowed)")
         payload = job.path.read_bytes()
@@ -346,7 +346,8 @@ def _add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) ->
             db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {type_}")
 
 
-def _expired(job: Job) -> bool:
+def expired(job: Job) -> bool:
+    """The job's file is past its expiry (the sweep deletes it)."""
     return job.expires_at is not None and job.expires_at <= _now()
 
 

@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import access, audit, history, jobs, paths
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.formats import fmt_bytes, fmt_int
-from dashboard.ui.text import lang, md, t
+from dashboard.ui.text import coded, lang, md, t
 from dashboard.ui.who import IDENTITY_KEY, role, user_name
 
 
@@ -52,9 +52,11 @@ def list_export(name: str, filename: str, key: str, total: int, label: str | Non
             export_button("list_csv", job_params, key=key, label=label)
             return
         identity = st.session_state.get(IDENTITY_KEY)
+        _say_refused(f"{key}_now")
         st.download_button(f"{label} ({fmt_int(total)})", functools.partial(_export_now, job_params, identity),
                            file_name=f"{Path(filename).stem}.csv", mime=MIME[".csv"], key=f"{key}_now",
-                           icon=":material/download:", on_click="ignore")
+                           icon=":material/download:",
+                           on_click=functools.partial(_check_click, f"{key}_now", identity, None, name))
 
 
 def _export_now(params: dict, identity: access.Identity) -> bytes:
@@ -104,19 +106,52 @@ def job_result(job: jobs.Job, where: str) -> None:
     store = runner().store
     if not store.visible_to(job, user_name(), role()):
         return
+    key = f"dl_{where}_{job.id}"
+    _say_refused(key)
     if store.offerable(job, user_name(), role()):
         # The bytes are produced on click, where the store checks the current role and the expiry again
         # and writes the audit entry: no file sits behind a /media URL before someone asked for it.
         identity = st.session_state.get(IDENTITY_KEY)
         st.download_button(
             t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
-            functools.partial(_serve, job.id, identity), file_name=job.path.name, key=f"dl_{where}_{job.id}",
+            functools.partial(_serve, job.id, identity), file_name=job.path.name, key=key,
             mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
-            on_click="ignore")
+            on_click=functools.partial(_check_click, key, identity, job.id, None))
     elif job.status == "failed":
         st.error(t("jobs.failed", error=md(job.error or "?")), icon=":material/error:")
     elif job.status == "expired":
         st.caption(t("jobs.expired"))
+
+
+REFUSED_KEY = "_download_refused"
+
+
+def _check_click(key: str, identity: access.Identity, job_id: str | None, query: str | None) -> None:
+    """A download's click, in the script thread before the rerun: when the bytes will be refused (the file
+    expired meanwhile, the role no longer allows it), the reason is kept for the rerun to show beside the
+    button. Streamlit shows nothing when the data callable raises, and the callable may not call ``st.*``;
+    the job store checks again, with the same rules, when it produces the bytes."""
+    try:
+        now = access.current_role(identity)
+        not_allowed = t("jobs.refused_role", role=coded("role", now))
+        if job_id is None:
+            reason = None if access.may_export(now, "list_csv", query) else not_allowed
+        else:
+            store = runner().store
+            job = store.get(job_id)
+            gone = jobs.expired(job) or job.status == "expired" or job.path is None or not job.path.is_file()
+            reason = None if store.offerable(job, identity.name, now) else (
+                t("jobs.refused_expired") if gone else not_allowed)
+    except access.AccessDenied as exc:
+        reason = t("jobs.refused_access", reason=md(exc))
+    if reason:
+        st.session_state.setdefault(REFUSED_KEY, {})[key] = reason
+
+
+def _say_refused(key: str) -> None:
+    reason = st.session_state.get(REFUSED_KEY, {}).pop(key, None)
+    if reason:
+        st.warning(reason, icon=":material/block:")
 
 
 def _serve(job_id: str, identity: access.Identity) -> bytes:

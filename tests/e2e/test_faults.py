@@ -50,3 +50,27 @@ def test_server_killed_during_an_export(browser, demo_data_dir, tmp_path):
         assert lines[0] == "record_type;record_id;category;retained_until;days_overdue;finding;erasure_ref"
         assert len(lines) > 100
         page.context.close()
+
+
+def test_a_refused_download_says_why(browser, demo_data_dir, tmp_path, use_data_dir):
+    """Issue 42.7: the file expired between showing its button and the click. Streamlit shows nothing when
+    the data callable refuses; the page says why instead, and nothing is served."""
+    shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
+    shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
+    use_data_dir(tmp_path)
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    job = store.create("deletion_worklist", {"system": "helpdesk", "as_of": dt.date(2026, 11, 26)}, "demo:dpo", "dpo")
+    assert jobs.execute(store, job.id).status == "succeeded"
+    with serve(tmp_path) as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"{url}/exporte")
+        wait_idle(page)
+        download = page.get_by_role("button", name=re.compile(r"^loeschliste_helpdesk_2026-11-26\.csv herunterladen"))
+        download.first.wait_for(timeout=30_000)
+        with sqlite3.connect(store.path) as db:  # it expires while the page is open
+            db.execute("UPDATE jobs SET expires_at = '2000-01-01T00:00:00+00:00' WHERE id = ?", (job.id,))
+        download.first.click()
+        wait_idle(page)
+        page.get_by_text("Download nicht möglich: Die Datei ist inzwischen abgelaufen").first.wait_for(timeout=30_000)
+        assert [e["action"] for e in store.audit_entries()] == ["export"]  # no download was served
+        page.context.close()
