@@ -239,6 +239,21 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert ledger.stat().st_mode & 0o777 == 0o600
 
 
+def test_a_damaged_consent_ledger_stops_no_build(env):
+    """Issue 42.7: one corrupt line in the middle of the ledger blocked every build. Now the build goes on
+    (every table, the readable consent history) and the finding names the line."""
+    sources, data_dir, _ = env
+    first = build_snapshot(sources, data_dir=data_dir)
+    ledger = data_dir / "state" / "consent-ledger" / "newsletter.jsonl"
+    lines = ledger.read_bytes().splitlines(keepends=True)
+    ledger.write_bytes(lines[0] + b"{kaputt\n" + b"".join(lines[1:]))
+    second = build_snapshot(sources, data_dir=data_dir)
+    assert second.tables["tickets"] == first.tables["tickets"]
+    assert second.tables["consent_events"] == first.tables["consent_events"]  # the readable history, whole
+    assert ("newsletter", "ledger_damaged", "line 2: not valid JSON") in _rows(
+        second.path, "SELECT source, finding, subject FROM source_findings")
+
+
 def _fails_in_one_line(sources, data_dir, db: str, break_sql: str, mend_sql: str, message: str) -> None:
     """With the system changed by ``break_sql``, the build fails with exactly ``message``; then mended."""
     _run(db, break_sql)

@@ -74,8 +74,12 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
     lists = cur.fetchall()
     purpose_of = {list_id: purposes[name] for list_id, name, _ in lists if name in purposes}
     present = {(sub.subscriber_id, sub.list_id) for sub in current}  # a deleted subscriber leaves the snapshot
-    events = [e for e in ledger if e["kind"] == "event" and e["list_id"] in purpose_of
+    events = [e for e in ledger.entries if e["kind"] == "event" and e["list_id"] in purpose_of
               and (e["subscriber_id"], e["list_id"]) in present]
+    # A damaged line stops no build: the other tables and the readable history go on; each line is a finding.
+    if ledger.damaged:
+        con.executemany("INSERT INTO source_findings VALUES (?, ?, ?)",
+                        [(ts.source, "ledger_damaged", problem) for problem in ledger.damaged])
     con.register("_ledger_events", _consent_frame(ts, events, purpose_of))
     try:
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM _ledger_events")
