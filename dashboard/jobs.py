@@ -383,7 +383,12 @@ def _process_token(pid: int) -> str | None:
 def _owner_alive(pid: int | None, token: str | None) -> bool:
     if pid is None or not _alive(pid):
         return False
-    return token is None or _process_token(pid) in (None, token)
+    current = _process_token(pid)
+    if token is None:
+        # Written by a version that recorded no token, or where /proc gives none. Where tokens exist, a
+        # live process with that id cannot be told from a later one that reused it: the job is not its.
+        return current is None
+    return current in (None, token)
 
 
 Executor = Callable[[Job, JobStore, Callable[[int], None]], tuple[Path, int]]

@@ -427,6 +427,16 @@ def test_13_a_reused_process_id_does_not_keep_a_job_running(store):
     assert store.recover_interrupted() == [] and store.get(alive.id).status == "queued"
 
 
+def test_13_a_job_without_owner_token_and_a_live_pid_is_recovered(store):
+    """Issue 42.7: a record from before tokens (owner_token NULL) whose process id is alive again (here:
+    this very process) was never recovered; it cannot be its owner's, so it fails as interrupted."""
+    job = store.create("subject_access", {"contact_id": "C00000001"}, "dsb", "dpo")
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE jobs SET status = 'running', owner_token = NULL WHERE id = ?", (job.id,))
+    assert store.recover_interrupted() == [job.id]
+    assert store.get(job.id).error == "interrupted by restart"
+
+
 # --- 15. markers select ----------------------------------------------------------------------------------
 
 
