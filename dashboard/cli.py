@@ -85,6 +85,29 @@ def _iso_dates(value):
     return value
 
 
+def _check_operator(user: str, role: str) -> None:
+    """The CLI is no side door past the roles: ``--role`` must be the role the roles file gives ``--user``
+    (the operator's own identity), as the app would decide it. In demo mode over generated data, like the
+    app, any role may be chosen."""
+    from dashboard import access, data
+    from dashboard.snapshot import current_snapshot
+
+    if access.auth_mode() == "demo":
+        live = current_snapshot()
+        demo_only = True
+        if live is not None:
+            con = data.connect(live)
+            try:
+                demo_only = bool(data.run(con, "snapshot_sources")["demo_only"][0])
+            finally:
+                con.close()
+        access.check_demo_allowed(demo_only)
+        return
+    granted = access.role_for(access.Identity(user), access.load_role_map())
+    if granted != role:
+        raise access.AccessDenied(f"--role {role}: the roles file gives {user} the role {granted}")
+
+
 def _export(args: argparse.Namespace) -> int:
     """The same job path as the app: a job record, the role check, the file, the audit entry."""
     import json
@@ -100,6 +123,7 @@ def _export(args: argparse.Namespace) -> int:
         params["delimiter"] = args.delimiter
     if args.no_bom:
         params["bom"] = False
+    _check_operator(args.user, args.role)
     store = jobs.JobStore()
     job = store.create(args.kind, params, args.user, args.role)
     job = jobs.execute(store, job.id)

@@ -42,3 +42,20 @@ def test_snapshot_error_is_one_line(tmp_path, use_data_dir, capsys, monkeypatch)
     monkeypatch.setenv("DASHBOARD_SOURCES", str(tmp_path / "missing.toml"))
     assert main(["snapshot"]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.toml'}: sources file not found"
+
+
+def test_export_role_is_the_one_the_roles_file_gives_the_user(demo_data_dir, use_data_dir, tmp_path, monkeypatch,
+                                                              capsys):
+    """Issue 42.7: --role is checked against the roles file for --user, so the command line grants no
+    role the app would not."""
+    use_data_dir(demo_data_dir)
+    roles = tmp_path / "roles.toml"
+    roles.write_text('[users]\n"chef@aelvirionek.example" = "management"\n', encoding="utf-8")
+    monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(roles))
+    monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
+    report = ["export", "management_report", "--user", "chef@aelvirionek.example"]
+    assert main([*report, "--role", "dpo"]) == 2
+    assert "the roles file gives chef@aelvirionek.example the role management" in capsys.readouterr().err
+    assert main(["export", "audit_csv", "--user", "stranger@example.com", "--role", "dpo"]) == 2
+    assert "has no role" in capsys.readouterr().err
+    assert main([*report, "--role", "management"]) == 0

@@ -41,7 +41,7 @@ def disk(tmp_path_factory, demo_data_dir):
     folder = tmp_path_factory.mktemp("disk") / "data"
     if not _mount(folder, "size=64m,mode=0700"):
         pytest.skip("mounting a tmpfs is not permitted here")
-    env = {**os.environ, "DASHBOARD_AUDIT_DIR": str(folder.parent / "audit")}
+    env = {**os.environ, "DASHBOARD_AUDIT_DIR": str(folder.parent / "audit"), "DASHBOARD_AUTH": "demo"}
     try:
         shutil.copytree(demo_data_dir / "demo", folder / "demo")
         for args in (["snapshot"], ["kpi-backfill"], COMMANDS["export"]):

@@ -390,10 +390,14 @@ def test_audit_trail_is_append_only_and_records_downloads(store):
     assert audit.rows == 2
 
 
-def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys):
+def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys, tmp_path):
     from dashboard.cli import main
 
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))
+    roles = tmp_path / "roles.toml"  # the operators' roles, as the app reads them (issue 42.7)
+    roles.write_text('[users]\n"cron" = "dpo"\n"chef" = "management"\n', encoding="utf-8")
+    monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(roles))
+    monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
     assert main(["export", "deletion_worklist", "--system", "helpdesk", "--as-of", "2026-11-26",
                  "--user", "cron", "--role", "dpo"]) == 0
     assert "rows ->" in capsys.readouterr().out
