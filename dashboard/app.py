@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import access, paths, ui
-from dashboard.ui import keys, t, warmup
+from dashboard.ui import keys, media, t, warmup
 
 paths.private_umask()
 
@@ -45,6 +45,7 @@ st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
         "height: auto !important;}</style>")
 
 keys.enter_applies_dates()  # a typed date applies on Enter, as users expect
+media.short_lived_downloads()  # a download's file is deleted seconds after it was made
 warmup.start(str(paths.snapshots_dir()))  # fills the caches for each new snapshot, before anyone asks
 ui.language_switch()
 ui.pin_snapshot()  # one snapshot for everything this run shows

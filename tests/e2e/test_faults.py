@@ -1,5 +1,6 @@
-"""The Streamlit process killed during an export job: after a restart the job shows as failed
-(interrupted), its partial file is gone, and a re-run from the Exporte page succeeds."""
+"""Faults around exports in a real browser: the Streamlit process killed during an export job (after a
+restart the job shows as failed, its partial file is gone, and a re-run succeeds); a download refused at
+the click says why; a downloaded file does not stay at its address."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ import re
 import shutil
 import signal
 import sqlite3
+import time
+import urllib.error
+import urllib.request
+
+import pytest
 
 from dashboard import jobs
 from tests.e2e.conftest import serve, server_pid, wait_idle
@@ -73,4 +79,23 @@ def test_a_refused_download_says_why(browser, demo_data_dir, tmp_path, use_data_
         wait_idle(page)
         page.get_by_text("Download nicht möglich: Die Datei ist inzwischen abgelaufen").first.wait_for(timeout=30_000)
         assert [e["action"] for e in store.audit_entries()] == ["export"]  # no download was served
+        page.context.close()
+
+
+def test_a_downloaded_file_does_not_stay_at_its_address(browser, demo_data_dir):
+    """Issue 42.8: after a click the file stayed at its /media address for anyone until later script runs.
+    Now it answers while the browser fetches it and is gone seconds later (here: 2)."""
+    with serve(demo_data_dir, DASHBOARD_DOWNLOAD_TTL_S="2") as url:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()
+        page.goto(f"{url}/loeschfristen")
+        wait_idle(page)
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name=re.compile(r"^Liste als CSV \(")).first.click()
+        address = info.value.url
+        assert "/media/" in address
+        assert urllib.request.urlopen(address, timeout=10).status == 200  # still there right after the click
+        time.sleep(3)
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(address, timeout=10)
+        assert gone.value.code == 404
         page.context.close()
