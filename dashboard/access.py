@@ -52,7 +52,7 @@ class Grants:
 GRANTS: dict[str, Grants] = {
     "dpo": Grants(pages=frozenset(PAGES),
                   exports=frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv",
-                                     "management_report", "list_csv"}),
+                                     "management_report", "list_csv", "deadlines_ics"}),
                   lists=frozenset(LIST_QUERIES)),
     # Reads everything, exports the report and the audit trail only.
     "auditor": Grants(pages=frozenset(PAGES), exports=frozenset({"management_report", "audit_csv"}),
@@ -65,7 +65,7 @@ GRANTS: dict[str, Grants] = {
                                           "consent_findings", "incident_register"})),
 }
 # Export kinds with personal data, and the aggregate ones (the audit trail's filter lists them).
-PERSONAL_EXPORTS = frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv"})
+PERSONAL_EXPORTS = frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv", "deadlines_ics"})
 AGGREGATE_EXPORTS = frozenset({"management_report"})
 
 

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard demo|snapshot|status|export|sweep-exports|serve``.
+"""Command line: ``python -m dashboard demo|snapshot|status|export|kpi-backfill|digest|sweep-exports|audit|serve``.
 
 The same functions the app uses, for set-up and scheduled runs. Errors print one clear line and
 exit non-zero; nothing personal is printed (counts and file names only).
@@ -41,7 +41,14 @@ def _snapshot(args: argparse.Namespace) -> int:
         return 0
     if args.if_missing and live is not None:
         print(f"snapshot {live.name} cannot be used ({problem}): rebuilding")
-    result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep, full=args.full)
+    from dashboard import notify
+
+    try:
+        result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep, full=args.full)
+    except DashboardError as exc:  # the digest reports a failed build (one line, as printed)
+        notify.record_build(False, first_line(exc))
+        raise
+    notify.record_build(True)
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
@@ -164,6 +171,16 @@ def _audit(args: argparse.Namespace) -> int:
     return 0 if check.intact else 1
 
 
+def _digest(args: argparse.Namespace) -> int:
+    """Breach alerts and the digests whose cadence is due (docs/DEPLOY.md: SMTP, units, testing)."""
+    from dashboard import notify
+
+    failures = notify.run(notify.load_settings(), dry_run=args.dry_run, force=args.force)
+    for failure in failures:
+        print(f"error: not sent, kept for the next run: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
 def _sweep(_args: argparse.Namespace) -> int:
     from dashboard import jobs
 
@@ -237,6 +254,11 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--months", type=int, default=12)
     backfill.add_argument("--if-empty", action="store_true", help="only when no backfill exists yet")
     backfill.set_defaults(run=_backfill)
+    digest = sub.add_parser("digest", help="send breach alerts and the digests whose cadence is due "
+                                           "(recipients and SMTP in $DASHBOARD_NOTIFY or data/notify.toml)")
+    digest.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
+    digest.add_argument("--force", action="store_true", help="send every recipient's digest now, whatever its cadence")
+    digest.set_defaults(run=_digest)
     sweep = sub.add_parser("sweep-exports", help="delete export files past their expiry")
     sweep.set_defaults(run=_sweep)
     sub.add_parser("serve", help="start the app (imports and cache warm-up before the first visit); "

@@ -408,9 +408,29 @@ def management_report(job, store, progress: Progress) -> tuple[Path, int]:
     return target, rows
 
 
+def deadlines_ics(job, store, progress: Progress) -> tuple[Path, int]:
+    """The open request deadlines and running breach clocks as a calendar file (dashboard.calendar_ics);
+    links point at ``base_url`` (the cockpit's address the page was opened at), when given."""
+    from dashboard import calendar_ics
+
+    lang = job.params.get("lang") if job.params.get("lang") in LANGUAGES else DEFAULT_LANGUAGE
+    con = _snapshot_connection()
+    try:
+        payload = calendar_ics.build(con, dt.datetime.now(dt.UTC), load_policy().settings, lang,
+                                     job.params.get("base_url"))
+    finally:
+        con.close()
+    target = store.output_path(job, "fristen.ics")
+    part = target.with_name(target.name + ".part")
+    part.write_bytes(payload)
+    part.replace(target)
+    return target, payload.count(b"BEGIN:VEVENT")
+
+
 KINDS: dict[str, Callable] = {
     "list_csv": list_csv, "deletion_worklist": deletion_worklist, "subject_access": subject_access,
     "portability": portability, "audit_csv": audit_csv, "management_report": management_report,
+    "deadlines_ics": deadlines_ics,
 }
 
 

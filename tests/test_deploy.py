@@ -32,3 +32,12 @@ def test_nightly_build_and_app_units():
         # the audit key and anchors: outside the data dir, in the service's own state directory
         text = (DEPLOY / name).read_text(encoding="utf-8")
         assert "DASHBOARD_AUDIT_DIR=/var/lib/dsgvo-cockpit" in text and service["StateDirectory"] == "dsgvo-cockpit"
+
+
+def test_every_build_is_followed_by_the_digest_and_an_hourly_timer_is_offered():
+    """Issue 38: the digest runs after every build, published or failed, without failing the build's unit
+    when the mail server is down; the optional hourly timer starts the same build."""
+    build = (DEPLOY / "dsgvo-cockpit-snapshot.service").read_text(encoding="utf-8")
+    assert "ExecStopPost=-/srv/cockpit/app/.venv/bin/python -m dashboard digest" in build
+    hourly = _unit("dsgvo-cockpit-snapshot-hourly.timer")["Timer"]
+    assert hourly["OnCalendar"] == "hourly" and hourly["Unit"] == "dsgvo-cockpit-snapshot.service"

@@ -36,7 +36,9 @@ from dashboard.ui.jobwidgets import (
     audit_check,
     audit_entries,
     audit_users,
+    deadlines_calendar,
     export_button,
+    instant_download,
     job_result,
     job_status,
     kpi_history,
@@ -65,7 +67,7 @@ from dashboard.ui.signin import sign_in
 from dashboard.ui.tables import date_column, show_table, translate
 from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
 from dashboard.ui.urlstate import bind as bind_to_url
-from dashboard.ui.urlstate import linked_row
+from dashboard.ui.urlstate import cockpit_base_url, linked_row
 from dashboard.ui.urlstate import selected as selected_in_url
 from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
 
@@ -77,6 +79,7 @@ __all__ = [
     "chart",
     "pick",
     "selected_in_url",
+    "cockpit_base_url",
     "audit_check",
     "audit_entries",
     "audit_users",
@@ -97,7 +100,9 @@ __all__ = [
     "coded",
     "date_column",
     "error_boundary",
+    "deadlines_calendar",
     "export_button",
+    "instant_download",
     "fmt_bytes",
     "fmt_date",
     "fmt_delta",

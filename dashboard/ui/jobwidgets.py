@@ -15,6 +15,7 @@ from dashboard import access, audit, history, jobs, paths
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.formats import fmt_bytes, fmt_int
 from dashboard.ui.text import coded, lang, md, t
+from dashboard.ui.urlstate import cockpit_base_url
 from dashboard.ui.who import IDENTITY_KEY, role, user_name
 
 
@@ -51,18 +52,33 @@ def list_export(name: str, filename: str, key: str, total: int, label: str | Non
         if total > IMMEDIATE_ROWS:
             export_button("list_csv", job_params, key=key, label=label)
             return
-        identity = st.session_state.get(IDENTITY_KEY)
-        _say_refused(f"{key}_now")
-        st.download_button(f"{label} ({fmt_int(total)})", functools.partial(_export_now, job_params, identity),
-                           file_name=f"{Path(filename).stem}.csv", mime=MIME[".csv"], key=f"{key}_now",
-                           icon=":material/download:",
-                           on_click=functools.partial(_check_click, f"{key}_now", identity, None, name))
+        instant_download("list_csv", job_params, f"{key}_now", f"{label} ({fmt_int(total)})",
+                         f"{Path(filename).stem}.csv")
 
 
-def _export_now(params: dict, identity: access.Identity) -> bytes:
-    """A short list's bytes at the click: made, served and audited for the identity that clicked, in
-    the role it has now. Runs outside the script thread, so nothing here calls ``st.*``."""
-    return runner().run_now("list_csv", params, identity.name, access.current_role(identity))
+def instant_download(kind: str, params: dict, key: str, label: str, file_name: str) -> None:
+    """A small export made, served and audited at the click: no job to wait for, no second click."""
+    if not access.may_export(role(), kind, params.get("query") if kind == "list_csv" else None):
+        return
+    identity = st.session_state.get(IDENTITY_KEY)
+    _say_refused(key)
+    st.download_button(label, functools.partial(_export_now, kind, params, identity), file_name=file_name,
+                       mime=MIME.get(Path(file_name).suffix, "application/octet-stream"), key=key,
+                       icon=":material/download:",
+                       on_click=functools.partial(_check_click, key, identity, None, kind, params.get("query")))
+
+
+def deadlines_calendar(key: str) -> None:
+    """"Fristen als Kalender (.ics)": every open request deadline and running breach clock as of now, the
+    events linking back to where the page was opened (dashboard.calendar_ics)."""
+    instant_download("deadlines_ics", {"lang": lang(), "base_url": cockpit_base_url()}, key,
+                     t("export_kind.deadlines_ics"), "fristen.ics")
+
+
+def _export_now(kind: str, params: dict, identity: access.Identity) -> bytes:
+    """An export's bytes at the click: made, served and audited for the identity that clicked, in the
+    role it has now. Runs outside the script thread, so nothing here calls ``st.*``."""
+    return runner().run_now(kind, params, identity.name, access.current_role(identity))
 
 
 def export_button(kind: str, params: dict, key: str, label: str | None = None) -> None:
@@ -116,7 +132,7 @@ def job_result(job: jobs.Job, where: str) -> None:
             t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
             functools.partial(_serve, job.id, identity), file_name=job.path.name, key=key,
             mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
-            on_click=functools.partial(_check_click, key, identity, job.id, None))
+            on_click=functools.partial(_check_click, key, identity, job.id, job.kind, job.params.get("query")))
     elif job.status == "failed":
         st.error(t("jobs.failed", error=md(job.error or "?")), icon=":material/error:")
     elif job.status == "expired":
@@ -126,7 +142,7 @@ def job_result(job: jobs.Job, where: str) -> None:
 REFUSED_KEY = "_download_refused"
 
 
-def _check_click(key: str, identity: access.Identity, job_id: str | None, query: str | None) -> None:
+def _check_click(key: str, identity: access.Identity, job_id: str | None, kind: str, query: str | None) -> None:
     """A download's click, in the script thread before the rerun: when the bytes will be refused (the file
     expired meanwhile, the role no longer allows it), the reason is kept for the rerun to show beside the
     button. Streamlit shows nothing when the data callable raises, and the callable may not call ``st.*``;
@@ -135,7 +151,7 @@ def _check_click(key: str, identity: access.Identity, job_id: str | None, query:
         now = access.current_role(identity)
         not_allowed = t("jobs.refused_role", role=coded("role", now))
         if job_id is None:
-            reason = None if access.may_export(now, "list_csv", query) else not_allowed
+            reason = None if access.may_export(now, kind, query) else not_allowed
         else:
             store = runner().store
             job = store.get(job_id)
@@ -160,7 +176,7 @@ def _serve(job_id: str, identity: access.Identity) -> bytes:
 
 
 MIME = {".csv": "text/csv", ".zip": "application/zip", ".json": "application/json",
-        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".ics": "text/calendar"}
 
 
 def visible_jobs(limit: int) -> list[jobs.Job]:

@@ -7,9 +7,12 @@ user's choice back into the URL. Values a page does not offer are ignored, never
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Sequence
 
 import streamlit as st
+
+from dashboard import access
 
 _SEEN = "_url_seen_"
 
@@ -64,3 +67,18 @@ def linked_row(frame, not_found: str, **label_values) -> dict | None:
         st.warning(t(not_found, **{k: md(v) for k, v in label_values.items()}), icon=":material/search_off:")
         return None
     return frame.row(0, named=True)
+
+
+def cockpit_base_url() -> str | None:
+    """The cockpit's address as the browser reached it (scheme, host and any base path, without the
+    page), for links in files made here: the calendar's events open the request or incident."""
+    url = st.context.url
+    if not url:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path.rstrip("/")
+    last = path.rsplit("/", 1)[-1]
+    if last in access.PAGES:
+        path = path[: -len(last)].rstrip("/")
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+

@@ -69,6 +69,7 @@ def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
     page = ui.query_page("incident_register", REGISTER_LIMIT, **params)
     ui.list_export("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
                    total=page.total, **params)
+    ui.deadlines_calendar(key="incidents_ics")
     event = ui.show_table(ui.with_moments(page.frame, MOMENTS), total=page.total, key="incidents_register",
                           list_name="incident_register")
     return ui.selected_in_url(event, page.frame["incident_id"].to_list(), "incident", "incidents_register")

@@ -211,6 +211,7 @@ def render() -> None:
     page = ui.query_page("request_queue", QUEUE_LIMIT, **params)
     ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
                    total=page.total, **params)
+    ui.deadlines_calendar(key="requests_ics")
     event = ui.show_table(page.frame, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
                           key="requests_queue", list_name="request_queue", empty="requests_page.queue_empty")
     selected = ui.selected_in_url(event, page.frame["request_id"].to_list(), "request", "requests_queue")
