@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 export DASHBOARD_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install install-test demo snapshot lint browser proxies screenshots bench clean
+.PHONY: run test test-fast install install-test demo snapshot lint browser proxies screenshots bench clean
 
 $(VENV)/.created:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q -n 2 -m "not solo" --durations=15
 	$(PY) -m pytest -q -m solo
+
+# The inner loop: everything but the browser, PostgreSQL and the wheel (about a minute on 2 cores).
+test-fast: $(VENV)/.installed-test
+	$(PY) -m pytest -q -n 2 -m "not solo and not e2e and not postgres and not wheel"
 
 # Full-page PNGs of every page on fresh demo data (desktop width, German) for the README.
 screenshots: install-test

@@ -65,39 +65,36 @@ def build(con: duckdb.DuckDBPyConnection, now: dt.datetime, settings: Settings, 
     cal.add("x-wr-calname", label("calendar_ics.name", lang))
     stamp = now.astimezone(dt.UTC).replace(microsecond=0)
     for request in open_requests(con, as_of, settings):
-        event = icalendar.Event()
-        event.add("uid", f"request-{request['request_id']}@{UID_DOMAIN}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", request["deadline"])  # a DATE: an all-day event
-        event.add("dtend", request["deadline"] + dt.timedelta(days=1))
-        event.add("summary", label("calendar_ics.request", lang, right=rights.get(request["right"], request["right"]),
-                                   request_id=request["request_id"]))
-        url = link(base_url, "anfragen", "request", request["request_id"], lang)
-        if url:
-            event.add("url", url)
-            event.add("description", url)
-        event.add_component(_alarm(-REQUEST_REMINDER, event["summary"]))
-        cal.add_component(event)
+        cal.add_component(_event(
+            f"request-{request['request_id']}", stamp, request["deadline"],  # a DATE: an all-day event
+            request["deadline"] + dt.timedelta(days=1),
+            label("calendar_ics.request", lang, right=rights.get(request["right"], request["right"]),
+                  request_id=request["request_id"]),
+            link(base_url, "anfragen", "request", request["request_id"], lang), REQUEST_REMINDER))
     for breach in running_breaches(con, now, settings):
         deadline = breach["notification_deadline"].astimezone(dt.UTC)
-        event = icalendar.Event()
-        event.add("uid", f"breach-{breach['incident_id']}@{UID_DOMAIN}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", deadline)
-        event.add("dtend", deadline + dt.timedelta(minutes=15))
-        event.add("summary", label("calendar_ics.breach", lang, incident_id=breach["incident_id"]))
-        url = link(base_url, "datenpannen", "incident", breach["incident_id"], lang)
-        if url:
-            event.add("url", url)
-            event.add("description", url)
-        event.add_component(_alarm(-BREACH_REMINDER, event["summary"]))
-        cal.add_component(event)
+        cal.add_component(_event(
+            f"breach-{breach['incident_id']}", stamp, deadline, deadline + dt.timedelta(minutes=15),
+            label("calendar_ics.breach", lang, incident_id=breach["incident_id"]),
+            link(base_url, "datenpannen", "incident", breach["incident_id"], lang), BREACH_REMINDER))
     return cal.to_ical()
 
 
-def _alarm(before: dt.timedelta, summary: str) -> icalendar.Alarm:
+def _event(key: str, stamp: dt.datetime, start, end, summary: str, url: str | None,
+           reminder: dt.timedelta) -> icalendar.Event:
+    """One deadline: its stable UID, the link back into the cockpit, a reminder ``reminder`` before it."""
+    event = icalendar.Event()
+    event.add("uid", f"{key}@{UID_DOMAIN}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    if url:
+        event.add("url", url)
+        event.add("description", url)
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
-    alarm.add("trigger", before)
+    alarm.add("trigger", -reminder)
     alarm.add("description", summary)
-    return alarm
+    event.add_component(alarm)
+    return event

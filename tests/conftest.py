@@ -1,9 +1,7 @@
-"""Shared fixtures: a demo snapshot built once per session, and hand-written source stores."""
+"""Shared fixtures: a demo snapshot built once per session, a PostgreSQL, demo sign-in; builders: tests/helpers.py."""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -11,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from dashboard.demo import generate
-from dashboard.schema import TABLES
 from dashboard.snapshot import build_snapshot
+from tests.helpers import AS_OF
 
-AS_OF = dt.date(2026, 11, 26)
 # The audit trail's key and anchors live outside DATA_DIR (dashboard.audit): never the tester's own
 # ~/.config. Set at import, so servers and CLIs the tests start inherit it.
 os.environ.setdefault("DASHBOARD_AUDIT_DIR", tempfile.mkdtemp(prefix="cockpit-audit-"))
@@ -27,8 +24,10 @@ def pytest_collection_modifyitems(config, items):
         path = str(item.path)
         if f"{Path('tests', 'e2e')}" in path:
             item.add_marker(pytest.mark.e2e)
-        if "postgres" in item.path.name:
+        if "postgres" in item.path.name or "pg_dsn" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.postgres)
+        if item.path.name == "test_wheel.py":
+            item.add_marker(pytest.mark.wheel)
 
 
 @pytest.fixture(scope="session")
@@ -65,17 +64,3 @@ def use_data_dir(monkeypatch):
         return path
 
     return use
-
-
-def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
-    """Write every canonical table as JSON Lines (absent ones empty) plus a sources.toml for them."""
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = ['[sources.fixture]', 'kind = "jsonl"', f'path = "{folder}"', ""]
-    for table in TABLES:
-        rows = tables.get(table.name, [])
-        (folder / f"{table.name}.jsonl").write_text(
-            "".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
-        lines += [f"[tables.{table.name}]", 'source = "fixture"', f'file = "{table.name}.jsonl"', ""]
-    sources = folder / "sources.toml"
-    sources.write_text("\n".join(lines), encoding="utf-8")
-    return sources

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access, data
 from dashboard.access import AccessDenied, Identity
 from dashboard.snapshot import current_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")

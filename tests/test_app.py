@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+from tests.helpers import APP, app
+
 PAGES = {
     "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter (%)",
                           "Offene 72-h-Fristen", "Binnen 72 h gemeldet, 12 Monate (%)"],
@@ -24,18 +25,10 @@ PAGES = {
 }
 
 
-def _app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_with_figures(demo_data_dir, use_data_dir, page):
     use_data_dir(demo_data_dir)
-    at = _app(page)
+    at = app(page)
     assert not at.exception, [e.value for e in at.exception]
     # the error boundary turns a crash into a message: none may be on the page
     assert not [e.value for e in at.error if "Unerwarteter Fehler" in e.value]
@@ -54,7 +47,7 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
     from dashboard.snapshot import current_snapshot
 
     use_data_dir(demo_data_dir)
-    at = _app()
+    at = app()
     tiles = {m.label: m.value for m in at.metric}
     settings = load_policy().settings
     con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
@@ -94,7 +87,7 @@ def test_overview_tiles_equal_the_queries(demo_data_dir, use_data_dir):
 
 def test_tiles_explain_what_they_count_and_their_thresholds(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app()
+    at = app()
     helps = {m.label: m.proto.help for m in at.metric}
     assert "vor heute lag" in helps["Überfällige Anfragen"]
     assert "im Soll bis 0, beobachten bis 2, handeln ab mehr als 2" in helps["Überfällige Anfragen"]
@@ -105,14 +98,14 @@ def test_tiles_explain_what_they_count_and_their_thresholds(demo_data_dir, use_d
 
 def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app()
+    at = app()
     at.button(key="tile_requests_overdue").click().run()
     assert not at.exception
     assert at.toggle(key="requests_overdue_only").value is True
     clocks = {c for c in at.dataframe[0].value["clock"]}
     assert clocks == {"überfällig"}
     assert at.query_params["overdue"] == "1"  # the filtered view is a link
-    at = _app()
+    at = app()
     at.button(key="tile_incidents_overdue").click().run()
     assert at.multiselect(key="incidents_clocks").value == ["overdue"]
     assert at.query_params["clock"] == "overdue"
@@ -126,7 +119,7 @@ def test_on_time_tile_opens_the_answered_requests_it_counts(demo_data_dir, use_d
     from dashboard.snapshot import current_snapshot
 
     use_data_dir(demo_data_dir)
-    at = _app()
+    at = app()
     at.button(key="tile_requests_on_time_pct").click().run()
     assert not at.exception
     assert at.query_params["answered"] == "1"
@@ -140,7 +133,7 @@ def test_on_time_tile_opens_the_answered_requests_it_counts(demo_data_dir, use_d
     on_time = (table["answered_on_time"] == "ja").sum()
     assert round(100 * on_time / len(table), 1) == kpi["on_time_pct_90d"]
     assert f"{len(table)}, davon fristgerecht {on_time}" in title
-    at = _app("views/requests.py")  # without the link: switched off, the queue comes first
+    at = app("views/requests.py")  # without the link: switched off, the queue comes first
     assert at.toggle(key="requests_show_answered").value is False
     assert "clock" in at.dataframe[0].value.columns
 
@@ -160,7 +153,7 @@ def test_a_link_with_filters_opens_the_filtered_view(demo_data_dir, use_data_dir
 
 def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     overdue_now = int(next(m.value for m in at.metric if m.label == "Überfällig").replace(".", ""))
     today = at.date_input(key="requests_as_of").value
     at.date_input(key="requests_as_of").set_value(today.replace(year=today.year + 2)).run()
@@ -171,7 +164,7 @@ def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
 
 def test_a_date_out_of_range_says_so_and_shows_no_stale_figures(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     assert at.metric and at.dataframe
     at.date_input(key="requests_as_of").set_value(dt.date(2099, 12, 31)).run()
     assert not at.exception
@@ -181,7 +174,7 @@ def test_a_date_out_of_range_says_so_and_shows_no_stale_figures(demo_data_dir, u
 
 def test_retention_filters(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/retention.py")
+    at = app("views/retention.py")
     # [0] is the per-category summary, [1] the erasures not carried out (R3.6), [2] the records.
     erasures = at.dataframe[1].value
     assert "DSR-DEMO-13-erasure-not-done" in set(erasures["request_id"])
@@ -230,7 +223,7 @@ def _array(value):
 
 def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/consent.py")
+    at = app("views/consent.py")
     assert not at.exception
     pending = next(m for m in at.metric if m.label == "Opt-in offen > 30 Tage")
     at.session_state["consent_finding"] = "stale_pending"
@@ -242,7 +235,7 @@ def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
 
 def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/incidents.py")
+    at = app("views/incidents.py")
     assert not at.exception
     first = at.dataframe[0].value.iloc[0]
     assert first["clock"] in ("überfällig", "Warnung (< 24 h)")  # needing action first
@@ -254,7 +247,7 @@ def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
 
 def test_language_switch(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app()
+    at = app()
     at.selectbox(key="lang").set_value("en").run()
     labels = [m.label for m in at.metric]
     assert "Open requests" in labels and "Offene Anfragen" not in labels
@@ -262,7 +255,7 @@ def test_language_switch(demo_data_dir, use_data_dir):
 
 def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/quality.py")
+    at = app("views/quality.py")
     tables = at.dataframe[0].value
     assert set(tables["table_name"]) >= {"contacts", "tickets", "requests", "incidents"}
     # The demo's one bad row: a breach that says closed without a closing time (R2.4b).
@@ -273,7 +266,7 @@ def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
 
 def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
     use_data_dir(tmp_path)
-    at = _app()
+    at = app()
     assert not at.exception
     assert any("python -m dashboard snapshot" in i.value for i in at.info)
 
@@ -295,7 +288,7 @@ def _altered_copy(demo_data_dir, tmp_path, sql: str):
 
 def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path, use_data_dir):
     use_data_dir(_altered_copy(demo_data_dir, tmp_path, "ALTER TABLE snapshot_meta DROP COLUMN layout"))
-    at = _app()
+    at = app()
     assert not at.exception
     assert any("älteren Programmversion" in w.value for w in at.warning)
     assert not at.metric
@@ -304,13 +297,13 @@ def test_snapshot_of_an_older_layout_asks_for_a_rebuild(demo_data_dir, tmp_path,
 def test_stale_snapshot_warns(demo_data_dir, tmp_path, use_data_dir):
     use_data_dir(_altered_copy(demo_data_dir, tmp_path,
                                "UPDATE snapshot_meta SET built_at = built_at - INTERVAL 25 HOUR"))
-    at = _app()
+    at = app()
     assert any("älter als 24 Stunden" in w.value for w in at.sidebar.warning)
 
 
 def test_requests_filter_and_drill_down(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     assert len(_chart_values(at, 0, "x")) > 1  # open requests of every right
     received = _received(at)
     at.multiselect(key="requests_rights").set_value(["erasure"]).run()
@@ -338,7 +331,7 @@ def _received(at: AppTest) -> int:
 def test_requests_drill_down_masks_names_for_management(demo_data_dir, use_data_dir, monkeypatch):
     use_data_dir(demo_data_dir)
     monkeypatch.setenv("DASHBOARD_DEMO_ROLE", "management")
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     at.session_state["requests_queue"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
@@ -357,7 +350,7 @@ def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
     from dashboard import jobs
 
     use_data_dir(demo_data_dir)
-    at = _app("views/exports.py")
+    at = app("views/exports.py")
     assert not at.exception
     store = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
     before = len(store.list())
@@ -385,7 +378,7 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     """R3.6: the completed erasure request is not in the open queue; its finding lists it, and its
     drill-down says which systems still hold the data."""
     use_data_dir(demo_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     assert any(s.value.startswith("Löschung abgeschlossen, aber nicht umgesetzt") for s in at.subheader)
     listed = at.dataframe[1].value  # [0] is the queue
     row = list(listed["request_id"]).index("DSR-DEMO-13-erasure-not-done")
@@ -417,7 +410,7 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
         tickets.write("T-new;broken\n")  # only the tickets changed since
     use_data_dir(tmp_path)
     before = current_snapshot(tmp_path / "snapshots")
-    at = _app()
+    at = app()
     at.button(key="refresh_snapshot").click().run()
     assert not at.exception
     store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
@@ -494,7 +487,6 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
     import shutil
     import threading
     import time
-    from pathlib import Path
 
     from dashboard import data
     from dashboard.snapshot import POINTER, build_snapshot
@@ -539,7 +531,8 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
             at = AppTest.from_file(APP, default_timeout=60)
             at.run()
             assert not at.exception
-            mixed.append(len(set(seen)))
+            # only this test's two snapshots: a warm-up thread an earlier test started may be reading its own
+            mixed.append(len({path for path in seen if path.startswith(str(tmp_path))}))
     finally:
         stop.set()
         swapper.join()
@@ -550,8 +543,8 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
 def test_deadlines_calendar_is_offered_to_the_dpo_only(demo_data_dir, use_data_dir, monkeypatch, page):
     """Issue 38: "Fristen als Kalender (.ics)" on Betroffenenanfragen and Datenpannen, for the DPO."""
     use_data_dir(demo_data_dir)
-    labels = [d.proto.label for d in _app(page).get("download_button")]
+    labels = [d.proto.label for d in app(page).get("download_button")]
     assert "Fristen als Kalender (.ics)" in labels
     monkeypatch.setenv("DASHBOARD_DEMO_ROLE", "management")
-    labels = [d.proto.label for d in _app(page).get("download_button")]
+    labels = [d.proto.label for d in app(page).get("download_button")]
     assert "Fristen als Kalender (.ics)" not in labels

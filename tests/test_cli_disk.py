@@ -62,11 +62,13 @@ def _one_line(result: subprocess.CompletedProcess, what: tuple[str, ...]) -> Non
 def test_every_writing_command_says_full_disk_in_one_line(disk, command):
     folder, env = disk
     filler = folder / "filler"
-    with open(filler, "wb") as out:  # take every free byte
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)  # take every free byte, unbuffered
+    try:
         with pytest.raises(OSError):
             while True:
-                out.write(b"\0" * (1 << 20))
-                out.flush()
+                os.write(fd, b"\0" * (1 << 20))
+    finally:
+        os.close(fd)
     try:
         _one_line(_cli(folder, COMMANDS[command], env), ("No space left", "disk is full", "disk I/O error"))
     finally:

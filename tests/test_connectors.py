@@ -20,7 +20,7 @@ import pytest
 from dashboard import data, paths
 from dashboard.snapshot import build_snapshot, current_snapshot
 from dashboard.sources import SourceError
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 pytestmark = pytest.mark.postgres
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -301,7 +301,7 @@ def test_unchanged_zammad_attachments_are_copied_and_a_moved_article_is_read_aga
     their relations keep their row counts and newest updated_at; tickets and contacts carry merged people
     and consent events feed the ledger, so those are read every time. An article moved by a merge (Zammad
     touches it first) is read again; without the updated_at grant, attachments are read every time."""
-    from tests.test_incremental import assert_same_snapshot
+    from tests.helpers import assert_same_snapshot
 
     sources, data_dir, admin = env
     zammad = _database(admin, "zammad")

@@ -11,7 +11,7 @@ import duckdb
 from dashboard import data
 from dashboard.deadlines import BERLIN, consent_state
 from dashboard.snapshot import build_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 6, 30)
 ACTIONS = {"newsletter": ("requested", "confirmed", "withdrawn"), "extended_analytics": ("granted", "withdrawn")}

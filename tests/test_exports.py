@@ -23,7 +23,7 @@ import pytest
 
 from dashboard import access, exports, jobs
 from dashboard.snapshot import build_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)
 QUEUE = dict(as_of=AS_OF, due_soon_days=7, show_hidden=True, rights=[], statuses=[], assignees=[], channels=[],

@@ -22,8 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access, errors, exports, history, jobs
 from dashboard.snapshot import build_snapshot, current_snapshot, usable_snapshot
 from dashboard.sources import DEMO_MARKER
-from tests.conftest import write_store
-from tests.test_app import _app
+from tests.helpers import app, write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -57,21 +56,21 @@ def _markdown_sources(at: AppTest) -> list[str]:
 
 def test_1_source_values_never_render_as_markdown(hostile_data_dir, use_data_dir):
     use_data_dir(hostile_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     at.session_state["requests_queue"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     assert any(BEACON in t.value for t in at.text)  # shown, as plain text
     for source in _markdown_sources(at):
         assert "](" not in source and "**fett**" not in source and ":red[" not in source, source
-    at = _app("views/incidents.py")
+    at = app("views/incidents.py")
     at.session_state["incidents_register"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception
     captions = [c.value for c in at.caption if c.value.startswith("Grund der Verzögerung")]
     assert captions and all("](" not in c and "**" not in c for c in captions)
     # Issue 42.4: the Art. 15/20 subject picker (radio labels render Markdown, images included).
-    at = _app("views/exports.py")
+    at = app("views/exports.py")
     at.text_input(key="exports_subject").input("Muster").run()
     assert not at.exception
     options = at.radio(key="exports_subject_choice").options
@@ -97,7 +96,7 @@ def test_2_unexpected_errors_show_an_incident_id_not_the_message(demo_data_dir, 
 
     use_data_dir(demo_data_dir)
     monkeypatch.setattr(kpis, "headline", broken)
-    at = _app()
+    at = app()
     assert not at.exception
     shown = " ".join(e.value for e in at.error)
     assert "Vorgangsnummer" in shown and "C00000042" not in shown and "Binder" not in shown
@@ -115,7 +114,7 @@ def test_2_known_errors_explain_themselves(demo_data_dir, use_data_dir, monkeypa
 
     use_data_dir(demo_data_dir)
     monkeypatch.setattr(kpis, "headline", broken)
-    at = _app()
+    at = app()
     assert not at.exception
     assert any("Löschrichtlinie" in e.value and "due\\_soon\\_days" in e.value for e in at.error)
 
@@ -191,7 +190,7 @@ def test_4_identical_running_jobs_are_reused_and_each_user_is_capped(store):
 def test_4_the_page_offers_a_deferred_download(demo_data_dir, use_data_dir):
     """The button carries no file (no /media URL before a click); the click produces and audits it."""
     use_data_dir(demo_data_dir)
-    at = _app("views/exports.py")
+    at = app("views/exports.py")
     at.text_input(key="exports_subject").set_value("C00000002").run()
     at.button(key="export_art15").click().run()
     state = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
@@ -208,7 +207,7 @@ def test_4_a_short_list_is_made_and_audited_only_at_the_click(demo_data_dir, use
     """'Liste als CSV' of a short list: a deferred download (no file, no job before the click); the click
     runs the export and serves it through the job store, which audits both."""
     use_data_dir(demo_data_dir)
-    at = _app("views/requests.py")
+    at = app("views/requests.py")
     button = next(d for d in at.get("download_button") if d.proto.label.startswith("Liste als CSV ("))
     assert button.proto.url == "" and button.proto.deferred_file_id
     state = jobs.JobStore(demo_data_dir / "state" / "jobs.sqlite", demo_data_dir / "exports")
@@ -384,7 +383,7 @@ def test_11_corrupt_live_snapshot_falls_back_and_status_fails(demo_data_dir, tmp
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path))
     assert main(["status"]) == 1
     assert live.name in capsys.readouterr().out
-    at = _app()
+    at = app()
     assert not at.exception
     assert any(live.name in e.value or "nicht lesbar" in e.value for e in at.error)
     assert at.metric  # the figures of the last readable snapshot
@@ -405,7 +404,7 @@ def test_12_locked_history_shows_tiles_at_once(demo_data_dir, use_data_dir):
     locker.execute("BEGIN EXCLUSIVE")
     try:
         started = time.monotonic()
-        at = _app()
+        at = app()
         assert time.monotonic() - started < 20
         assert not at.exception and len(at.metric) >= 10  # the tiles
         assert any("Historie" in w.value for w in at.warning)

@@ -14,33 +14,9 @@ import pytest
 from dashboard.cli import main
 from dashboard.schema import TABLES
 from dashboard.snapshot import build_snapshot
+from tests.helpers import assert_same_snapshot
 
 EVERY_TABLE = tuple(t.name for t in TABLES)
-# The moment and the duration of a build are the only things two builds of the same files may differ in.
-BUILD_MOMENT = {"snapshot_meta": ("built_at", "build_seconds")}
-
-
-def _contents(path: Path) -> dict[str, pl.DataFrame]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-                                       "ORDER BY 1").fetchall()]
-        return {n: con.sql(f"SELECT * FROM {n} ORDER BY rowid").pl().drop(BUILD_MOMENT.get(n, ())) for n in names}
-    finally:
-        con.close()
-
-
-def assert_same_snapshot(a: Path, b: Path) -> None:
-    """Same tables, same columns and types, same rows (derived tables are built in parallel, so their
-    row order is not part of a snapshot: rows are compared sorted)."""
-    left, right = _contents(a), _contents(b)
-    assert left.keys() == right.keys()
-    for name in left:
-        assert left[name].schema == right[name].schema, name
-        columns = [c for c, t in left[name].schema.items() if t.is_nested() is False]
-        assert left[name].sort(columns, nulls_last=True).equals(right[name].sort(columns, nulls_last=True)), name
-
-
 @pytest.fixture
 def stores(demo_data_dir, tmp_path) -> Path:
     """A data dir of its own with a copy of the demo stores (CSV, Parquet and JSON Lines)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.snapshot import build_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 
 def _build_with_contacts_csv(tmp_path, content: bytes):

@@ -8,7 +8,7 @@ from dashboard import kpis
 from dashboard.history import KpiHistory
 from dashboard.policy import PolicyError, Threshold, load_policy, parse_policy
 from dashboard.snapshot import build_snapshot, list_snapshots
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 
 @pytest.mark.parametrize(("value", "threshold", "expected"), [

@@ -19,7 +19,7 @@ from aiosmtpd.smtp import AuthResult
 from dashboard import calendar_ics, data, jobs, notify
 from dashboard.policy import load_policy
 from dashboard.snapshot import current_snapshot
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 NOW = dt.datetime.combine(AS_OF, dt.time(11), dt.UTC)  # the demo's situations sit around AS_OF noon
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

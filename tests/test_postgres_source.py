@@ -131,7 +131,7 @@ def test_postgres_stopped_mid_stream_fails_cleanly(tmp_path, monkeypatch):
     import threading
     import time
 
-    from tests.conftest import write_store
+    from tests.helpers import write_store
     from tests.pg import postgres_server
 
     with postgres_server() as server:
@@ -187,7 +187,7 @@ def test_an_unchanged_postgres_table_with_updated_column_is_copied(dsn, demo_dat
     """Incremental refresh for a postgres source: a table naming its `updated_column` is copied while its
     row count and newest change stay the same; an update that sets the column and a deletion are each
     read again, and the snapshot is the one a full build publishes. Tables without it are read every time."""
-    from tests.test_incremental import assert_same_snapshot
+    from tests.helpers import assert_same_snapshot
 
     demo = demo_data_dir / "demo"
     _load_helpdesk(dsn, demo)

@@ -111,6 +111,18 @@ def _wait_for(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("the proxy did not start")
 
 
+@contextmanager
+def _running(command: list[str], port: int, env: dict | None = None):
+    """The proxy started, listening on ``port``, stopped afterwards."""
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(port, proc)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def _identity(seen: dict[str, list[str]]) -> access.Identity:
     settings = access.ProxySettings(secret=SECRET, groups_header="X-Auth-Request-Groups")
     return access.identity_from_headers(_Seen(seen), settings)
@@ -160,13 +172,8 @@ def test_documented_nginx_configuration_lets_no_client_claim_an_identity(tmp_pat
             f"events {{ worker_connections 64; }}\n"
             f"http {{\n access_log off;\n client_body_temp_path {tmp_path}/body;\n proxy_temp_path {tmp_path}/proxy;\n"
             f"{block}\n}}\n", encoding="utf-8")
-        proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp_path)], stderr=subprocess.PIPE)
-        try:
-            _wait_for(port, proc)
+        with _running([nginx, "-c", str(conf), "-p", str(tmp_path)], port):
             _check_through(port, app_port)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 @pytest.mark.skipif(shutil.which("caddy") is None,
@@ -182,11 +189,5 @@ def test_documented_caddy_configuration_lets_no_client_claim_an_identity(tmp_pat
         caddyfile.write_text("{\n admin off\n auto_https off\n}\n" + block, encoding="utf-8")
         env = {**os.environ, "DASHBOARD_PROXY_SECRET": SECRET, "HOME": str(tmp_path),
                "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
-        proc = subprocess.Popen(["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            _wait_for(port, proc)
+        with _running(["caddy", "run", "--config", str(caddyfile), "--adapter", "caddyfile"], port, env):
             _check_through(port, app_port)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)

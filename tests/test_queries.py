@@ -10,7 +10,7 @@ import pytest
 from dashboard import data
 from dashboard.schema import RIGHTS
 from dashboard.snapshot import build_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from dashboard import data, jobs
 from dashboard.snapshot import BuildError, build_snapshot, current_snapshot
 from dashboard.sources import SourceError
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 

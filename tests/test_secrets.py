@@ -17,7 +17,7 @@ from dashboard import jobs
 from dashboard.snapshot import build_snapshot
 from dashboard.sources import DEMO_MARKER
 from dashboard.ui.sidebar import REFRESH_KEY
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "Geheim-Passwort-42"

@@ -27,7 +27,7 @@ from dashboard import data
 from dashboard import deadlines as d
 from dashboard.policy import load_policy
 from dashboard.snapshot import build_snapshot, current_snapshot
-from tests.conftest import AS_OF
+from tests.helpers import AS_OF
 
 BERLIN = d.BERLIN
 START = dt.datetime.combine(AS_OF - dt.timedelta(days=730), dt.time(0), BERLIN)
@@ -450,7 +450,7 @@ def test_every_edge_in_the_data_is_what_stood_then(world, data):
 def test_a_contact_exists_from_the_berlin_day_it_was_created(tmp_path):
     """R3.5 looking back counts only the contacts that existed on the date, by the Berlin day of their
     creation: 23:30 in Berlin is still that day, 00:30 already the next (here both are 30 June in UTC)."""
-    from tests.conftest import write_store
+    from tests.helpers import write_store
 
     contacts = [{"contact_id": cid, "first_name": "Erika", "last_name": "Muster", "created_at": created}
                 for cid, created in (("C-evening", "2026-06-30T21:30:00Z"), ("C-night", "2026-06-30T22:30:00Z"))]

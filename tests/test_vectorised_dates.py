@@ -14,7 +14,7 @@ import duckdb
 
 from dashboard import deadlines as d
 from dashboard.snapshot import build_snapshot
-from tests.conftest import write_store
+from tests.helpers import write_store
 
 FIRST, LAST = dt.date(2024, 1, 1), dt.date(2030, 12, 31)
 DAYS = [FIRST + dt.timedelta(days=i) for i in range((LAST - FIRST).days + 1)]

@@ -79,7 +79,8 @@ def _oidc_identity() -> access.Identity | None:
             except Exception as exc:  # noqa: BLE001 - Streamlit raises its own error class when [auth] is incomplete
                 st.error(t("auth.not_configured", reason=md(str(exc).splitlines()[0])))
         return None
-    issuer = access.oidc_expected_issuer((_provider_metadata(metadata_url) or {}).get("issuer"))
+    document = _provider_metadata(metadata_url) or _LAST_GOOD.get(metadata_url) or {}
+    issuer = access.oidc_expected_issuer(document.get("issuer"))
     return access.identity_from_claims(st.user.to_dict(), issuer)
 
 
@@ -91,14 +92,23 @@ def _oidc_configured() -> bool:
         return False
 
 
+# The last discovery document each provider answered with: a signed-in user's token is held against its
+# issuer even while a fetch fails for a moment (the sign-in page still says when the provider is down).
+_LAST_GOOD: dict[str, dict] = {}
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def _provider_metadata(metadata_url: str) -> dict | None:
-    """The identity provider's discovery document (fetched at most every 30 s), None when it cannot be
-    fetched: the sign-in page then says so instead of sending the user to an error. Its issuer is the
-    one whose tokens count."""
-    try:
-        with urllib.request.urlopen(metadata_url, timeout=3) as response:  # noqa: S310 - the configured provider
-            document = json.load(response)
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) else None
+    """The identity provider's discovery document (fetched at most every 30 s, tried twice), None when it
+    cannot be fetched: the sign-in page then says so instead of sending the user to an error. Its issuer
+    is the one whose tokens count."""
+    for _ in range(2):
+        try:
+            with urllib.request.urlopen(metadata_url, timeout=5) as response:  # noqa: S310 - the configured provider
+                document = json.load(response)
+        except (OSError, ValueError):
+            continue
+        if isinstance(document, dict):
+            _LAST_GOOD[metadata_url] = document
+            return document
+    return None

@@ -1,0 +1,65 @@
+"""Builders the tests share (a fixture module is no place to import from): the demo's date and a
+source store written from plain rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from streamlit.testing.v1 import AppTest
+
+from dashboard.schema import TABLES
+
+AS_OF = dt.date(2026, 11, 26)  # the demo's "today": its situations sit around this date
+APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
+
+
+def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
+    """Write every canonical table as JSON Lines (absent ones empty) plus a sources.toml for them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ['[sources.fixture]', 'kind = "jsonl"', f'path = "{folder}"', ""]
+    for table in TABLES:
+        rows = tables.get(table.name, [])
+        (folder / f"{table.name}.jsonl").write_text(
+            "".join(json.dumps(r, default=str) + "\n" for r in rows), encoding="utf-8")
+        lines += [f"[tables.{table.name}]", 'source = "fixture"', f'file = "{table.name}.jsonl"', ""]
+    sources = folder / "sources.toml"
+    sources.write_text("\n".join(lines), encoding="utf-8")
+    return sources
+
+
+def app(page: str | None = None) -> AppTest:
+    """The app run once in AppTest (demo sign-in, unless a test says otherwise), on ``page`` if given."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+# The moment and the duration of a build are the only things two builds of the same files may differ in.
+BUILD_MOMENT = {"snapshot_meta": ("built_at", "build_seconds")}
+
+
+def _contents(path: Path) -> dict[str, pl.DataFrame]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
+                                       "ORDER BY 1").fetchall()]
+        return {n: con.sql(f"SELECT * FROM {n} ORDER BY rowid").pl().drop(BUILD_MOMENT.get(n, ())) for n in names}
+    finally:
+        con.close()
+
+
+def assert_same_snapshot(a: Path, b: Path) -> None:
+    """Same tables, same columns and types, same rows (derived tables are built in parallel, so their
+    row order is not part of a snapshot: rows are compared sorted)."""
+    left, right = _contents(a), _contents(b)
+    assert left.keys() == right.keys()
+    for name in left:
+        assert left[name].schema == right[name].schema, name
+        columns = [c for c, t in left[name].schema.items() if t.is_nested() is False]
+        assert left[name].sort(columns, nulls_last=True).equals(right[name].sort(columns, nulls_last=True)), name
