@@ -16,6 +16,7 @@ def test_dpo_opens_a_request_sends_its_link_and_reads_it_in_english(server, page
     _select_first_row(page, table=0)  # the most urgent request: overdue, first in the queue
     page.wait_for_selector("text=Fristberechnung", timeout=30_000)
     assert page.get_by_text(re.compile("Ein Monat nach Eingang")).count() >= 1  # how the deadline was computed
+    page.wait_for_url(re.compile(r"[?&]request="), timeout=30_000)  # written while the run goes on
     request_id = re.search(r"[?&]request=([^&]+)", page.url).group(1)  # the selection is in the URL
     assert page.get_by_text(re.compile(r"^Überfällig seit \d+ Tag(en)?\.$")).count() == 1
     link = page.url
