@@ -211,7 +211,8 @@ def step_postgres(data_dir: Path) -> None:
         for limit in (500_000, 2_000_000):
             sources = Path(tmp) / f"sources-{limit}.toml"
             sources.write_text(PG_SOURCES.format(small=small, limit=limit), encoding="utf-8")
-            code = ("import json, time; from pathlib import Path; from dashboard.sources import load_sources, stage;"
+            code = ("import json, time; from pathlib import Path;"
+                    "from dashboard.ingest.readers import load_sources, stage;"
                     f"import duckdb; ts = load_sources(Path({str(sources)!r}))['tickets'][0]; con = duckdb.connect();"
                     "t = time.perf_counter(); n = stage(con, ts, '_t'); s = time.perf_counter() - t;"
                     "print(json.dumps({'rows': n, 's': s}))")

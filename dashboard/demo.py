@@ -21,7 +21,7 @@ import polars as pl
 from faker import Faker
 
 from dashboard.deadlines import BERLIN, UTC, holiday_calendar, request_due_date
-from dashboard.sources import DEMO_MARKER
+from dashboard.ingest.config import DEMO_MARKER
 
 DAY = 86_400
 HOUR = 3_600

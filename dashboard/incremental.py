@@ -35,8 +35,9 @@ from pathlib import Path
 import duckdb
 
 from dashboard import __version__
+from dashboard.ingest import readers
+from dashboard.ingest.config import TableSource
 from dashboard.schema import Table
-from dashboard.sources import FILE_KINDS, SourceError, TableSource, postgres_state
 from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
@@ -45,35 +46,17 @@ PREVIOUS = "_previous"
 
 def fingerprint(table: Table, parts: tuple[TableSource, ...], keep_source: bool, layout: int) -> str | None:
     """What the validated ``table`` depends on, hashed; None when a source cannot be fingerprinted (see
-    ``source_state``; reading it then says what is wrong, if anything)."""
+    ``readers.state``; reading it then says what is wrong, if anything)."""
     digest = hashlib.sha256(json.dumps([__version__, layout, repr(table), keep_source]).encode())
     for ts in parts:
-        state = source_state(ts)
+        state = readers.state(ts)
         if state is None:
             return None
-        digest.update(json.dumps([ts.source, ts.kind, ts.location, ts.columns, ts.timezone, ts.rank, ts.is_demo(),
-                                  ts.updated_column, ts.settings], sort_keys=True, default=str).encode())
+        digest.update(json.dumps([ts.source, ts.kind, ts.location, ts.columns, ts.timezone, ts.rank,
+                                  readers.is_demo(ts), ts.updated_column, ts.settings],
+                                 sort_keys=True, default=str).encode())
         digest.update(state)
     return digest.hexdigest()[:40]
-
-
-def source_state(ts: TableSource) -> bytes | None:
-    """What one source holds now: a file's content hash; for PostgreSQL, the row count and newest
-    change of the rows (a postgres table with ``updated_column``, the relations a connector watches).
-    None for a missing file, a source that says nothing about its changes, or one that cannot be asked."""
-    from dashboard import connectors
-
-    if ts.kind in FILE_KINDS:
-        path = Path(ts.location)
-        if not path.is_file():
-            return None
-        with open(path, "rb") as fh:
-            return hashlib.file_digest(fh, "sha256").digest()
-    try:
-        return postgres_state(ts) if ts.kind == "postgres" else connectors.watched_state(ts)
-    except SourceError as exc:  # unreachable, or the schema is not what the connector knows
-        log.info("%s: cannot tell whether %s changed (%s): reading it", ts.describe(), ts.table, type(exc).__name__)
-        return None
 
 
 def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> dict[str, str]:

@@ -30,9 +30,11 @@ import polars as pl
 
 from dashboard import __version__, deadlines, history, incremental, paths, queries
 from dashboard.errors import DashboardError, first_line
+from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.readers import is_demo, load_sources, stage
+from dashboard.ingest.staging import writing_failed
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table, subject_tables
-from dashboard.sources import SourceError, TableSource, load_sources, stage, writing_failed
 from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
@@ -516,6 +518,9 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         loaded.reused += (table.name,)
         return
     read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
+    for i in range(len(parts)):  # what the readers found about the stores themselves
+        con.execute(f"INSERT INTO source_findings SELECT * FROM _staging{i}_findings")
+        con.execute(f"DROP TABLE _staging{i}_findings")
     try:
         accepted, rejected = _validate(con, table, parts, keep_source=keep_source)
     except duckdb.Error as exc:
@@ -544,7 +549,7 @@ def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts
         "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
         "sources": json.dumps(sorted({ts.describe() for ts in every})),
         "fed_by": list(dict.fromkeys(f"{ts.source} ({ts.kind})" for ts in every)),
-        "demo_only": bool(every) and all(ts.is_demo() for ts in every),
+        "demo_only": bool(every) and all(is_demo(ts) for ts in every),
     })
 
 

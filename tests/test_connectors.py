@@ -18,8 +18,8 @@ import duckdb
 import pytest
 
 from dashboard import data, paths
+from dashboard.ingest.config import SourceError
 from dashboard.snapshot import build_snapshot, current_snapshot
-from dashboard.sources import SourceError
 from tests.helpers import write_store
 
 pytestmark = pytest.mark.postgres
@@ -282,8 +282,8 @@ def test_missing_grant_or_column_fails_in_one_line_and_keeps_the_snapshot(env):
 
 
 def test_a_mapping_to_an_unknown_value_is_refused_before_reading(tmp_path):
-    from dashboard.connectors import listmonk, zammad
-    from dashboard.sources import TableSource
+    from dashboard.ingest.config import TableSource
+    from dashboard.ingest.connectors import listmonk, zammad
 
     helpdesk = TableSource("tickets", "helpdesk", "zammad", "zammad", "ZAMMAD_DSN",
                            settings={"categories": {"Netzwerk": "netz"}})
@@ -326,8 +326,8 @@ def test_unchanged_zammad_attachments_are_copied_and_a_moved_article_is_read_aga
 def test_what_the_connectors_watch_moves_with_every_change(env):
     """listmonk's subscribers: an edit (listmonk sets updated_at) and a deletion each change what the
     next build compares; Zammad's customers are not watched (their roles have no updated_at)."""
-    from dashboard.connectors import watched_state
-    from dashboard.sources import load_sources
+    from dashboard.ingest.connectors import state as watched_state
+    from dashboard.ingest.readers import load_sources
 
     sources, data_dir, admin = env
     parts = load_sources(sources, data_dir)["contacts"]

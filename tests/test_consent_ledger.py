@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.consent_ledger import Subscription, changes, read, record
+from dashboard.ingest.connectors.consent_ledger import Subscription, changes, read, record
 
 T0 = dt.datetime(2026, 5, 1, 10, 0, tzinfo=dt.UTC)
 T1 = dt.datetime(2026, 5, 1, 10, 5, tzinfo=dt.UTC)

@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
+from dashboard.ingest.config import SourceError
 from dashboard.snapshot import build_snapshot, current_snapshot
-from dashboard.sources import SourceError
 
 pytestmark = pytest.mark.postgres
 
@@ -225,7 +225,7 @@ def test_an_unchanged_postgres_table_with_updated_column_is_copied(dsn, demo_dat
 
 
 def test_updated_column_is_for_postgres_tables_only(demo_data_dir, tmp_path):
-    from dashboard.sources import load_sources
+    from dashboard.ingest.readers import load_sources
 
     sources = tmp_path / "sources.toml"
     default = (Path(__file__).resolve().parent.parent / "data" / "sources.toml").read_text(encoding="utf-8")

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard import data, jobs
+from dashboard.ingest.config import SourceError
 from dashboard.snapshot import BuildError, build_snapshot, current_snapshot
-from dashboard.sources import SourceError
 from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent

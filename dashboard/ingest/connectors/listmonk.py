@@ -7,7 +7,7 @@ Facts from knadh/listmonk (schema.sql, queries/subscribers.sql):
 - ``subscriber_lists`` holds one row per subscription with ``status`` unconfirmed / confirmed /
   unsubscribed and ``meta.optin_ip`` only when the setting ``privacy.record_optin_ip`` is on;
   ``lists.optin`` is single or double. Confirming and unsubscribing both overwrite
-  ``updated_at``: there is no history, so the consent ledger (dashboard.consent_ledger) keeps one.
+  ``updated_at``: there is no history, so the consent ledger (consent_ledger.py beside this) keeps one.
 - Only lists mapped in ``[sources.NAME.purposes]`` (list name -> consent purpose) become consent
   events; the ledger still follows every list, so a list mapped later keeps what was seen.
 - A double-opt-in list read while ``privacy.record_optin_ip`` is off is a finding: its
@@ -22,10 +22,11 @@ import datetime as dt
 
 import polars as pl
 
-from dashboard import consent_ledger
-from dashboard.connectors.mapping import check_mapping
+from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.connectors.consent_ledger import Subscription, ledger_path, record
+from dashboard.ingest.connectors.mapping import check_mapping
+from dashboard.ingest.postgres import stream_query
 from dashboard.schema import BY_NAME
-from dashboard.sources import SourceError, TableSource, stream_query
 from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "consent_events")
@@ -66,9 +67,9 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
                sl.created_at, sl.updated_at, NULLIF(btrim(sl.meta ->> 'optin_ip'), '')
         FROM {s}.subscriber_lists sl JOIN {s}.lists l ON l.id = sl.list_id
         ORDER BY sl.subscriber_id, sl.list_id""")
-    current = [consent_ledger.Subscription(r[0], r[1], r[2], r[3], _utc(r[4]), _utc(r[5]), r[6])
+    current = [Subscription(r[0], r[1], r[2], r[3], _utc(r[4]), _utc(r[5]), r[6])
                for r in cur.fetchall()]
-    ledger = consent_ledger.record(consent_ledger.ledger_path(ts.state_dir, ts.source), current,
+    ledger = record(ledger_path(ts.state_dir, ts.source), current,
                                    dt.datetime.now(dt.UTC))
     cur.execute(f"SELECT id::text, name, optin::text FROM {s}.lists")
     lists = cur.fetchall()
@@ -78,14 +79,15 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
               and (e["subscriber_id"], e["list_id"]) in present]
     # A damaged line stops no build: the other tables and the readable history go on; each line is a finding.
     if ledger.damaged:
-        con.executemany("INSERT INTO source_findings VALUES (?, ?, ?)",
+        con.executemany(f"INSERT INTO {target}_findings VALUES (?, ?, ?)",
                         [(ts.source, "ledger_damaged", problem) for problem in ledger.damaged])
     con.register("_ledger_events", _consent_frame(ts, events, purpose_of))
     try:
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM _ledger_events")
     finally:
         con.unregister("_ledger_events")
-    _optin_ip_findings(con, cur, ts, s, {name for _, name, optin in lists if optin == "double" and name in purposes})
+    double = {name for _, name, optin in lists if optin == "double" and name in purposes}
+    _optin_ip_findings(con, cur, ts, s, target, double)
 
 
 def _consent_frame(ts: TableSource, events: list[dict], purpose_of: dict[str, str]) -> pl.DataFrame:
@@ -105,14 +107,14 @@ def _consent_frame(ts: TableSource, events: list[dict], purpose_of: dict[str, st
                "inferred": pl.Boolean, "optin_ip": pl.String})
 
 
-def _optin_ip_findings(con, cur, ts: TableSource, schema: str, double_lists: set[str]) -> None:
+def _optin_ip_findings(con, cur, ts: TableSource, schema: str, target: str, double_lists: set[str]) -> None:
     """A finding per mapped double-opt-in list while listmonk does not record the opt-in IP."""
     table = identifier(ts.settings.get("settings_table", "settings"))
     cur.execute(f"SELECT value::text FROM {schema}.{table} WHERE key = {literal(OPTIN_IP_SETTING)}")
     row = cur.fetchone()
     recorded = row is not None and row[0].strip() == "true"
     if not recorded:
-        con.executemany("INSERT INTO source_findings VALUES (?, ?, ?)",
+        con.executemany(f"INSERT INTO {target}_findings VALUES (?, ?, ?)",
                         [(ts.source, "doi_without_optin_ip", name) for name in sorted(double_lists)])
 
 

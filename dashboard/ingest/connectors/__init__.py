@@ -11,18 +11,24 @@ bodies, passwords or file contents.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from types import ModuleType
 
 import duckdb
 
-from dashboard.connectors import listmonk, zammad
+from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.connectors import listmonk, zammad
+from dashboard.ingest.connectors.catalogue import check_relation
+from dashboard.ingest.postgres import changes_seen, cursor
 from dashboard.schema import Table
-from dashboard.sources import SourceError, TableSource, changes_seen, postgres_cursor
 from dashboard.sqltext import identifier
 
 log = logging.getLogger(__name__)
 
 SYSTEMS: dict[str, ModuleType] = {"zammad": zammad, "listmonk": listmonk}
+KINDS = tuple(SYSTEMS)
+NEEDS_DSN = True
+UPDATED_COLUMN = False
 
 
 def feeds(kind: str) -> tuple[str, ...]:
@@ -30,18 +36,27 @@ def feeds(kind: str) -> tuple[str, ...]:
     return tuple(SYSTEMS[kind].FEEDS)
 
 
+def check(path: Path, base: Path, table: Table, spec: dict, src: dict) -> tuple[str, str]:
+    """A connector feeds the tables its system has (messages name the source and kind only)."""
+    kind = src["kind"]
+    if table.name not in feeds(kind):
+        raise SourceError(f"{path}: tables.{table.name}: a {kind} source cannot feed it "
+                          f"(it feeds {', '.join(feeds(kind))})")
+    return kind, ""
+
+
 def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target: str) -> None:
     """Check the system's tables for ``ts.table``, then stream its rows into staging ``target``."""
     system = SYSTEMS[ts.kind]
     system.check_settings(ts)
     schema = ts.settings.get("schema", "public")
-    with postgres_cursor(ts) as cur:
+    with cursor(ts) as cur:
         for relation, columns in system.requires(ts).items():
             check_relation(cur, ts, schema, relation, columns)
         system.stage(con, cur, ts, table, target)
 
 
-def watched_state(ts: TableSource) -> bytes | None:
+def state(ts: TableSource) -> bytes | None:
     """The system's tables behind ``ts.table`` as ``changes_seen`` describes them (row count and newest
     ``updated_at`` of each relation the connector watches: the system sets it on every change the
     connector reads), for incremental refresh. None when the connector does not watch that table (a
@@ -51,7 +66,7 @@ def watched_state(ts: TableSource) -> bytes | None:
     if not relations:
         return None
     schema = ts.settings.get("schema", "public")
-    with postgres_cursor(ts) as cur:
+    with cursor(ts) as cur:
         for relation in relations:
             cur.execute("SELECT has_column_privilege(format('%I.%I', $1::text, $2::text), 'updated_at', 'SELECT')",
                         parameters=(schema, relation))
@@ -60,28 +75,3 @@ def watched_state(ts: TableSource) -> bytes | None:
                          ts.table)
                 return None
         return changes_seen(cur, [(f"{identifier(schema)}.{identifier(r)}", "updated_at") for r in relations])
-
-
-def check_relation(cur, ts: TableSource, schema: str, relation: str, columns: tuple[str, ...]) -> None:
-    """One line naming what is missing: the table, a column (another schema version), or a grant."""
-    where = f"{ts.describe()}: table {schema}.{relation}"
-    cur.execute("SELECT c.oid::bigint FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
-                "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2", parameters=(schema, relation))
-    found = cur.fetchone()
-    if found is None:
-        raise SourceError(f"{where}: not found (not a {ts.kind} database, or an unexpected schema version)")
-    oid = found[0]
-    cur.execute("SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attnum > 0 "
-                "AND NOT attisdropped", parameters=(oid,))
-    present = {row[0] for row in cur.fetchall()}
-    missing = [c for c in columns if c not in present]
-    if missing:
-        raise SourceError(f"{where}: column {', '.join(missing)} missing (unexpected {ts.kind} schema version)")
-    ungranted = []
-    for column in columns:
-        cur.execute("SELECT has_column_privilege($1::oid, $2, 'SELECT')", parameters=(oid, column))
-        if not cur.fetchone()[0]:
-            ungranted.append(column)
-    if ungranted:
-        raise SourceError(f"{where}: no SELECT grant on column {', '.join(ungranted)} "
-                          "(see docs/CONNECTORS.md for the read-only role)")

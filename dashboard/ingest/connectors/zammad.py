@@ -19,8 +19,9 @@ db/seeds/ticket_state_types.rb, app/models/ticket/sets_close_time.rb):
 
 from __future__ import annotations
 
-from dashboard.connectors.mapping import check_mapping
-from dashboard.sources import TableSource, stream_query
+from dashboard.ingest.config import TableSource
+from dashboard.ingest.connectors.mapping import check_mapping
+from dashboard.ingest.postgres import stream_query
 from dashboard.sqltext import identifier, literal
 
 FEEDS = ("contacts", "tickets", "attachments")

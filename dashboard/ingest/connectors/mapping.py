@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.ingest.config import SourceError, TableSource
 from dashboard.schema import BY_NAME
-from dashboard.sources import SourceError, TableSource
 
 
 def check_mapping(ts: TableSource, key: str, table: str, column: str) -> None:
