@@ -28,7 +28,10 @@ def test_overview_renders_with_figures(server, page, tmp_path):
 # 2.4 s before `python -m dashboard serve` imported and warmed before the first visit).
 FIRST_PAINT_BUDGET = 1.5
 FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
-TRIES = 2  # best of two of each kind: the browser, not the app, decides the spread on a busy machine
+# Best of three of each kind: the browser, not the app, decides the spread on a busy machine. On 12-06 one
+# page gave 1.27-2.0 s over 8 loads in a row while the app's own run took 0.11 s, and the code of the
+# morning (89e6507) crossed the budget under best of two as often as the evening's.
+TRIES = 3
 
 
 def _first_paint(page, load, figures: str = FIGURES) -> float:
