@@ -387,7 +387,8 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     assert not at.exception
     assert any("nicht umgesetzt: 3 Datensätze noch in" in e.value for e in at.error)
     # Section 5: the subject's invoices are restricted, not erased, each until its retained-until date.
-    assert any(i.value.startswith("Eingeschränkt statt gelöscht") for i in at.info)
+    assert any(i.value.startswith("Eingeschränkt statt gelöscht (gesetzliche Aufbewahrungspflicht): 1 Datensatz,")
+               for i in at.info)
     restricted = next(d.value for d in at.dataframe if "restricted_until" in d.value.columns)
     invoice = restricted[restricted["record_id"] == "R-DEMO-4"]
     assert str(invoice["restricted_until"].iloc[0])[:10] == "2036-12-31"

@@ -192,7 +192,8 @@ def _restricted(contact_id: str, as_of) -> None:
     restricted = ui.query("subject_restricted", contact_id=contact_id, as_of=as_of)
     if restricted.is_empty():
         return
-    st.info(t("requests_page.restricted", items=ui.fmt_int(restricted.height)), icon=":material/lock_clock:")
+    key = "requests_page.restricted_one" if restricted.height == 1 else "requests_page.restricted_many"
+    st.info(t(key, items=ui.fmt_int(restricted.height)), icon=":material/lock_clock:")
     ui.show_table(ui.translate(restricted, system="system", record_type="record", category="category"),
                   dates=("restricted_until",))
 
