@@ -525,3 +525,14 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
         (at.switch_page(view) if view else at).run()
         assert not at.exception
         assert len(seen) > 3 and len(set(seen)) == 1, (view, len(seen), len(set(seen)))
+
+
+@pytest.mark.parametrize("page", ["views/requests.py", "views/incidents.py"])
+def test_deadlines_calendar_is_offered_to_the_dpo_only(demo_data_dir, use_data_dir, monkeypatch, page):
+    """Issue 38: "Fristen als Kalender (.ics)" on Betroffenenanfragen and Datenpannen, for the DPO."""
+    use_data_dir(demo_data_dir)
+    labels = [d.proto.label for d in app(page).get("download_button")]
+    assert "Fristen als Kalender (.ics)" in labels
+    monkeypatch.setenv("DASHBOARD_DEMO_ROLE", "management")
+    labels = [d.proto.label for d in app(page).get("download_button")]
+    assert "Fristen als Kalender (.ics)" not in labels
