@@ -10,6 +10,7 @@ import pytest
 from dashboard import jobs
 from dashboard.snapshot import build_snapshot
 from tests.e2e.conftest import URL_PAGES, free_port, serve, wait_idle
+from tests.e2e.helpers import choose, select_first_row
 
 
 def test_overview_renders_with_figures(server, page, tmp_path):
@@ -166,44 +167,6 @@ def _metric(page, label: str) -> int:
     return int(tile.locator("[data-testid=stMetricValue]").inner_text().replace(".", ""))
 
 
-def _select_first_row(page, table: int = 0) -> None:
-    """Tick the selection box of a dataframe's first row (the grid is a canvas: click by position)."""
-    frame = page.locator("[data-testid=stDataFrame]").nth(table)
-    frame.scroll_into_view_if_needed()
-    box = frame.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
-    wait_idle(page)
-
-
-SELECTS = "[data-testid=stSelectbox], [data-testid=stMultiSelect]"
-# A select widget shows the option: a multiselect as a chip (a line of its text), a selectbox as its
-# input's value. Every widget is looked at afresh: a label may change with the pick (Sprache -> Language).
-_SHOWS_OPTION = """([selects, option]) => [...document.querySelectorAll(selects)].some(w =>
-    w.innerText.split('\\n').some(line => line.trim() === option)
-    || [...w.querySelectorAll('input')].some(i => i.value === option))"""
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick an option of a selectbox or multiselect found by its label, and see it chosen: a select
-    widget shows it (a chip, or the selectbox's value). A pick that did not register (the list closed under
-    the click on a busy machine) is made once more."""
-    widget = page.locator(SELECTS).filter(has_text=label).first
-    for _attempt in range(2):
-        box = widget.locator("input").first
-        box.click()
-        choice = page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$")).first
-        try:
-            choice.wait_for(timeout=3_000)
-        except Exception:  # noqa: BLE001 - the list did not open on click: open it from the keyboard
-            box.press("ArrowDown")
-        choice.click()
-        page.keyboard.press("Escape")
-        wait_idle(page)
-        if page.evaluate(_SHOWS_OPTION, [SELECTS, option]):
-            return
-    raise AssertionError(f"{label}: {option!r} could not be chosen")
-
-
 def _caption_total(page) -> int:
     text = page.get_by_text(re.compile(r"^[\d.]+ von [\d.]+ Zeilen angezeigt$")).first.inner_text()
     return int(text.split(" von ")[1].split()[0].replace(".", ""))
@@ -212,7 +175,7 @@ def _caption_total(page) -> int:
 def test_language_switch_changes_the_labels_and_survives_navigation(server, page):
     page.goto(server)
     wait_idle(page)
-    _choose(page, "Sprache", "English")
+    choose(page, "Sprache", "English")
     page.wait_for_selector("text=Open requests", timeout=30_000)
     assert page.get_by_text("Offene Anfragen").count() == 0
     page.get_by_role("link", name="Data-subject requests").click()
@@ -254,7 +217,7 @@ def test_retention_status_filter(server, page):
     wait_idle(page)
     due, held = _metric(page, "Löschung fällig"), _metric(page, "Gesperrt (Hold)")
     assert _caption_total(page) == due
-    _choose(page, "Status", "gesperrt")
+    choose(page, "Status", "gesperrt")
     page.wait_for_function(
         "total => [...document.querySelectorAll('[data-testid=stCaptionContainer]')]"
         ".some(e => e.innerText.endsWith(' von ' + total + ' Zeilen angezeigt'))",
@@ -277,7 +240,7 @@ def test_consent_finding_opens_its_list(server, page):
 def test_incident_selection_shows_its_timeline(server, page):
     page.goto(f"{server}/datenpannen")
     wait_idle(page)
-    _select_first_row(page, table=0)
+    select_first_row(page, table=0)
     page.wait_for_selector("text=Verlauf von", timeout=30_000)
     page.wait_for_selector("text=72-h-Frist:", timeout=30_000)
     assert page.locator("[data-testid=stException]").count() == 0

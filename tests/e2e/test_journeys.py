@@ -7,13 +7,13 @@ from __future__ import annotations
 import re
 
 from tests.e2e.conftest import wait_idle
-from tests.e2e.test_browser import _choose, _select_first_row
+from tests.e2e.helpers import choose, select_first_row
 
 
 def test_dpo_opens_a_request_sends_its_link_and_reads_it_in_english(server, page):
     page.goto(f"{server}/anfragen")
     wait_idle(page)
-    _select_first_row(page, table=0)  # the most urgent request: overdue, first in the queue
+    select_first_row(page, table=0)  # the most urgent request: overdue, first in the queue
     page.wait_for_selector("text=Fristberechnung", timeout=30_000)
     assert page.get_by_text(re.compile("Ein Monat nach Eingang")).count() >= 1  # how the deadline was computed
     page.wait_for_url(re.compile(r"[?&]request="), timeout=30_000)  # written while the run goes on
@@ -23,7 +23,7 @@ def test_dpo_opens_a_request_sends_its_link_and_reads_it_in_english(server, page
     page.goto(link)  # a reload, or the link sent to a colleague: the same request opens
     wait_idle(page)
     assert page.get_by_role("heading", name=f"Anfrage {request_id}").count() == 1
-    _choose(page, "Sprache", "English")
+    choose(page, "Sprache", "English")
     assert "lang=en" in page.url
     page.reload()  # the language survives the reload
     wait_idle(page)
@@ -35,7 +35,7 @@ def test_dpo_opens_a_request_sends_its_link_and_reads_it_in_english(server, page
 def test_management_sees_no_false_zeros_and_is_told_what_it_may_not_open(server, page):
     page.goto(f"{server}/anfragen?role=management")
     wait_idle(page)
-    _select_first_row(page, table=0)
+    select_first_row(page, table=0)
     page.wait_for_selector("text=Fristberechnung", timeout=30_000)
     assert page.get_by_text("Für Ihre Rolle nicht sichtbar.").count() == 1
     tiles = page.locator("[data-testid=stMetric]").filter(has_text="Rechnungen")
