@@ -102,6 +102,7 @@ def _all_tiles_shown(page) -> None:
 def test_sign_in_page_explains_itself(page, app):
     page.goto(app)
     wait_idle(page)
+    page.get_by_role("button", name="Anmelden").wait_for(timeout=30_000)  # the last element of the page
     text = page.locator("[data-testid=stMain]").inner_text()
     assert "aelvirionek" in text and "Löschfristen" in text and "Anmelden" in text
     assert page.locator("[data-testid=stMetric]").count() == 0
