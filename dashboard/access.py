@@ -12,13 +12,12 @@ import hmac
 import ipaddress
 import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dashboard import paths
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, read_toml
 
 ROLES = ("management", "dpo", "auditor")
 # When groups map to several roles, the most entitled wins (group membership is granted on purpose).
@@ -112,12 +111,7 @@ def roles_file() -> Path:
 
 def load_role_map(path: Path | None = None) -> RoleMap:
     path = Path(path or roles_file())
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AccessDenied(f"no role mapping at {path} (see data/roles.example.toml)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise AccessDenied(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, AccessDenied, f"no role mapping at {path} (see data/roles.example.toml)")
     users = {k.strip().lower(): v for k, v in raw.get("users", {}).items()}
     groups = dict(raw.get("groups", {}))
     for where, mapping in (("users", users), ("groups", groups)):

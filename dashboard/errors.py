@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import tomllib
 import traceback
 import uuid
+from pathlib import Path
 
 log = logging.getLogger("dashboard.errors")
 
@@ -34,6 +36,17 @@ def unexpected(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, OSError):
         return "errors.storage", incident
     return "errors.unexpected", incident
+
+
+def read_toml(path: Path, error: type[DashboardError], missing: str) -> dict:
+    """A configuration file's content. A missing file raises ``error(missing)`` (what the caller says to
+    do about it); a malformed one names the file and TOML's reason."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(missing) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
 
 
 def first_line(exc: BaseException, typed: bool = False) -> str:

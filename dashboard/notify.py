@@ -18,7 +18,6 @@ import json
 import os
 import smtplib
 import ssl
-import tomllib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from dashboard import calendar_ics, data, digest, paths
 from dashboard.deadlines import BERLIN
-from dashboard.errors import DashboardError, first_line
+from dashboard.errors import DashboardError, first_line, read_toml
 from dashboard.i18n import LANGUAGES
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
@@ -77,12 +76,7 @@ def config_path() -> Path:
 def load_settings(path: Path | None = None) -> Settings:
     """The notification settings, checked; an error names the file and the key."""
     path = Path(path or config_path())
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise NotifyError(f"{path}: not found (copy data/notify.example.toml, or set DASHBOARD_NOTIFY)") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise NotifyError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, NotifyError, f"{path}: not found (copy data/notify.example.toml, or set DASHBOARD_NOTIFY)")
 
     def need(table: dict, key: str, where: str, kind: type = str):
         value = table.get(key)

@@ -7,13 +7,12 @@ check names the file, the key and what was expected.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from dashboard import paths
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, read_toml
 
 UNITS = ("days", "months", "years")
 REQUIRED_CATEGORIES = ("support_communication", "contract", "billing")
@@ -190,11 +189,4 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
 @lru_cache(maxsize=8)
 def _load(path: str) -> Policy:
-    try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: policy file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
-    return parse_policy(raw, path)
+    return parse_policy(read_toml(Path(path), PolicyError, f"{path}: policy file not found"), path)

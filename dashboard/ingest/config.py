@@ -6,13 +6,12 @@ connector's tables) its reader checks (``dashboard.ingest.readers`` passes them 
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from dashboard.errors import DashboardError
+from dashboard.errors import DashboardError, read_toml
 from dashboard.schema import TABLES, Table
 
 # Written by ``dashboard demo`` into every store folder it generates; demo mode (no sign-in) is allowed
@@ -54,12 +53,7 @@ def load_sources(path: Path, base: Path, readers: Mapping[str, ModuleType]) -> d
     """Parse and check the sources config: every canonical table fed, every source known, each by the
     reader of its kind (``readers``: kind -> reader module). Returns, per canonical table, the sources that
     feed it in the order listed."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceError(f"{path}: sources file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path, SourceError, f"{path}: sources file not found")
     sources = raw.get("sources", {})
     for name, src in sources.items():
         _check_source(path, name, src, readers)
