@@ -78,7 +78,8 @@ def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> dict[s
 
 def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...],
                keep_source: bool) -> tuple[int, int, int]:
-    """Create ``table`` and its rejected rows as the live snapshot holds them (its source columns, not the
+    """Create ``table``, its rejected rows and its store's findings as the live snapshot holds them (its
+    source columns, not the
     derived ones); returns its (read, accepted, rejected)."""
     columns = ", ".join(identifier(c.name) for c in table.columns)
     origin = f", {literal(parts[0].source)} AS _source, 0 AS _rank" if keep_source else ""
@@ -86,6 +87,9 @@ def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableS
                 f"FROM {PREVIOUS}.{identifier(table.name)}")  # in its order: no sort
     con.execute(f"INSERT INTO rejected_rows SELECT * FROM {PREVIOUS}.rejected_rows WHERE table_name = $t",
                 {"t": table.name})
+    # What reading the table found about its store (e.g. the helpdesk's deletion rule, read with tickets).
+    con.execute(f"INSERT INTO source_findings SELECT * FROM {PREVIOUS}.source_findings WHERE table_name = $t "
+                "AND finding <> 'deletion_rule_differs'", {"t": table.name})
     return con.sql(f"SELECT rows_read, accepted, rejected FROM {PREVIOUS}.snapshot_tables WHERE table_name = $t",
                    params={"t": table.name}).fetchall()[0]
 

@@ -118,6 +118,9 @@ TABLES: tuple[Table, ...] = (
         _c("extension_notified_at", TS), _text("extension_reason"),
         _c("status", required=True, enum=REQUEST_STATUSES),
         _c("closed_at", TS), _text("outcome"), _text("assignee"),
+        # A representative (a lawyer, a relative) wrote: the data subject is the person with this e-mail
+        # in any contacts source, not the sender (the build resolves it; none found: no subject).
+        _person("subject_email"),
     )),
     Table("request_pauses", "privacy_register", "pause_id", (
         _c("pause_id", required=True), _c("request_id", required=True),
@@ -162,6 +165,14 @@ TABLES: tuple[Table, ...] = (
 )
 
 BY_NAME = {t.name: t for t in TABLES}
+
+# What readers find about a store itself (``source_findings.finding``), by the page that shows it.
+SOURCE_FINDINGS = {
+    "consent": ("doi_without_optin_ip", "ledger_damaged"),
+    "retention": ("deletion_rule", "deletion_rule_differs", "deletion_rule_none", "deletion_rule_unreadable",
+                  "deletion_rule_unchecked"),
+    "quality": ("register_attribute_missing", "register_state_unknown", "request_subject_unknown"),
+}
 
 # Query columns that carry a marked column under another name (or are built from one).
 DERIVED_PERSONAL = frozenset({"record_key", "source_contact_id", "known_as"})

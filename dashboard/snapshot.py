@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import __version__, deadlines, history, incremental, paths, queries
+from dashboard import __version__, deadlines, helpdesk_rules, history, incremental, paths, queries
 from dashboard.errors import DashboardError, first_line
 from dashboard.ingest.config import SourceError, TableSource
 from dashboard.ingest.readers import is_demo, load_sources, stage
@@ -69,7 +69,10 @@ class BuildError(DashboardError, RuntimeError):
 #   hold_sources holds a completed erasure request's statutory records without a hold row, and every
 #   retention figure of a look back leaves out the records that did not exist yet. The KPI history's
 #   points move with it (history.RULES 3).
-LAYOUT = 9
+# 10 (2026-12-07, issue 36): requests carry subject_email (a representative's request names its subject);
+#   source_findings records the table whose reading found it (copied with the table when unchanged)
+#   and the helpdesk's deletion rule held against the policy.
+LAYOUT = 10
 
 # What DuckDB may hold in memory during a build; beyond it, sorts, joins and staging tables spill to a
 # folder beside the temporary file (removed with it). Unlimited, DuckDB took 5.1 GB for the large profile
@@ -262,6 +265,21 @@ def keeps_source(table: str, table_sources: dict[str, tuple[TableSource, ...]]) 
     people = table_sources["contacts"]
     return (len(people) > 1 and table in subject_tables()
             and any(ts.source in {p.source for p in people} for ts in table_sources.get(table, ())))
+
+
+def _register_findings(con, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy) -> None:
+    """What needs every source read first: a representative's request gets the person its
+    ``subject_email`` names (queries/build_request_subjects.sql), and the helpdesk's deletion rules are
+    held against the policy (dashboard.helpdesk_rules)."""
+    source = ", ".join(ts.source for ts in table_sources.get("requests", ()))
+    con.execute("SET VARIABLE requests_source = ?", [source])
+    con.execute(queries.sql("build_request_subjects"))
+    for source, subject in con.sql("SELECT source, subject FROM source_findings WHERE finding = 'deletion_rule'"
+                                   ).fetchall():
+        rule = helpdesk_rules.DeletionRule.from_json(subject)
+        if rule.active and helpdesk_rules.differs(rule, policy):
+            con.execute("INSERT INTO source_findings VALUES (?, 'deletion_rule_differs', ?, 'tickets')",
+                        [source, subject])
 
 
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
@@ -460,6 +478,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         incremental.record(con, loaded.keys)
         counts = loaded.counts
         _resolve_people(con, table_sources)
+        _register_findings(con, table_sources, policy)
         _derive(con, policy)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
@@ -485,7 +504,7 @@ def _load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started
     when its source files are unchanged; (read, accepted, rejected) per table."""
     con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
                    source_row BIGINT, reason VARCHAR)""")
-    con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR)")
+    con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR, table_name VARCHAR)")
     loaded = Loaded({}, {}, ())
     fingerprints = incremental.attach_previous(con, previous)
     try:
@@ -519,7 +538,7 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         return
     read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
     for i in range(len(parts)):  # what the readers found about the stores themselves
-        con.execute(f"INSERT INTO source_findings SELECT * FROM _staging{i}_findings")
+        con.execute(f"INSERT INTO source_findings SELECT *, $t FROM _staging{i}_findings", {"t": table.name})
         con.execute(f"DROP TABLE _staging{i}_findings")
     try:
         accepted, rejected = _validate(con, table, parts, keep_source=keep_source)

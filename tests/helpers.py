@@ -31,6 +31,32 @@ def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
     return sources
 
 
+# Signing in through OIDC in AppTest (st.user): no provider runs there; the browser suite signs in
+# through a real one.
+ROLES_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "roles.example.toml"
+ISSUER = "http://127.0.0.1:9"
+SIGNED = {"is_logged_in": True, "iss": ISSUER, "email_verified": True}
+DPO = {**SIGNED, "email": "datenschutz@aelvirionek.example"}
+
+
+def signed_in_app(monkeypatch, user: dict, page: str | None = None) -> AppTest:
+    """The app in OIDC mode with the example roles, run once as ``user`` (on ``page`` if given)."""
+    from dashboard.ui import signin
+
+    monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
+    monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(ROLES_EXAMPLE))
+    monkeypatch.setattr(signin, "_provider_metadata", lambda _url: {"issuer": ISSUER})
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test",
+                          "client_id": "x", "client_secret": "y",
+                          "server_metadata_url": f"{ISSUER}/.well-known/openid-configuration"}
+    at.user = user
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
 def app(page: str | None = None) -> AppTest:
     """The app run once in AppTest (demo sign-in, unless a test says otherwise), on ``page`` if given."""
     at = AppTest.from_file(APP, default_timeout=60)

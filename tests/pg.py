@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,3 +96,34 @@ def postgres_server() -> Iterator[Server]:
 def postgres_dsn() -> Iterator[str]:
     with postgres_server() as server:
         yield server.dsn
+
+
+# --- SQL against the test server, as the admin or as a connector's read-only role ------------------
+
+PASSWORD = "read-only-test"  # of the roles deploy/*-readonly.sql creates (psql's :password)
+
+
+def statements(text: str) -> list[str]:
+    """A psql script's statements, comment lines removed (a "--" inside a value, e.g. YAML's "---", stays)
+    and ``:password`` bound."""
+    text = re.sub(r"(?m)^\s*--[^\n]*", "", text).replace(":password", f"'{PASSWORD}'")
+    return [s.strip() for s in text.split(";") if s.strip()]
+
+
+def run(dsn: str, sql: str, params=None) -> None:
+    import adbc_driver_postgresql.dbapi as pg
+
+    with pg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
+        for statement in statements(sql) if params is None else [sql]:
+            cur.execute(statement, parameters=params)
+
+
+def database(admin_dsn: str, name: str) -> str:
+    url = urllib.parse.urlsplit(admin_dsn)
+    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
+
+
+def as_role(dsn: str, role: str) -> str:
+    url = urllib.parse.urlsplit(dsn)
+    host = url.netloc.rsplit("@", 1)[-1]
+    return urllib.parse.urlunsplit(url._replace(netloc=f"{role}:{PASSWORD}@{host}"))

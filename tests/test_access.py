@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access, data
 from dashboard.access import AccessDenied, Identity
 from dashboard.snapshot import current_snapshot
-from tests.helpers import write_store
+from tests.helpers import DPO, ISSUER, SIGNED, signed_in_app, write_store
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "dashboard" / "app.py")
@@ -184,10 +184,8 @@ def test_cli_refuses_the_worklist_as_a_list_for_management(demo_data_dir, use_da
 
 # --- the app, signed in through OIDC (st.user) -------------------------------------------------
 
-ISSUER = "http://127.0.0.1:9"
-SIGNED = {"is_logged_in": True, "iss": ISSUER, "email_verified": True}
 USERS = {
-    "dpo": {**SIGNED, "email": "datenschutz@aelvirionek.example"},
+    "dpo": DPO,
     "auditor": {**SIGNED, "email": "pruefer@extern.example", "groups": ["dsgvo-pruefung"]},
     "management": {**SIGNED, "email": "chef@aelvirionek.example", "groups": ["geschaeftsleitung"]},
 }
@@ -196,23 +194,9 @@ USERS = {
 @pytest.fixture
 def oidc(demo_data_dir, use_data_dir, monkeypatch):
     use_data_dir(demo_data_dir)
-    monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
-    monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(EXAMPLE))
-    # No provider runs here (the browser suite signs in through a real one): take it as reachable.
-    from dashboard.ui import signin
-
-    monkeypatch.setattr(signin, "_provider_metadata", lambda _url: {"issuer": ISSUER})
 
     def run(user: dict, page: str | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test",
-                              "client_id": "x", "client_secret": "y",
-                              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
-        at.user = user
-        at.run()
-        if page:
-            at.switch_page(page).run()
-        return at
+        return signed_in_app(monkeypatch, user, page)
 
     return run
 

@@ -9,11 +9,8 @@ unsubscribed, a single-opt-in list, and the same person in both systems with e-m
 from __future__ import annotations
 
 import datetime as dt
-import re
-import urllib.parse
 from pathlib import Path
 
-import adbc_driver_postgresql.dbapi as pg
 import duckdb
 import pytest
 
@@ -21,32 +18,12 @@ from dashboard import data, paths
 from dashboard.ingest.config import SourceError
 from dashboard.snapshot import build_snapshot, current_snapshot
 from tests.helpers import write_store
+from tests.pg import as_role as _as_role
+from tests.pg import database as _database
+from tests.pg import run as _run
 
 pytestmark = pytest.mark.postgres
 FIXTURES = Path(__file__).parent / "fixtures"
-PASSWORD = "read-only-test"
-
-
-def _statements(text: str) -> list[str]:
-    text = re.sub(r"--[^\n]*", "", text).replace(":password", f"'{PASSWORD}'")
-    return [s.strip() for s in text.split(";") if s.strip()]
-
-
-def _run(dsn: str, sql: str, params=None) -> None:
-    with pg.connect(dsn, autocommit=True) as conn, conn.cursor() as cur:
-        for statement in _statements(sql) if params is None else [sql]:
-            cur.execute(statement, parameters=params)
-
-
-def _database(admin_dsn: str, name: str) -> str:
-    url = urllib.parse.urlsplit(admin_dsn)
-    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
-
-
-def _as_role(dsn: str, role: str) -> str:
-    url = urllib.parse.urlsplit(dsn)
-    host = url.netloc.rsplit("@", 1)[-1]
-    return urllib.parse.urlunsplit(url._replace(netloc=f"{role}:{PASSWORD}@{host}"))
 
 
 ZAMMAD_ROWS = """
@@ -204,8 +181,9 @@ def test_real_shapes_people_and_the_consent_ledger(env):
         ("5", "active", dt.datetime(2026, 5, 1, 10, 5, tzinfo=dt.UTC), ["inferred_proof", "no_notice_version"]),
         ("newsletter:2", "active", None, ["inferred_proof", "no_notice_version", "no_confirmation"]),
     ]
-    assert _rows(first.path, "SELECT source, finding, subject FROM source_findings") == [
-        ("newsletter", "doi_without_optin_ip", "Newsletter")]
+    # ... and a helpdesk without a deletion rule of its own is one too (the radar is the only safeguard).
+    assert _rows(first.path, "SELECT source, finding, subject FROM source_findings ORDER BY ALL") == [
+        ("helpdesk", "deletion_rule_none", ""), ("newsletter", "doi_without_optin_ip", "Newsletter")]
     # The subject's footprint covers both systems.
     con = duckdb.connect(str(first.path), read_only=True)
     assert data.run(con, "subject_footprint", contact_id="5").select("tickets", "consents").row(0) == (1, 1)

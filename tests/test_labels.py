@@ -31,3 +31,22 @@ def test_placeholders_match_between_languages():
     for key, texts in catalogue().items():
         fields = {lang: set(re.findall(r"{(\w+)}", texts[lang])) for lang in LANGUAGES}
         assert fields["de"] == fields["en"], key
+
+
+def test_every_source_finding_has_its_message_on_its_page():
+    """A finding a reader records (dashboard.schema.SOURCE_FINDINGS) is shown as ``<page>.source_<code>``."""
+    from dashboard.schema import SOURCE_FINDINGS
+
+    keys = catalogue().keys()
+    missing = [f"{page}.source_{code}" for page, codes in SOURCE_FINDINGS.items() for code in codes
+               if f"{page}.source_{code}" not in keys]
+    assert not missing, missing
+
+
+def test_every_request_event_has_a_label():
+    """The events the Zammad register writes are shown translated in the request's timeline."""
+    text = (ROOT / "dashboard" / "ingest" / "connectors" / "zammad_register.py").read_text(encoding="utf-8")
+    events = set(re.findall(r"'(moved_in|state_changed|tag_added|tag_removed|message_in|message_out|received|"
+                            r"identity_verified)'", text))
+    assert len(events) == 8
+    assert not [e for e in events if f"event.{e}" not in catalogue()]

@@ -108,3 +108,14 @@ def stream_query(con, cur, ts: TableSource, table: Table, target: str, sql: str)
         con.execute(f"CREATE TEMP TABLE {target} AS SELECT {select} FROM _pg_stream")
     finally:
         con.unregister("_pg_stream")
+
+
+def fetch_into(con, cur, sql: str, name: str) -> None:
+    """Run ``sql`` on PostgreSQL and stream its rows as they are into DuckDB temp table ``name`` (a
+    connector's raw reads, shaped in DuckDB afterwards)."""
+    cur.execute(sql)
+    con.register("_pg_rows", cur.fetch_record_batch())
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {identifier(name)} AS SELECT * FROM _pg_rows")
+    finally:
+        con.unregister("_pg_rows")

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import deadlines, ui
-from dashboard.schema import BY_NAME
+from dashboard.schema import BY_NAME, SOURCE_FINDINGS
 from dashboard.ui import t
 
 LIST_LIMIT = 500
@@ -91,7 +91,7 @@ def _findings(as_of) -> None:
 
 def render() -> None:
     st.title(t("consent.title"))
-    for row in ui.query("source_findings").iter_rows(named=True):
+    for row in ui.query("source_findings", codes=list(SOURCE_FINDINGS["consent"])).iter_rows(named=True):
         st.warning(t(f"consent.source_{row['finding']}", source=ui.md(row["source"]), subject=ui.md(row["subject"])),
                    icon=":material/warning:")
     as_of = ui.as_of_input("consent_as_of")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import ui
+from dashboard.schema import SOURCE_FINDINGS
 from dashboard.ui import t
 
 REJECTED_LIMIT = 1000
@@ -16,6 +17,7 @@ def render() -> None:
     tables = ui.query("source_tables")
     st.subheader(t("quality.tables"))
     ui.show_table(ui.translate(tables, system="system"))
+    _register()
     _identities()
     st.subheader(t("quality.rejected"))
     total = int(tables["rejected"].sum())
@@ -24,6 +26,14 @@ def render() -> None:
         return
     page = ui.query_page("rejected_rows", REJECTED_LIMIT)
     ui.show_table(page.frame, total=page.total, list_name="rejected_rows")
+
+
+def _register() -> None:
+    """What reading the privacy register from the helpdesk found: an attribute it could not read, a
+    state its history names that no longer exists, a representative's request whose subject nobody knows."""
+    for row in ui.query("source_findings", codes=list(SOURCE_FINDINGS["quality"])).iter_rows(named=True):
+        st.warning(t(f"quality.source_{row['finding']}", source=ui.md(row["source"]), subject=ui.md(row["subject"])),
+                   icon=":material/warning:")
 
 
 def _identities() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import data, deadlines, history, ui
-from dashboard.schema import BY_NAME
+from dashboard import data, deadlines, helpdesk_rules, history, ui
+from dashboard.schema import BY_NAME, SOURCE_FINDINGS
 from dashboard.snapshot import ANCHORS
 from dashboard.ui import t
 
@@ -144,8 +146,32 @@ def _policy() -> None:
         st.info(t("retention.billing_note"))
 
 
+def _helpdesk_rules() -> None:
+    """Issue 36.3: the helpdesk's own deletion rule against the policy (dashboard.helpdesk_rules), as the
+    snapshot recorded it: a rule that deletes on another schedule, none at all, or one nobody can read."""
+    findings = ui.query("source_findings", codes=list(SOURCE_FINDINGS["retention"]))
+    differing = set(findings.filter(pl.col("finding") == "deletion_rule_differs")["subject"])
+    wanted = ui.policy().retention["support_communication"]
+    for row in findings.iter_rows(named=True):
+        code, source = row["finding"], ui.md(row["source"])
+        if code in ("deletion_rule", "deletion_rule_differs"):
+            if code == "deletion_rule" and row["subject"] in differing:
+                continue  # said by its "differs" line
+            rule = helpdesk_rules.DeletionRule.from_json(row["subject"])
+            text = t(f"retention.source_{code}", source=source, name=ui.md(rule.name),
+                     period=f"{rule.period} {ui.coded('zammad_range', rule.unit)}", attribute=ui.md(rule.attribute),
+                     last_run=ui.fmt_moment(dt.datetime.fromisoformat(rule.last_run)) if rule.last_run else "–",
+                     processed=ui.fmt_int(rule.processed), policy=f"{wanted.period} {ui.coded('unit', wanted.unit)}",
+                     state=t(f"retention.rule_{'active' if rule.active else 'inactive'}"))
+            (st.warning if code == "deletion_rule_differs" else st.info)(text, icon=":material/auto_delete:")
+        else:
+            st.warning(t(f"retention.source_{code}", source=source, subject=ui.md(row["subject"])),
+                       icon=":material/warning:")
+
+
 def render() -> None:
     st.title(t("retention.title"))
+    _helpdesk_rules()
     filters = _filters()
     summary = ui.query("retention_summary", **filters)
     subjects = ui.query_page("deletable_subjects", LIST_LIMIT, as_of=filters["as_of"])

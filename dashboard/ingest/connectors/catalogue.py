@@ -29,3 +29,14 @@ def check_relation(cur, ts: TableSource, schema: str, relation: str, columns: tu
     if ungranted:
         raise SourceError(f"{where}: no SELECT grant on column {', '.join(ungranted)} "
                           "(see docs/CONNECTORS.md for the read-only role)")
+
+
+def readable_columns(cur, schema: str, relation: str) -> set[str]:
+    """The columns of ``relation`` the role may read: optional ones (a register attribute the DPO has not
+    created, or not granted) are read as empty and named, instead of failing the build."""
+    cur.execute("SELECT a.attname::text FROM pg_catalog.pg_attribute a "
+                "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2 "
+                "AND a.attnum > 0 AND NOT a.attisdropped AND has_column_privilege(c.oid, a.attnum, 'SELECT')",
+                parameters=(schema, relation))
+    return {row[0] for row in cur.fetchall()}

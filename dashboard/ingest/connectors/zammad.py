@@ -19,12 +19,19 @@ db/seeds/ticket_state_types.rb, app/models/ticket/sets_close_time.rb):
 
 from __future__ import annotations
 
+import logging
+
+from dashboard import helpdesk_rules
 from dashboard.ingest.config import TableSource
+from dashboard.ingest.connectors import zammad_register
+from dashboard.ingest.connectors.catalogue import readable_columns
 from dashboard.ingest.connectors.mapping import check_mapping
 from dashboard.ingest.postgres import stream_query
 from dashboard.sqltext import identifier, literal
 
-FEEDS = ("contacts", "tickets", "attachments")
+log = logging.getLogger(__name__)
+
+FEEDS = ("contacts", "tickets", "attachments", *zammad_register.FEEDS)
 
 REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
@@ -45,13 +52,17 @@ REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
         "store_objects": ("id", "name"),
         "ticket_articles": ("id", "ticket_id"),
     },
+    **zammad_register.REQUIRES,
 }
+# The scheduler's jobs: the helpdesk's own deletion rule (dashboard.helpdesk_rules), read beside tickets.
+JOBS = ("name", "condition", "perform", "active", "last_run_at", "processed")
 
 # What incremental refresh watches per table: relations whose updated_at Zammad sets on every change
-# the connector reads (a merge touches the moved articles first: app/models/ticket.rb merge_to). Not
-# contacts: a customer's roles live in roles_users, which has no updated_at.
+# the connector reads (a merge touches the moved articles first: app/models/ticket.rb merge_to); jobs,
+# because the deletion rule is read with tickets. Not contacts: a customer's roles live in roles_users,
+# which has no updated_at. Not the register: it is small, and its history has no updated_at worth trusting.
 WATCH = {
-    "tickets": ("tickets", "ticket_states", "ticket_state_types", "groups"),
+    "tickets": ("tickets", "ticket_states", "ticket_state_types", "groups", "jobs"),
     "attachments": ("stores", "store_objects", "ticket_articles"),
 }
 
@@ -76,10 +87,45 @@ def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:
 
 def check_settings(ts: TableSource) -> None:
     check_mapping(ts, "categories", "tickets", "category")
+    zammad_register.settings(ts)
 
 
 def stage(con, cur, ts: TableSource, table, target: str) -> None:
+    schema = ts.settings.get("schema", "public")
+    if ts.table in zammad_register.FEEDS:
+        zammad_register.stage(con, cur, ts, ts.table, target, schema)
+        return
     stream_query(con, cur, ts, table, target, sql(ts))
+    if ts.table == "tickets":
+        deletion_rules(con, cur, ts, schema, target)
+
+
+def deletion_rules(con, cur, ts: TableSource, schema: str, target: str) -> None:
+    """The scheduler's ticket-deletion jobs as findings (``deletion_rule`` with the rule as JSON, one per
+    job); none at all, or jobs the role may not read, are findings too. The build holds each rule
+    against the policy (``deletion_rule_differs``)."""
+    def finding(code: str, subject: str) -> None:
+        con.execute(f"INSERT INTO {target}_findings VALUES (?, ?, ?)", [ts.source, code, subject])
+
+    readable = readable_columns(cur, schema, "jobs")
+    if not set(JOBS) <= readable:
+        finding("deletion_rule_unchecked", ", ".join(c for c in JOBS if c not in readable))
+        return
+    where = " WHERE object = 'Ticket'" if "object" in readable else ""
+    cur.execute(f"SELECT name, condition, perform, active, {_local(ts, 'last_run_at')}, processed "
+                f"FROM {identifier(schema)}.jobs{where} ORDER BY name")
+    rules = 0
+    for name, condition, perform, active, last_run, processed in cur.fetchall():
+        try:
+            rule = helpdesk_rules.parse_job(name, condition, perform, active, last_run, processed)
+        except helpdesk_rules.Unreadable as exc:
+            finding("deletion_rule_unreadable", f"{name}: {exc}")
+            continue
+        if rule is not None:
+            rules += rule.active
+            finding("deletion_rule", rule.to_json())
+    if not rules:  # none active: the cockpit's radar is the only safeguard
+        finding("deletion_rule_none", "")
 
 
 def sql(ts: TableSource) -> str:

@@ -1,0 +1,412 @@
+"""The privacy register read from Zammad (issue 36): requests, pauses, events, breaches, affected records
+and holds, on Zammad's published table layouts (tests/fixtures/zammad.sql), set up as docs/CONNECTORS.md
+says (tests/fixtures/zammad_register_setup.sql: groups and attributes created the way Zammad's object
+manager does), read through the read-only role of deploy/zammad-readonly.sql and
+deploy/zammad-register-readonly.sql in a real PostgreSQL.
+
+The same facts are also written by hand as register files; both snapshots must hold the same register
+and show the same figures.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dashboard import data, paths
+from dashboard.snapshot import build_snapshot
+from tests.helpers import DPO, signed_in_app, write_store
+from tests.pg import as_role, database, run
+
+pytestmark = pytest.mark.postgres
+FIXTURES = Path(__file__).parent / "fixtures"
+UTC = dt.UTC
+
+# Zammad as it is before the register: users, groups, states, article types; ids as a fresh Zammad has
+# them (history types, objects and attributes are created on first use, in any order: not 1, 2, 3).
+BASE = """
+INSERT INTO roles (id, name) VALUES (1, 'Admin'), (2, 'Agent'), (3, 'Customer');
+INSERT INTO users (id, login, firstname, lastname, email, created_at, updated_at) VALUES
+ (1, '-', '', '', '', '2024-01-01', '2024-01-01'),
+ (2, 'tom', 'Tom', 'Techniker', 'tom@aelvirionek.example', '2024-01-01', '2024-01-01'),
+ (3, 'anna', 'Anna', 'Becker', 'anna.becker@example.org', '2025-01-10', '2025-01-10'),
+ (4, 'kanzlei', 'Kanzlei', 'Recht', 'kanzlei@example.org', '2025-02-01', '2025-02-01'),
+ (5, 'max', 'Max', 'Muster', 'max.muster@example.org', '2025-03-01', '2025-03-01');
+INSERT INTO roles_users VALUES (2, 2), (3, 3), (4, 3), (5, 3);
+INSERT INTO groups (name) VALUES ('Users'), ('Netzwerk');
+INSERT INTO ticket_state_types (id, name) VALUES (1, 'new'), (2, 'open'), (3, 'pending reminder'),
+ (4, 'pending action'), (5, 'closed'), (6, 'merged'), (7, 'removed');
+INSERT INTO ticket_states (id, state_type_id, name) VALUES (1, 1, 'new'), (2, 2, 'open'),
+ (3, 3, 'pending reminder'), (4, 5, 'closed'), (5, 6, 'merged'), (6, 4, 'warten auf Kunde');
+INSERT INTO ticket_article_types (id, name, communication) VALUES (1, 'note', false), (2, 'email', true),
+ (3, 'phone', true), (4, 'web', true);
+INSERT INTO ticket_article_senders (id, name) VALUES (1, 'Agent'), (2, 'Customer'), (3, 'System');
+INSERT INTO history_types (id, name) VALUES (7, 'created'), (3, 'updated'), (11, 'added'), (12, 'removed'),
+ (15, 'merged_into');
+INSERT INTO history_objects (id, name) VALUES (2, 'Ticket::Article'), (5, 'Ticket');
+INSERT INTO history_attributes (id, name) VALUES (4, 'group'), (9, 'state'), (21, 'tag'),
+ (30, 'incident_art34_exemption');
+INSERT INTO tag_objects (id, name) VALUES (1, 'Ticket');
+INSERT INTO tag_items (id, name, name_downcase) VALUES (1, 'Loeschsperre', 'loeschsperre'),
+ (2, 'fristverlaengerung', 'fristverlaengerung'), (3, 'vip', 'vip');
+INSERT INTO link_types (id, name) VALUES (1, 'normal');
+INSERT INTO link_objects (id, name) VALUES (1, 'Ticket');
+"""
+
+# A scheduler condition as Zammad writes it: Ruby's YAML, tagged (for the E'' string: escaped line breaks).
+RULE_12_MONTHS = "\\n".join([
+    "--- !ruby/hash:ActiveSupport::HashWithIndifferentAccess",
+    "ticket.state_id: !ruby/hash:ActiveSupport::HashWithIndifferentAccess", "  operator: is", "  value:", "  - ''4''",
+    "ticket.close_at: !ruby/hash:ActiveSupport::HashWithIndifferentAccess", "  operator: before (relative)",
+    "  value: ''12''", "  range: month", ""])
+
+# The register's facts (groups 3 = Datenschutz, 4 = Datenpannen after the setup).
+REGISTER = """
+INSERT INTO tickets (id, group_id, state_id, number, title, customer_id, last_close_at, created_at, updated_at,
+                     dsgvo_right, dsgvo_received, dsgvo_outcome, dsgvo_identity_verified, dsgvo_extension_reason,
+                     dsgvo_subject_email) VALUES
+ -- an ordinary closed ticket and an open one (held, linked to a breach)
+ (1, 2, 4, '10001', 'VPN', 3, '2026-03-20 23:30', '2026-01-05 08:00', '2026-03-20 23:30',
+  NULL, NULL, NULL, NULL, NULL, NULL),
+ (3, 1, 2, '10003', 'Drucker', 3, NULL, '2026-06-01 08:00', '2026-07-01 09:00', NULL, NULL, NULL, NULL, NULL, NULL),
+ -- opened in Users on 2 March, moved into Datenschutz on 21 March: received on 2 March
+ (20, 3, 2, '10020', 'Auskunft', 3, NULL, '2026-03-02 09:00', '2026-03-21 10:05', 'art15',
+  NULL, NULL, NULL, NULL, NULL),
+ -- two back-to-back pending states (reminder, then a pending-action state): one pause; then closed
+ (21, 3, 4, '10021', 'Löschung', 5, '2026-04-20 12:00', '2026-04-01 07:00', '2026-04-20 12:00', 'erasure', NULL,
+  'completed', '2026-04-02', NULL, NULL),
+ -- closed on 10 May, reopened on 12 May: open, last_close_at stale
+ (22, 3, 2, '10022', 'Auskunft', 3, '2026-05-10 10:00', '2026-05-04 08:00', '2026-05-12 08:00', 'Access', NULL, NULL,
+  NULL, NULL, NULL),
+ -- a letter received on 2 January, entered on 5 January; extension tagged on 1 March, after the deadline
+ (23, 3, 3, '10023', 'Berichtigung', 5, NULL, '2026-01-05 10:00', '2026-03-01 10:00', 'rectification', '2026-01-02',
+  NULL, NULL, 'Umfang der Daten', NULL),
+ -- a lawyer writes for Anna
+ (24, 3, 1, '10024', 'Widerspruch', 4, NULL, '2026-11-20 09:00', '2026-11-20 09:00', 'art21', NULL, NULL, NULL, NULL,
+  ' ANNA.Becker@example.org'),
+ -- a duplicate, merged into 22
+ (25, 3, 5, '10025', 'Auskunft (2)', 3, NULL, '2026-05-05 07:00', '2026-05-06 09:00', 'access', NULL, NULL, NULL,
+  NULL, NULL),
+ -- no valid right: not a request
+ (26, 3, 1, '10026', '?', 5, NULL, '2026-06-01 08:00', '2026-06-01 08:00', 'art99', NULL, NULL, NULL, NULL, NULL),
+ -- a lawyer writes for someone no system knows
+ (27, 3, 1, '10027', 'Auskunft', 4, NULL, '2026-11-25 09:00', '2026-11-25 09:00', 'access', NULL, NULL, NULL, NULL,
+  'niemand@example.org');
+INSERT INTO tickets (id, group_id, state_id, number, title, customer_id, last_close_at, created_at, updated_at,
+                     incident_detected_at, incident_aware_at, incident_notified_at, incident_subjects_informed_at,
+                     incident_contained_at, incident_type, incident_risk, incident_art34_exemption,
+                     incident_personal_data, incident_subjects_affected, incident_delay_reason) VALUES
+ -- notified 80 hours after awareness, with a reason; closed
+ (30, 4, 4, '10030', 'Laptop gestohlen', 2, '2026-06-01 10:00', '2026-05-04 07:00', '2026-06-01 10:00',
+  NULL, '2026-05-04 08:00', '2026-05-07 16:00', NULL, '2026-05-05 12:00', 'confidentiality', 'risk', NULL, true, 40,
+  'Forensik abgewartet'),
+ -- high risk, exempt under Art. 34(3)(a), set a day after awareness; open
+ (31, 4, 2, '10031', 'Backup-Server', 2, NULL, '2026-10-01 07:00', '2026-10-02 10:00',
+  '2026-10-01 06:00', '2026-10-01 10:00', '2026-10-02 09:00', NULL, NULL, 'availability', 'high', 'a', true, 1200,
+  NULL);
+INSERT INTO ticket_articles (id, ticket_id, type_id, sender_id, body, created_at) VALUES
+ (1, 20, 2, 2, 'Bitte um Auskunft', '2026-03-02 09:00'),
+ (2, 21, 4, 2, 'Formular', '2026-04-01 07:00'), (3, 21, 2, 1, 'Erledigt', '2026-04-20 12:00'),
+ (4, 22, 3, 1, 'Anruf', '2026-05-04 08:00'),
+ (5, 23, 1, 1, 'Brief eingescannt', '2026-01-05 10:00'),
+ (6, 24, 2, 2, 'Vollmacht anbei', '2026-11-20 09:00'),
+ (7, 25, 2, 2, 'Nochmal', '2026-05-05 07:00'), (8, 27, 2, 2, 'Vollmacht', '2026-11-25 09:00');
+INSERT INTO histories (history_type_id, history_object_id, history_attribute_id, o_id, id_from, id_to, value_from,
+                       value_to, created_by_id, created_at, updated_at) VALUES
+ (3, 5, 4, 20, 1, 3, 'Users', 'Datenschutz', 2, '2026-03-21 10:00', '2026-03-21 10:00'),
+ (3, 5, 9, 20, 1, 2, 'new', 'open', 2, '2026-03-21 10:05', '2026-03-21 10:05'),
+ (3, 5, 9, 21, 1, 2, 'new', 'open', 2, '2026-04-01 08:00', '2026-04-01 08:00'),
+ (3, 5, 9, 21, 2, 3, 'open', 'pending reminder', 2, '2026-04-03 09:00', '2026-04-03 09:00'),
+ (3, 5, 9, 21, 3, 6, 'pending reminder', 'warten auf Kunde', 2, '2026-04-06 09:00', '2026-04-06 09:00'),
+ (3, 5, 9, 21, 6, 2, 'warten auf Kunde', 'open', 2, '2026-04-10 09:00', '2026-04-10 09:00'),
+ (3, 5, 9, 21, 2, 4, 'open', 'closed', 2, '2026-04-20 12:00', '2026-04-20 12:00'),
+ (3, 5, 9, 22, 1, 2, 'new', 'open', 2, '2026-05-04 09:00', '2026-05-04 09:00'),
+ (3, 5, 9, 22, 2, 4, 'open', 'closed', 2, '2026-05-10 10:00', '2026-05-10 10:00'),
+ (3, 5, 9, 22, 4, 2, 'closed', 'open', 2, '2026-05-12 08:00', '2026-05-12 08:00'),
+ (3, 5, 9, 23, 1, 3, 'new', 'pending reminder', 2, '2026-01-06 09:00', '2026-01-06 09:00'),
+ (11, 5, 21, 23, NULL, NULL, NULL, 'fristverlaengerung', 2, '2026-03-01 10:00', '2026-03-01 10:00'),
+ (15, 5, NULL, 25, NULL, 22, NULL, '10022', 2, '2026-05-05 12:00', '2026-05-05 12:00'),
+ (3, 5, 9, 25, 1, 5, 'new', 'merged', 2, '2026-05-05 12:00', '2026-05-05 12:00'),
+ (3, 5, 30, 31, NULL, NULL, '', 'a', 2, '2026-10-02 10:00', '2026-10-02 10:00'),
+ -- the hold: added on ticket 1 and removed again; added on ticket 3 and still there (tag in another case)
+ (11, 5, 21, 1, NULL, NULL, NULL, 'Loeschsperre', 2, '2026-04-01 08:00', '2026-04-01 08:00'),
+ (12, 5, 21, 1, NULL, NULL, 'Loeschsperre', NULL, 2, '2026-06-01 08:00', '2026-06-01 08:00'),
+ (11, 5, 21, 3, NULL, NULL, NULL, 'loeschsperre', 2, '2026-07-01 09:00', '2026-07-01 09:00'),
+ (11, 5, 21, 3, NULL, NULL, NULL, 'vip', 2, '2026-07-01 09:00', '2026-07-01 09:00');
+INSERT INTO tags (tag_item_id, tag_object_id, o_id, created_by_id, created_at, updated_at) VALUES
+ (2, 1, 23, 2, '2026-03-01 10:00', '2026-03-01 10:00'), (1, 1, 3, 2, '2026-07-01 09:00', '2026-07-01 09:00'),
+ (3, 1, 3, 2, '2026-07-01 09:00', '2026-07-01 09:00');
+-- ticket 1 and ticket 3 concern breach 30 (linked in both directions)
+INSERT INTO links (link_type_id, link_object_source_id, link_object_source_value, link_object_target_id,
+                   link_object_target_value) VALUES (1, 1, 30, 1, 1), (1, 1, 3, 1, 30);
+-- the helpdesk deletes closed tickets after 12 months (the policy says 6); another job deletes nothing
+INSERT INTO jobs (name, timeplan, condition, perform, matching, active, last_run_at, processed) VALUES
+ ('Alte Tickets löschen', '---', E'{RULE_12_MONTHS}', E'---\\nticket.action:\\n  value: delete\\n', 0, true,
+  '2026-12-01 03:00', 14),
+ ('Erinnerungen schließen', '---', E'---\\nticket.state_id:\\n  operator: is\\n  value: ''3''\\n',
+  E'---\\nticket.state_id:\\n  value: ''4''\\n', 0, true, NULL, 0);
+"""
+
+
+def _setup_zammad(admin: str, name: str, extra: str = "") -> str:
+    """A Zammad database set up as docs/CONNECTORS.md says, the register's facts in it; its read-only DSN."""
+    role = f"{name}_reader"  # roles are the server's: one per database, so test modules never share one
+    run(admin, f"DROP DATABASE IF EXISTS {name}")
+    run(admin, f"DROP ROLE IF EXISTS {role}")
+    run(admin, f"CREATE DATABASE {name}")
+    db = database(admin, name)
+    run(db, (FIXTURES / "zammad.sql").read_text(encoding="utf-8") + BASE)
+    run(db, (FIXTURES / "zammad_register_setup.sql").read_text(encoding="utf-8"))
+    for script in ("zammad-readonly.sql", "zammad-register-readonly.sql"):
+        text = (paths.PROJECT_ROOT / "deploy" / script).read_text(encoding="utf-8")
+        run(db, text.replace("DATABASE zammad", f"DATABASE {name}").replace("dsgvo_cockpit_zammad", role))
+    run(db, (REGISTER.replace("{RULE_12_MONTHS}", RULE_12_MONTHS) + extra).replace("dsgvo_cockpit_zammad", role))
+    return as_role(db, role)
+
+
+REGISTER_TABLES = ("requests", "request_pauses", "request_events", "incidents", "incident_records", "holds")
+
+
+def _zammad_sources(folder: Path, billing: dict) -> Path:
+    """Contacts, tickets and the whole register from Zammad; billing as files."""
+    sources = write_store(folder / "files", billing)
+    text = sources.read_text(encoding="utf-8")
+    for table in ("contacts", "tickets", "attachments", *REGISTER_TABLES):
+        text = text.replace(f'[tables.{table}]\nsource = "fixture"\nfile = "{table}.jsonl"\n', "")
+    text += '\n[sources.helpdesk]\nkind = "zammad"\ndsn_env = "ZAMMAD_DSN"\n'
+    text += "".join(f'[tables.{t}]\nsource = "helpdesk"\n' for t in ("contacts", "tickets", "attachments",
+                                                                         *REGISTER_TABLES))
+    sources.write_text(text, encoding="utf-8")
+    return sources
+
+
+def _t(text: str | None) -> str | None:
+    """A UTC time as a register file writes it."""
+    return None if text is None else text.replace(" ", "T") + ":00Z"
+
+
+# The same facts, written by hand as register files (the mapping of docs/CONNECTORS.md, worked out).
+def _request(rid, contact, right, channel, received, status, closed=None, verified=None, extension=None,
+             reason=None):
+    return {"request_id": rid, "contact_id": contact, "right": right, "channel": channel, "received_at": received,
+            "identity_verified_at": verified, "extension_notified_at": _t(extension), "extension_reason": reason,
+            "status": status, "closed_at": _t(closed), "outcome": None, "assignee": None}
+
+
+FILE_REGISTER = {
+    "requests": [
+        _request("20", "3", "access", "email", _t("2026-03-02 09:00"), "in_progress"),
+        _request("21", "5", "erasure", "web_form", _t("2026-04-01 07:00"), "completed", closed="2026-04-20 12:00",
+                 verified="2026-04-02T00:00:00+02:00"),
+        _request("22", "3", "access", "phone", _t("2026-05-04 08:00"), "in_progress"),
+        _request("23", "5", "rectification", "letter", "2026-01-02T00:00:00+01:00", "paused",
+                 extension="2026-03-01 10:00", reason="Umfang der Daten"),
+        _request("24", "3", "objection", "email", _t("2026-11-20 09:00"), "received"),
+        _request("25", "3", "access", "email", _t("2026-05-05 07:00"), "duplicate", closed="2026-05-05 12:00"),
+        _request("27", None, "access", "email", _t("2026-11-25 09:00"), "received"),
+    ],
+    "request_pauses": [
+        {"pause_id": "zammad-21-4", "request_id": "21", "start_date": "2026-04-03", "end_date": "2026-04-10",
+         "reason": "clarification"},
+        {"pause_id": "zammad-23-11", "request_id": "23", "start_date": "2026-01-06", "end_date": None,
+         "reason": "identity_proof"},
+    ],
+    "incidents": [
+        {"incident_id": "30", "title": "Laptop gestohlen", "type": "confidentiality",
+         "detected_at": _t("2026-05-04 07:00"), "aware_at": _t("2026-05-04 08:00"), "personal_data": True,
+         "risk": "risk", "subjects_affected": 40, "authority_notified_at": _t("2026-05-07 16:00"),
+         "delay_reason": "Forensik abgewartet", "subjects_informed_at": None, "art34_exemption": None,
+         "art34_exemption_at": None, "status": "closed", "contained_at": _t("2026-05-05 12:00"),
+         "closed_at": _t("2026-06-01 10:00")},
+        {"incident_id": "31", "title": "Backup-Server", "type": "availability",
+         "detected_at": _t("2026-10-01 06:00"), "aware_at": _t("2026-10-01 10:00"), "personal_data": True,
+         "risk": "high", "subjects_affected": 1200, "authority_notified_at": _t("2026-10-02 09:00"),
+         "delay_reason": None, "subjects_informed_at": None, "art34_exemption": "a",
+         "art34_exemption_at": _t("2026-10-02 10:00"), "status": "notified", "contained_at": None,
+         "closed_at": None},
+    ],
+    "incident_records": [
+        {"link_id": "zammad-link-1", "incident_id": "30", "record_type": "ticket", "record_id": "1"},
+        {"link_id": "zammad-link-2", "incident_id": "30", "record_type": "ticket", "record_id": "3"},
+    ],
+    "holds": [
+        {"hold_id": "zammad-tag-16", "record_type": "ticket", "record_id": "1", "kind": "legal",
+         "reason": "Zammad-Tag loeschsperre", "set_by": "tom", "set_at": _t("2026-04-01 08:00"),
+         "review_date": None, "released_at": _t("2026-06-01 08:00")},
+        {"hold_id": "zammad-tag-18", "record_type": "ticket", "record_id": "3", "kind": "legal",
+         "reason": "Zammad-Tag loeschsperre", "set_by": "tom", "set_at": _t("2026-07-01 09:00"),
+         "review_date": None, "released_at": None},
+    ],
+}
+BILLING = {
+    "contracts": [{"contract_id": "C1", "contact_id": "3", "start_date": "2024-01-01", "end_date": None,
+                   "status": "active"}],
+    "invoices": [{"invoice_id": "I1", "contract_id": "C1", "contact_id": "3", "invoice_date": "2025-03-01",
+                  "amount_eur": "99.00"}],
+}
+
+
+@pytest.fixture(scope="module")
+def zammad(pg_dsn):
+    return _setup_zammad(pg_dsn, "zammad_register")
+
+
+def _rows(path: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _table(path: Path, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        frame = con.sql(f"SELECT * FROM {table}").pl()
+        columns = [c for c in frame.columns if c not in drop]
+        return sorted(frame.select(columns).rows(), key=repr), columns
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(zammad, tmp_path_factory, request):
+    """Both snapshots: the register from Zammad, and the same facts as files (contacts and tickets from
+    Zammad in both)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ZAMMAD_DSN", zammad)
+    request.addfinalizer(mp.undo)
+    root = tmp_path_factory.mktemp("register")
+    from_zammad = build_snapshot(_zammad_sources(root / "z", BILLING), data_dir=root / "z-data")
+    files = _zammad_sources(root / "f", {**BILLING, **FILE_REGISTER})
+    text = files.read_text(encoding="utf-8")
+    for table in REGISTER_TABLES:
+        text = text.replace(f'[tables.{table}]\nsource = "helpdesk"\n',
+                            f'[tables.{table}]\nsource = "fixture"\nfile = "{table}.jsonl"\n')
+    files.write_text(text, encoding="utf-8")
+    from_files = build_snapshot(files, data_dir=root / "f-data")
+    return from_zammad, from_files
+
+
+def test_the_register_from_zammad_is_the_register_written_by_hand(built):
+    """Every register table holds the same rows, derived columns included (deadlines, extension
+    validity, on-time answers, breach deadlines): the request moved into the group 19 days after it
+    arrived runs from its arrival, back-to-back pending states are one pause, the reopened request has
+    no closing time, the extension tagged after the deadline is invalid (R1.6), the lawyer's request is
+    Anna's, the merged duplicate is closed at the merge, the breach notified after 80 hours keeps its
+    reason, the hold tag added and removed is a released hold."""
+    z, f = built
+    for table in ("requests", "request_pauses", "incidents", "incident_records", "holds"):
+        drop = ("subject_email",) if table == "requests" else ()
+        assert _table(z.path, table, drop) == _table(f.path, table, drop), table
+    requests = {r[0]: r[1:] for r in _rows(z.path, "SELECT request_id, received_date, deadline, extension, status, "
+                                                   "closed_at, contact_id FROM requests")}
+    assert requests["20"][:2] == (dt.date(2026, 3, 2), dt.date(2026, 4, 2))  # not from the move on 21 March
+    assert requests["23"][1:3] == (dt.date(2026, 2, 2), "invalid_late")  # R1.6: notified after the deadline
+    assert requests["22"][3:5] == ("in_progress", None)  # reopened: last_close_at is stale
+    assert requests["24"][5] == "3" and requests["27"][5] is None
+    assert "26" not in requests
+
+
+def test_same_figures_on_every_page(built):
+    """The requests, breach and retention figures of both snapshots, at a date and a moment."""
+    z, f = built
+    as_of = dt.date(2026, 12, 1)
+    checks = [
+        ("requests_kpis", {"as_of": as_of, "due_soon_days": 7}),
+        ("request_queue", {"as_of": as_of, "due_soon_days": 7, "show_hidden": True, "rights": [], "statuses": [],
+                           "assignees": [], "channels": [], "due_within": None, "overdue_only": False,
+                           "received_from": None, "received_to": None}),
+        ("incident_kpis", {"as_of": as_of, "warning_hours": 24}),
+        ("incident_register", {"as_of": dt.datetime(2026, 10, 2, 12, tzinfo=UTC), "warning_hours": 24, "clocks": []}),
+        ("retention_summary", {"as_of": as_of, "window_days": 30, "categories": [], "systems": []}),
+        ("subject_holds", {"contact_id": "3"}),
+    ]
+    cons = [duckdb.connect(str(s.path), read_only=True) for s in (z, f)]
+    try:
+        for name, params in checks:
+            left, right = (data.run(c, name, **params) for c in cons)
+            assert left.rows() == right.rows(), name
+            assert left.height, name
+    finally:
+        for c in cons:
+            c.close()
+
+
+def test_events_are_times_and_codes_never_texts(built):
+    z, _ = built
+    events = _rows(z.path, "SELECT request_id, occurred_at, event, detail FROM request_events ORDER BY ALL")
+    assert ("20", dt.datetime(2026, 3, 21, 10, tzinfo=UTC), "moved_in", None) in events
+    assert ("20", dt.datetime(2026, 3, 2, 9, tzinfo=UTC), "message_in", None) in events
+    assert ("21", dt.datetime(2026, 4, 20, 12, tzinfo=UTC), "message_out", None) in events
+    assert ("23", dt.datetime(2026, 3, 1, 10, tzinfo=UTC), "tag_added", "fristverlaengerung") in events
+    assert ("22", dt.datetime(2026, 5, 12, 8, tzinfo=UTC), "state_changed", "open") in events
+    texts = {"Bitte um Auskunft", "Formular", "Erledigt", "Anruf", "Brief eingescannt", "Auskunft", "Löschung"}
+    assert not texts & {e[3] for e in events}
+    assert {e[2] for e in events} <= {"received", "identity_verified", "moved_in", "state_changed", "tag_added",
+                                      "tag_removed", "message_in", "message_out"}
+
+
+def test_the_helpdesk_deletion_rule_is_held_against_the_policy(built):
+    """Issue 36.3: a rule deleting closed tickets after 12 months while the policy says 6."""
+    z, _ = built
+    findings = _rows(z.path, "SELECT finding, subject FROM source_findings WHERE source = 'helpdesk' "
+                             "AND finding LIKE 'deletion_rule%' ORDER BY finding")
+    assert [f for f, _ in findings] == ["deletion_rule", "deletion_rule_differs"]
+    rule = json.loads(findings[0][1])
+    assert (rule["name"], rule["attribute"], rule["period"], rule["unit"], rule["processed"]) == (
+        "Alte Tickets löschen", "ticket.close_at", 12, "month", 14)
+    assert rule["last_run"].startswith("2026-12-01T03:00")
+    # The lawyer who wrote for someone nobody knows: a request without a subject, and a finding.
+    assert ("request_subject_unknown", "27") in _rows(z.path, "SELECT finding, subject FROM source_findings")
+    # The request without a valid right is kept aside with its reason.
+    assert _rows(z.path, "SELECT record_key, reason FROM rejected_rows WHERE table_name = 'requests'") == [
+        ("26", "right: unknown value (allowed: access/rectification/erasure/restriction/portability/objection)")]
+
+
+BAD = """
+-- text in a datetime attribute: the DPO created incident_contained_at as a text field
+ALTER TABLE tickets ALTER COLUMN incident_contained_at TYPE varchar(255);
+UPDATE tickets SET incident_contained_at = 'gestern abend' WHERE id = 31;
+-- a history row whose state was deleted since (neither its id nor its name exists)
+INSERT INTO histories (history_type_id, history_object_id, history_attribute_id, o_id, id_from, id_to, value_from,
+                       value_to, created_by_id, created_at, updated_at) VALUES
+ (3, 5, 9, 20, 2, 99, 'open', 'alter Status', 2, '2026-03-22 10:00', '2026-03-22 10:00');
+-- a missing grant on one attribute
+REVOKE SELECT (dsgvo_extension_reason) ON tickets FROM dsgvo_cockpit_zammad;
+"""
+
+
+def test_bad_input_is_named_and_the_rest_is_read(pg_dsn, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZAMMAD_DSN", _setup_zammad(pg_dsn, "zammad_register_bad", BAD))
+    result = build_snapshot(_zammad_sources(tmp_path / "z", BILLING), data_dir=tmp_path / "data")
+    findings = _rows(result.path, "SELECT finding, subject FROM source_findings WHERE finding LIKE 'register%' "
+                                  "ORDER BY ALL")
+    assert ("register_attribute_missing", "dsgvo_extension_reason (input)") in findings
+    assert ("register_state_unknown", "Ticket 20: alter Status") in findings
+    assert _rows(result.path, "SELECT record_key, reason FROM rejected_rows WHERE table_name = 'incidents'") == [
+        ("31", "contained_at: not a valid TIMESTAMPTZ")]
+    assert _rows(result.path, "SELECT incident_id FROM incidents") == [("30",)]
+    assert _rows(result.path, "SELECT count(*), count(extension_reason) FROM requests") == [(7, 0)]
+
+
+@pytest.mark.parametrize("page", ["views/overview.py", "views/requests.py", "views/incidents.py",
+                                  "views/retention.py", "views/quality.py", "views/consent.py", "views/exports.py"])
+def test_every_page_works_on_a_zammad_fed_register(built, monkeypatch, page):
+    """Issue 36: the pages on a snapshot whose register came from Zammad; Löschfristen says the helpdesk
+    deletes after 12 months while the policy says 6, Datenqualität names the unknown subject."""
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(built[0].path.parent.parent))
+    at = signed_in_app(monkeypatch, DPO, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error if "Unerwarteter Fehler" in e.value]
+    assert at.metric or page in ("views/exports.py", "views/quality.py"), "not signed in"
+    warnings = [w.value for w in at.warning]
+    if page == "views/retention.py":
+        assert any("„Alte Tickets löschen“ löscht Tickets 12 Monate nach „ticket\\.close\\_at“ – die Richtlinie sagt "
+                   "6 Monate nach dem Schließen" in w for w in warnings), warnings
+    if page == "views/quality.py":
+        assert any("Anfrage 27 nennt eine betroffene Person per E-Mail" in w for w in warnings), warnings
