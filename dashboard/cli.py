@@ -1,4 +1,4 @@
-"""Command line: ``python -m dashboard demo|snapshot|status|export|kpi-backfill|digest|sweep-exports|audit|serve``.
+"""Command line: ``python -m dashboard <command>``, the commands ``--help`` lists (demo, snapshot, sources check, ...).
 
 The same functions the app uses, for set-up and scheduled runs. Errors print one clear line and
 exit non-zero; nothing personal is printed (counts and file names only).
@@ -55,6 +55,18 @@ def _snapshot(args: argparse.Namespace) -> int:
         print(f"unchanged sources, copied from the live snapshot: {', '.join(result.reused)}")
     print(f"published {result.path.name} in {result.seconds:.1f} s")
     return 0
+
+
+def _sources(args: argparse.Namespace) -> int:
+    """What each source holds and lacks, one line each; non-zero when something is missing."""
+    from dashboard.ingest import readers
+
+    lines = readers.report(readers.load_sources(Path(args.sources) if args.sources else None))
+    for ok, text in lines:
+        print(f"{'ok     ' if ok else 'MISSING'}  {text}")
+    missing = sum(not ok for ok, _ in lines)
+    print(f"{len(lines) - missing} ok, {missing} missing")
+    return 1 if missing else 0
 
 
 def _status(_args: argparse.Namespace) -> int:
@@ -230,6 +242,10 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("--full", action="store_true",
                       help="read and validate every source, even files unchanged since the last build")
     snap.set_defaults(run=_snapshot)
+    sources = sub.add_parser("sources", help="check the sources before a build: tables, grants, register set-up")
+    sources.add_argument("action", choices=("check",))
+    sources.add_argument("--sources", help="sources file (default: $DASHBOARD_SOURCES or data/sources.toml)")
+    sources.set_defaults(run=_sources)
     status = sub.add_parser("status", help="show the live snapshot")
     status.set_defaults(run=_status)
     from dashboard.exports import KINDS

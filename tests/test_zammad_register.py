@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard import data, paths
+from dashboard import cli, data, paths
 from dashboard.snapshot import build_snapshot
 from tests.helpers import DPO, signed_in_app, write_store
 from tests.pg import as_role, database, run
@@ -410,3 +410,32 @@ def test_every_page_works_on_a_zammad_fed_register(built, monkeypatch, page):
                    "6 Monate nach dem Schließen" in w for w in warnings), warnings
     if page == "views/quality.py":
         assert any("Anfrage 27 nennt eine betroffene Person per E-Mail" in w for w in warnings), warnings
+
+
+def test_sources_check_reports_the_documented_setup_complete(zammad, built, monkeypatch, capsys):
+    """Issue 36.4: after the setup of docs/CONNECTORS.md (tests/fixtures/zammad_register_setup.sql),
+    ``sources check`` says every table, grant, group and attribute is there, one line each."""
+    monkeypatch.setenv("ZAMMAD_DSN", zammad)
+    sources = built[0].path.parent.parent.parent / "z" / "files" / "sources.toml"
+    assert cli.main(["sources", "check", "--sources", str(sources)]) == 0
+    out = capsys.readouterr().out
+    assert "MISSING" not in out
+    assert "ok       helpdesk (zammad): requests: group Datenschutz" in out
+    assert "ok       helpdesk (zammad): incidents: attributes (11)" in out
+    assert "ok       helpdesk (zammad): holds: tag loeschsperre" in out
+
+
+def test_sources_check_names_what_is_missing(pg_dsn, tmp_path, monkeypatch, capsys):
+    dsn = _setup_zammad(pg_dsn, "zammad_register_check", """
+        REVOKE SELECT (dsgvo_extension_reason) ON tickets FROM dsgvo_cockpit_zammad;
+        UPDATE object_manager_attributes SET data_type = 'input' WHERE name = 'incident_aware_at';
+        REVOKE SELECT (value_to) ON histories FROM dsgvo_cockpit_zammad;
+        UPDATE groups SET name = 'DSGVO' WHERE name = 'Datenpannen';""")
+    monkeypatch.setenv("ZAMMAD_DSN", dsn)
+    assert cli.main(["sources", "check", "--sources", str(_zammad_sources(tmp_path, BILLING))]) == 1
+    out = capsys.readouterr().out
+    for line in ("MISSING  helpdesk (zammad): requests: attribute dsgvo_extension_reason: no SELECT grant",
+                 "MISSING  helpdesk (zammad): incidents: attribute incident_aware_at is input, should be datetime",
+                 "MISSING  helpdesk (zammad): incidents: group Datenpannen not found",
+                 "MISSING  helpdesk (zammad): holds: table public.histories: no SELECT grant on column value_to"):
+        assert line in out, out

@@ -59,6 +59,12 @@ def state(ts: TableSource) -> bytes | None:
         return hashlib.file_digest(fh, "sha256").digest()
 
 
+def report(ts: TableSource) -> list[tuple[bool, str]]:
+    """``sources check``: whether the file is there to read."""
+    path = Path(ts.location)
+    return [(path.is_file(), f"file {path.name}" + ("" if path.is_file() else " not found"))]
+
+
 def is_demo(ts: TableSource) -> bool:
     """Whether ``dashboard demo`` wrote this store (it leaves ``DEMO_MARKER`` beside the files)."""
     return (Path(ts.location).parent / DEMO_MARKER).is_file()

@@ -97,6 +97,17 @@ def state(ts: TableSource) -> bytes | None:
         return changes_seen(cur, [(f"({query}) AS _q", f"_q.{identifier(ts.updated_column)}")])
 
 
+def report(ts: TableSource) -> list[tuple[bool, str]]:
+    """``sources check``: whether the database answers the table's query (no row is read)."""
+    try:
+        with cursor(ts) as cur:
+            cur.execute(f"SELECT count(*) FROM ({ts.location.strip().rstrip(';')}) AS _q WHERE false")
+            cur.fetchall()
+    except SourceError as exc:
+        return [(False, str(exc))]
+    return [(True, "query answers")]
+
+
 def stream_query(con, cur, ts: TableSource, table: Table, target: str, sql: str) -> None:
     """Run ``sql`` on PostgreSQL and stream its rows (Arrow record batches) into staging ``target``."""
     cur.execute(sql)

@@ -1,5 +1,5 @@
 """The one place that says which kind of store is read by which module: adding a kind of source is a
-module with ``KINDS``, ``NEEDS_DSN``, ``UPDATED_COLUMN``, ``check``, ``stage`` and ``state``, and one line
+module with ``KINDS``, ``NEEDS_DSN``, ``UPDATED_COLUMN``, ``check``, ``stage``, ``state`` and ``report``, and one line
 in ``READERS``. Everything else asks here: loading the config, staging a table, whether a source changed.
 """
 
@@ -63,6 +63,16 @@ def state(ts: TableSource) -> bytes | None:
     except SourceError as exc:  # unreachable, or the schema is not what the connector knows
         log.info("%s: cannot tell whether %s changed (%s): reading it", ts.describe(), ts.table, type(exc).__name__)
         return None
+
+
+def report(table_sources: dict[str, tuple[TableSource, ...]]) -> list[tuple[bool, str]]:
+    """``python -m dashboard sources check``: per source and table, in one line each, what is there and
+    what is missing, before the first build (nothing is read into a snapshot)."""
+    lines = []
+    for table, parts in table_sources.items():
+        for ts in parts:
+            lines += [(ok, f"{ts.source} ({ts.kind}): {table}: {text}") for ok, text in READERS[ts.kind].report(ts)]
+    return lines
 
 
 def is_demo(ts: TableSource) -> bool:

@@ -56,6 +56,28 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, table: Table, target:
         system.stage(con, cur, ts, table, target)
 
 
+def report(ts: TableSource) -> list[tuple[bool, str]]:
+    """``sources check``: every table and column the connector reads for ``ts.table``, with its grant, then
+    what the system itself says (the Zammad register's groups, attributes and tags)."""
+    system = SYSTEMS[ts.kind]
+    schema = ts.settings.get("schema", "public")
+    lines = []
+    try:
+        system.check_settings(ts)
+        with cursor(ts) as cur:
+            for relation, columns in system.requires(ts).items():
+                try:
+                    check_relation(cur, ts, schema, relation, columns)
+                except SourceError as exc:
+                    lines.append((False, str(exc).split(": ", 1)[-1]))
+            if not lines:
+                lines.append((True, f"tables and grants ({len(system.requires(ts))} tables)"))
+            lines += getattr(system, "report", lambda *_a: [])(cur, ts, schema)
+    except SourceError as exc:
+        lines.append((False, str(exc).split(": ", 1)[-1]))
+    return lines
+
+
 def state(ts: TableSource) -> bytes | None:
     """The system's tables behind ``ts.table`` as ``changes_seen`` describes them (row count and newest
     ``updated_at`` of each relation the connector watches: the system sets it on every change the

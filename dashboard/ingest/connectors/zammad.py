@@ -100,6 +100,13 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
         deletion_rules(con, cur, ts, schema, target)
 
 
+def report(cur, ts: TableSource, schema: str) -> list[tuple[bool, str]]:
+    """``sources check`` for a register table: the group, each attribute with its type, the tags."""
+    if ts.table not in zammad_register.FEEDS:
+        return []
+    return zammad_register.report(cur, ts, ts.table, schema)
+
+
 def deletion_rules(con, cur, ts: TableSource, schema: str, target: str) -> None:
     """The scheduler's ticket-deletion jobs as findings (``deletion_rule`` with the rule as JSON, one per
     job); none at all, or jobs the role may not read, are findings too. The build holds each rule

@@ -149,6 +149,54 @@ def stage(con, cur, ts: TableSource, table: str, target: str, schema: str) -> No
         con.execute(f"DROP TABLE {identifier(name)}")
 
 
+# Zammad's data types as the object manager records them; their columns' PostgreSQL types.
+COLUMN_TYPES = {"select": ("character varying",), "input": ("character varying",), "date": ("date",),
+                "datetime": ("timestamp without time zone",), "boolean": ("boolean",), "integer": ("integer",)}
+
+
+def report(cur, ts: TableSource, table: str, schema: str) -> list[tuple[bool, str]]:
+    """``sources check``: the group exists, each attribute the table reads exists with its type and is
+    granted, the tags (a tag not used yet is fine: Zammad creates it on first use)."""
+    names = settings(ts)
+    s = identifier(schema)
+    group = names["incidents_group"] if table in ("incidents", "incident_records") else names["requests_group"]
+    lines = []
+    cur.execute(f"SELECT count(*) FROM {s}.groups g WHERE {_in_group('g.name', group)}")
+    found = cur.fetchone()[0]
+    lines.append((bool(found), f"group {group}" + ("" if found else " not found (docs/CONNECTORS.md, step 1)")))
+    wanted = attribute_names(ts, table)
+    if wanted:
+        cur.execute(f"SELECT a.name, a.data_type FROM {s}.object_manager_attributes a "
+                    f"JOIN {s}.object_lookups l ON l.id = a.object_lookup_id AND l.name = 'Ticket'")
+        declared = dict(cur.fetchall())
+        # The catalogue, not information_schema: that one hides the columns the role may not read.
+        cur.execute("SELECT a.attname::text, format_type(a.atttypid, NULL) FROM pg_catalog.pg_attribute a "
+                    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'tickets' AND a.attnum > 0 "
+                    "AND NOT a.attisdropped", parameters=(schema,))
+        columns = dict(cur.fetchall())
+        readable = readable_columns(cur, schema, "tickets")
+        for _canonical, (column, kind) in wanted.items():
+            if column not in declared:
+                lines.append((False, f"attribute {column} ({kind}) missing"))
+            elif declared[column] != kind:
+                lines.append((False, f"attribute {column} is {declared[column]}, should be {kind}"))
+            elif column not in columns:
+                lines.append((False, f"attribute {column}: not in the database yet (Zammad: Update database)"))
+            elif columns[column] not in COLUMN_TYPES[kind]:
+                lines.append((False, f"attribute {column}: column type {columns[column]}, should be {kind}"))
+            elif column not in readable:
+                lines.append((False, f"attribute {column}: no SELECT grant (deploy/zammad-register-readonly.sql)"))
+        if all(ok for ok, _ in lines):
+            lines.append((True, f"attributes ({len(wanted)})"))
+    if table in ("requests", "holds"):
+        tag = names["extension_tag"] if table == "requests" else names["hold_tag"]
+        cur.execute(f"SELECT count(*) FROM {s}.tag_items WHERE lower(name) = lower($1)", parameters=(tag,))
+        used = cur.fetchone()[0]
+        lines.append((True, f"tag {tag}" + ("" if used else " (not used yet)")))
+    return lines
+
+
 def _in_group(column: str, group: str) -> str:
     """A group's name, or the last part of a nested group's path ("Verwaltung::Datenschutz")."""
     return f"({column} = {literal(group)} OR {column} LIKE {literal('%::' + group.replace('%', ''))})"
