@@ -452,7 +452,8 @@ def test_15_markers_select_the_browser_and_postgres_tests(request):
         selected = [(line.split("::")[0], {"e2e", "postgres"}) for line in out.splitlines() if "::" in line]
     browser = [path for path, marks in selected if path.startswith("tests/e2e/")]
     postgres = [path for path, marks in selected if path in ("tests/test_postgres_source.py",
-                                                              "tests/test_connectors.py")]
+                                                              "tests/test_connectors.py",
+                                                              "tests/test_zammad_register.py")]
     assert len(browser) > 10 and postgres
     assert all("e2e" in marks for path, marks in selected if path in browser)
     assert all("postgres" in marks for path, marks in selected if path in postgres)
