@@ -31,6 +31,15 @@ def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
     return sources
 
 
+def snapshot_rows(path: Path, sql: str) -> list[tuple]:
+    """The rows of ``sql`` on a snapshot file, read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()
+
+
 # Signing in through OIDC in AppTest (st.user): no provider runs there; the browser suite signs in
 # through a real one.
 ROLES_EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "roles.example.toml"

@@ -17,6 +17,7 @@ import pytest
 from dashboard import data, paths
 from dashboard.ingest.config import SourceError
 from dashboard.snapshot import build_snapshot, current_snapshot
+from tests.helpers import snapshot_rows as _rows
 from tests.helpers import write_store
 from tests.pg import as_role as _as_role
 from tests.pg import database as _database
@@ -129,14 +130,6 @@ def env(systems, tmp_path, monkeypatch):
     monkeypatch.setenv("ZAMMAD_DSN", zammad)
     monkeypatch.setenv("LISTMONK_DSN", listmonk)
     return _sources(tmp_path / "src"), tmp_path / "data", admin
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_real_shapes_people_and_the_consent_ledger(env):

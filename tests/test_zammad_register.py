@@ -20,6 +20,7 @@ import pytest
 from dashboard import cli, data, paths
 from dashboard.snapshot import build_snapshot
 from tests.helpers import DPO, signed_in_app, write_store
+from tests.helpers import snapshot_rows as _rows
 from tests.pg import as_role, database, run
 
 pytestmark = pytest.mark.postgres
@@ -253,14 +254,6 @@ BILLING = {
 @pytest.fixture(scope="module")
 def zammad(pg_dsn):
     return _setup_zammad(pg_dsn, "zammad_register")
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return con.sql(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _table(path: Path, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
