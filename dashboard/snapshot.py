@@ -35,7 +35,7 @@ from dashboard.ingest.readers import is_demo, load_sources, stage
 from dashboard.ingest.staging import writing_failed
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table, subject_tables
-from dashboard.sqltext import identifier, literal
+from dashboard.sqltext import BERLIN_DATE, identifier, literal
 
 log = logging.getLogger(__name__)
 POINTER = "CURRENT"
@@ -307,7 +307,6 @@ def _replace(con, table: str, select_sql: str, params: dict | None = None) -> No
     con.execute(f"ALTER TABLE _new RENAME TO {table}")
 
 
-BERLIN_DATE = "timezone('Europe/Berlin', {})::DATE"
 
 
 def _derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:

@@ -9,6 +9,10 @@ def identifier(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
+# The Europe/Berlin calendar date of a TIMESTAMPTZ expression (R1.2: dates are Berlin dates).
+BERLIN_DATE = "timezone('Europe/Berlin', {})::DATE"
+
+
 def literal(text: str) -> str:
     """A string literal."""
     return "'" + str(text).replace("'", "''") + "'"

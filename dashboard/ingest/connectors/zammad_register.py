@@ -30,7 +30,7 @@ from dashboard.ingest.config import SourceError, TableSource
 from dashboard.ingest.connectors.catalogue import readable_columns
 from dashboard.ingest.postgres import fetch_into
 from dashboard.ingest.staging import in_zone
-from dashboard.sqltext import identifier, literal
+from dashboard.sqltext import BERLIN_DATE, identifier, literal
 
 FEEDS = ("requests", "request_pauses", "request_events", "incidents", "incident_records", "holds")
 
@@ -133,7 +133,6 @@ def stage(con, cur, ts: TableSource, table: str, target: str, schema: str) -> No
         _articles(con, cur, ts, s, group)
     if table in ("requests", "holds"):
         _tags(con, cur, ts, s)
-    if table in ("requests", "holds"):
         _logins(con, cur, s, table)
     if table == "incident_records":
         fetch_into(con, cur, f"""
@@ -307,7 +306,6 @@ def _unknown_states(con, ts: TableSource, target: str) -> None:
 # --- shaping, in DuckDB: one SELECT per canonical table ------------------------------------------
 
 BERLIN_MIDNIGHT = "timezone('Europe/Berlin', TRY_CAST({} AS DATE)::TIMESTAMP)"  # a date attribute's moment
-BERLIN_DATE = "timezone('Europe/Berlin', {})::DATE"
 
 
 def _tag_added(tag: str) -> str:
@@ -432,8 +430,7 @@ def _incidents(_names: dict) -> str:
         SELECT t.ticket_id AS incident_id, t.title,
                lower(t.a_type) AS type,
                coalesce(t.a_detected_at, t.created_at::VARCHAR) AS detected_at, t.a_aware_at AS aware_at,
-               CASE lower(t.a_personal_data) WHEN 'true' THEN 'true' WHEN 't' THEN 'true'
-                    WHEN 'false' THEN 'false' WHEN 'f' THEN 'false' ELSE t.a_personal_data END AS personal_data,
+               t.a_personal_data AS personal_data,
                lower(t.a_risk) AS risk, t.a_subjects_affected AS subjects_affected,
                t.a_authority_notified_at AS authority_notified_at, t.a_delay_reason AS delay_reason,
                t.a_subjects_informed_at AS subjects_informed_at, lower(t.a_art34_exemption) AS art34_exemption,
@@ -444,8 +441,8 @@ def _incidents(_names: dict) -> str:
                     WHEN t.a_contained_at IS NOT NULL THEN 'contained'
                     WHEN t.a_authority_notified_at IS NOT NULL THEN 'notified'
                     WHEN t.a_risk IS NOT NULL AND lower(t.a_risk) <> 'unassessed' THEN 'risk_assessed'
-                    WHEN lower(t.a_personal_data) IN ('false', 'f') THEN 'not_personal_data'
-                    WHEN lower(t.a_personal_data) IN ('true', 't') THEN 'confirmed'
+                    WHEN NOT TRY_CAST(t.a_personal_data AS BOOLEAN) THEN 'not_personal_data'
+                    WHEN TRY_CAST(t.a_personal_data AS BOOLEAN) THEN 'confirmed'
                     WHEN t.a_aware_at IS NOT NULL THEN 'triage'
                     ELSE 'detected' END AS status,
                t.a_contained_at AS contained_at, {_closed_at()} AS closed_at
