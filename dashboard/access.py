@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 # The lists a page can export as CSV (export kind "list_csv"), each a named query.
 LIST_QUERIES = ("request_queue", "retention_due_list", "deletable_subjects", "consent_findings",
-                "incident_register", "rejected_rows", "deletion_worklist")
+                "incident_register", "rejected_rows", "deletion_worklist", "erasure_proofs")
 
 
 @dataclass(frozen=True)

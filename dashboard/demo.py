@@ -548,6 +548,27 @@ def _erased(requests: pl.DataFrame, tickets: pl.DataFrame,
     return tickets, contracts
 
 
+def _deletion_tasks(requests: pl.DataFrame) -> pl.DataFrame:
+    """Each system's confirmation that it carried out a completed erasure request (issue 36.2): the
+    helpdesk two hours, billing one hour before the request was closed. The situation whose erasure was
+    not carried out shows why: the helpdesk's task failed and billing's is still in process."""
+    done = requests.filter((pl.col("right") == "erasure") & (pl.col("status") == "completed")).sort("request_id")
+    closed = pl.col("closed_at").str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_zone="UTC")
+    stuck = pl.col("request_id") == "DSR-DEMO-13-erasure-not-done"
+    rows = []
+    for system, hours, code in (("helpdesk", 2, "H"), ("billing", 1, "B")):
+        state = "failed" if system == "helpdesk" else "in_process"
+        rows.append(done.select(
+            pl.concat_str(pl.lit(f"L{code}-"), pl.col("request_id")).alias("task_id"),
+            pl.lit(system).alias("system"), pl.lit("request").alias("record_type"),
+            pl.col("request_id").alias("record_id"),
+            pl.when(stuck).then(pl.lit(state)).otherwise(pl.lit("completed")).alias("state"),
+            (closed - pl.duration(hours=hours, minutes=10)).dt.strftime("%Y-%m-%dT%H:%M:%SZ").alias("created_at"),
+            pl.when(stuck).then(None).otherwise((closed - pl.duration(hours=hours)).dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+            .alias("completed_at")))
+    return pl.concat(rows)
+
+
 def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale: str = "small") -> dict[str, int]:
     """Write the demo stores below ``out_dir``; returns rows written per table."""
     if scale not in SCALES:
@@ -582,6 +603,7 @@ def generate(out_dir: Path, seed: int = 42, as_of: dt.date | None = None, scale:
     for rel, rows in g.situations().items():
         frame = tables[rel]
         tables[rel] = pl.concat([frame, pl.DataFrame(rows)], how="diagonal_relaxed").select(frame.columns)
+    tables["privacy_register/deletion_tasks.jsonl"] = _deletion_tasks(tables["privacy_register/requests.jsonl"])
     counts = {}
     for rel, df in tables.items():
         path = out_dir / rel

@@ -40,6 +40,7 @@ class DpoDigest:
     breaches: list[dict] = field(default_factory=list)
     late_without_reason: list[dict] = field(default_factory=list)
     erasures: list[dict] = field(default_factory=list)
+    deletions: list[dict] = field(default_factory=list)  # deletion tasks a system did not finish
     consent: list[dict] = field(default_factory=list)  # purpose, finding, count, before
     rejected: list[dict] = field(default_factory=list)  # table_name, rejected
     build_failed: dict | None = None  # at, error: the last build attempt failed
@@ -52,7 +53,7 @@ class DpoDigest:
 
     @property
     def needs_action(self) -> bool:
-        return bool(self.overdue or self.due_soon or self.breaches or self.erasures or self.stale
+        return bool(self.overdue or self.due_soon or self.breaches or self.erasures or self.deletions or self.stale
                     or self.build_failed)
 
 
@@ -87,6 +88,7 @@ def dpo_digest(con: duckdb.DuckDBPyConnection | None, now: dt.datetime, policy: 
     digest.erasures = (erasures.group_by("request_id", maintain_order=True)
                        .agg(pl.col("erasure_date").first(), pl.col("system").n_unique().alias("systems"))
                        .to_dicts() if erasures.height else [])
+    digest.deletions = run("deletion_task_findings", now=now).to_dicts()
     counts = run("consent_finding_counts", as_of=as_of, current_version=settings.current_notice_version,
                  pending_days=settings.pending_optin_max_days)
     digest.finding_counts = {f"{p}:{f}": int(n) for p, f, n in counts.iter_rows() if f != "any"}
@@ -221,6 +223,12 @@ def render_dpo(d: DpoDigest, lang: str, base_url: str | None) -> Mail:
     doc.section(_t("section_erasures", lang), [
         (_n("erasure_line", lang, r["systems"], request_id=r["request_id"], date=_date(r["erasure_date"], lang)),
          request_link(r["request_id"])) for r in d.erasures])
+    systems = code_labels("system", lang)
+    doc.section(_t("section_deletions", lang), [
+        (_t(f"deletion_{task['state']}", lang, system=systems.get(task["system"], task["system"]),
+            task=task["task_id"], date=_date(task["created_at"].astimezone(BERLIN).date(), lang)),
+         _page(base_url, "loeschfristen", lang))
+        for task in d.deletions])
     findings = code_labels("digest_finding", lang)
     purposes = code_labels("purpose", lang)
     doc.section(_t("section_consent", lang), [

@@ -33,6 +33,9 @@ LISTS: dict[str, ListLook] = {
                                          "status": "incident_status"},
                                   titles={"status": "incidents.status"}),
     "rejected_rows": ListLook(),
+    # The erasure proof (one row per system's deletion task) and the tasks a system did not finish.
+    "erasure_proofs": ListLook(codes={"system": "system", "record_type": "record", "state": "deletion_state"},
+                               titles={"state": "col.deletion_state"}),
     # The files of an Art. 15 package (exports.SUBJECT_CATEGORIES), read by the data subject.
     "subject_contact": ListLook(),
     "subject_identities": ListLook(),

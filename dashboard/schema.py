@@ -68,6 +68,8 @@ INCIDENT_STATUSES = (
 
 # What a helpdesk keeps beside a ticket: logs, configurations, screenshots, raw mail copies (.eml),
 # documents (PDF, office files) and anything else.
+DELETION_STATES = ("in_process", "completed", "failed")
+
 ATTACHMENT_KINDS = ("log_file", "configuration", "screenshot", "mail_copy", "document", "other")
 
 TABLES: tuple[Table, ...] = (
@@ -162,6 +164,25 @@ TABLES: tuple[Table, ...] = (
         _c("record_type", required=True, enum=("ticket", "contract", "invoice", "subject")),
         _c("record_id", required=True),
     ), optional=True),
+    # Erasure proof (Art. 5(2)): a system's own record that it deleted something, e.g. Zammad's data
+    # privacy tasks, kept by a ledger after the system forgets them. ``record_type`` says what was
+    # deleted: a person (``record_id`` is their id in the contacts source ``source``), a ticket, or what
+    # an erasure request asked for (``record_id`` is the request, e.g. a billing team's confirmation).
+    # Optional: the snapshot matches each task to the erasure request it carries out.
+    Table("deletion_tasks", "helpdesk", "task_id", (
+        _c("task_id", required=True),
+        _c("system", required=True, enum=("helpdesk", "billing", "newsletter")),
+        _c("source"), _c("record_type", required=True, enum=("subject", "ticket", "request")),
+        # Not marked personal: column marks go by name, and holds' record_id is an id as here (the pages
+        # never show a task's record_id).
+        _c("record_id", required=True),
+        _c("state", required=True, enum=DELETION_STATES),
+        _c("created_at", TS, required=True), _c("completed_at", TS),
+        # Set once the system no longer has the task (the ledger keeps it): the last read that found it there.
+        _c("last_seen_at", TS),
+    ), checks=(
+        ("state <> 'completed' OR completed_at IS NOT NULL", "completed_at: missing for state completed"),
+    ), optional=True),
 )
 
 BY_NAME = {t.name: t for t in TABLES}
@@ -170,7 +191,7 @@ BY_NAME = {t.name: t for t in TABLES}
 SOURCE_FINDINGS = {
     "consent": ("doi_without_optin_ip", "ledger_damaged"),
     "retention": ("deletion_rule", "deletion_rule_differs", "deletion_rule_none", "deletion_rule_unreadable",
-                  "deletion_rule_unchecked"),
+                  "deletion_rule_unchecked", "deletion_ledger_damaged"),
     "quality": ("register_attribute_missing", "register_state_unknown", "request_subject_unknown"),
 }
 

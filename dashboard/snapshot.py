@@ -72,7 +72,9 @@ class BuildError(DashboardError, RuntimeError):
 # 10 (2026-12-07, issue 36): requests carry subject_email (a representative's request names its subject);
 #   source_findings records the table whose reading found it (copied with the table when unchanged)
 #   and the helpdesk's deletion rule held against the policy.
-LAYOUT = 10
+# 11 (2026-12-07, issue 36.2): deletion_tasks (a system's own proof of a deletion), erasure_subjects (the ids
+#   an erasure request's subject had, remembered from snapshot to snapshot) and erasure_proofs.
+LAYOUT = 11
 
 # What DuckDB may hold in memory during a build; beyond it, sorts, joins and staging tables spill to a
 # folder beside the temporary file (removed with it). Unlimited, DuckDB took 5.1 GB for the large profile
@@ -282,6 +284,30 @@ def _register_findings(con, table_sources: dict[str, tuple[TableSource, ...]], p
                         [source, subject])
 
 
+def _erasure_proofs(con, live: Path | None) -> None:
+    """Match deletion tasks to erasure requests (queries/build_erasure_proofs.sql) by the ids their
+    subjects had here or in the ``live`` snapshot's memory, which it carries on. A live snapshot that
+    cannot be read, or one from before the memory existed, only means no earlier ids: said in the log."""
+    con.execute("CREATE TEMP TABLE _erasure_memory (request_id VARCHAR, record_type VARCHAR, source VARCHAR, "
+                "record_id VARCHAR)")
+    if live is not None:
+        try:
+            con.execute(f"ATTACH {literal(str(live))} AS _memory (READ_ONLY)")
+        except duckdb.Error as exc:
+            log.warning("live snapshot unreadable (%s): erasure proof matched by today's ids only",
+                        type(exc).__name__)
+        else:
+            try:
+                if con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = '_memory' "
+                           "AND table_name = 'erasure_subjects'").fetchall()[0][0]:
+                    con.execute("INSERT INTO _erasure_memory SELECT request_id, record_type, source, record_id "
+                                "FROM _memory.erasure_subjects")
+            finally:
+                con.execute("DETACH _memory")
+    con.execute(queries.sql("build_erasure_proofs"))
+    con.execute("DROP TABLE _erasure_memory")
+
+
 # --- derived columns: every date comes from dashboard.deadlines ----------------------------------
 
 
@@ -436,8 +462,9 @@ def build_snapshot(
         final = folder / f"{PREFIX}{version}.duckdb"
         pointer_tmp = folder / f".building-{POINTER}"
         try:
-            previous = None if full else current_snapshot(folder)
-            loaded = _build_into(tmp, table_sources, policy, built_at, started, progress, previous)
+            live = current_snapshot(folder)
+            loaded = _build_into(tmp, table_sources, policy, built_at, started, progress,
+                                 None if full else live, live)
             paths.private_file(tmp)
             _fsync(tmp)
             os.replace(tmp, final)
@@ -469,7 +496,9 @@ def build_snapshot(
 
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
                 built_at: dt.datetime, started: float, progress: Callable[[int], None],
-                previous: Path | None) -> Loaded:
+                previous: Path | None, live: Path | None) -> Loaded:
+    """Build into ``path``; ``previous``: the snapshot to copy unchanged tables from (None: read every
+    source), ``live``: the snapshot whose memory of erasure subjects carries on (also on a full build)."""
     con = duckdb.connect(str(path))
     try:
         build_settings(con)
@@ -478,6 +507,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         counts = loaded.counts
         _resolve_people(con, table_sources)
         _register_findings(con, table_sources, policy)
+        _erasure_proofs(con, live)
         _derive(con, policy)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)

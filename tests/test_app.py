@@ -175,22 +175,26 @@ def test_a_date_out_of_range_says_so_and_shows_no_stale_figures(demo_data_dir, u
 def test_retention_filters(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/retention.py")
-    # [0] is the per-category summary, [1] the erasures not carried out (R3.6), [2] the records.
+    # [0] is the per-category summary, [1] the erasures not carried out (R3.6), [2] the deletion tasks a
+    # system did not finish (issue 36.2), [3] the records.
     erasures = at.dataframe[1].value
     assert "DSR-DEMO-13-erasure-not-done" in set(erasures["request_id"])
-    records = at.dataframe[2].value
+    unfinished = at.dataframe[2].value
+    assert sorted(unfinished["state"]) == ["fehlgeschlagen", "in Bearbeitung"]
+    assert set(unfinished["request_id"]) == {"DSR-DEMO-13-erasure-not-done"}
+    records = at.dataframe[3].value
     assert len(records) > 0 and set(records["status"]) == {"fällig"}
     # Due records that an erasure makes due come first.
     assert records["finding"].iloc[0] == "Löschung nicht umgesetzt (Art. 17)"
     at.multiselect(key="retention_statuses").set_value(["held"]).run()
     assert not at.exception
-    held = at.dataframe[2].value
+    held = at.dataframe[3].value
     assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
     assert "Supportkommunikation" in _chart_values(at, 0, "name")  # the forecast, by category
     at.multiselect(key="retention_systems").set_value(["billing"]).run()
     summary = at.dataframe[0].value
     assert set(summary["system"]) == {"Verträge & Abrechnung"}
-    assert set(at.dataframe[2].value["system"]) <= {"Verträge & Abrechnung"}
+    assert set(at.dataframe[3].value["system"]) <= {"Verträge & Abrechnung"}
     # the forecast follows the filters too (issue 21.11): no helpdesk category left in it
     assert "Supportkommunikation" not in _chart_values(at, 0, "name") and _chart_values(at, 0, "name")
 
@@ -386,6 +390,14 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     at.run()
     assert not at.exception
     assert any("nicht umgesetzt: 3 Datensätze noch in" in e.value for e in at.error)
+    # Issue 36.2: why: the helpdesk's deletion task failed and billing's is still in process.
+    proof = " ".join(m.value for m in at.markdown)
+    assert "fehlgeschlagen (angelegt" in proof and "in Bearbeitung seit" in proof, proof
+    # Every completed erasure request's proof, as the accountability file lists it.
+    proofs = next(e for e in at.expander if e.label.startswith("Löschnachweise ("))
+    listed = proofs.dataframe[0].value
+    assert set(listed["system"]) == {"Helpdesk", "Verträge & Abrechnung"}
+    assert set(listed["state"]) == {"gelöscht", "fehlgeschlagen", "in Bearbeitung"}
     # Section 5: the subject's invoices are restricted, not erased, each until its retained-until date.
     assert any(i.value.startswith("Eingeschränkt statt gelöscht (gesetzliche Aufbewahrungspflicht): 1 Datensatz,")
                for i in at.info)

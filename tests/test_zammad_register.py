@@ -432,3 +432,92 @@ def test_sources_check_names_what_is_missing(pg_dsn, tmp_path, monkeypatch, caps
                  "MISSING  helpdesk (zammad): incidents: group Datenpannen not found",
                  "MISSING  helpdesk (zammad): holds: table public.histories: no SELECT grant on column value_to"):
         assert line in out, out
+
+
+# Issue 36.2: Zammad's own deletion tasks. Before the first build: Anna's deletion failed, Kanzlei's has been
+# in process since 1 December, and an old ticket deletion from October 2025.
+TASKS_BEFORE = """
+INSERT INTO data_privacy_tasks (id, state, deletable_type, deletable_id, preferences, updated_by_id, created_by_id,
+                                created_at, updated_at) VALUES
+ (1, 'failed', 'User', 3, '--- {user: {firstname: A*** }}', 2, 2, '2026-11-30 10:00', '2026-11-30 10:01'),
+ (2, 'completed', 'Ticket', 1, '---', 2, 2, '2025-10-01 00:00', '2025-10-01 00:05'),
+ (3, 'in process', 'User', 4, '---', 2, 2, '2026-12-01 08:00', '2026-12-01 08:00');
+"""
+# Then the DPO carries out Max's erasure request (ticket 21): the request ticket goes to the lawyer's
+# contact with Max's e-mail (Zammad would delete it with him), Max and his other ticket are deleted, the task
+# completes; Zammad's cleanup has removed the task of October 2025 (older than 12 months).
+ERASURE = """
+UPDATE tickets SET customer_id = 4, dsgvo_subject_email = 'max.muster@example.org' WHERE id = 21;
+DELETE FROM tickets WHERE id = 23;
+DELETE FROM roles_users WHERE user_id = 5;
+DELETE FROM users WHERE id = 5;
+INSERT INTO data_privacy_tasks (id, state, deletable_type, deletable_id, preferences, updated_by_id, created_by_id,
+                                created_at, updated_at)
+ VALUES (4, 'completed', 'User', 5, '--- {user: {firstname: M*** }}', 2, 2, '2026-04-20 11:00', '2026-04-20 11:02');
+DELETE FROM data_privacy_tasks WHERE id = 2;
+"""
+
+
+def test_erasure_proof_outlives_the_person_and_zammads_own_task(pg_dsn, tmp_path, monkeypatch):
+    """A completed deletion task proves Max's erasure request although Max is gone from Zammad (matched by
+    his Zammad user id in the earlier snapshot, never by the pseudonymised name), also after a full
+    rebuild; the task Zammad removed after 12 months stays in the ledger; a failed task and one in process
+    for more than a day are findings; the proof list exports as CSV."""
+    dsn = _setup_zammad(pg_dsn, "zammad_erasure", TASKS_BEFORE)
+    monkeypatch.setenv("ZAMMAD_DSN", dsn)
+    sources = _zammad_sources(tmp_path / "z", BILLING)
+    text = sources.read_text(encoding="utf-8").replace(
+        '[tables.deletion_tasks]\nsource = "fixture"\nfile = "deletion_tasks.jsonl"\n', "")
+    sources.write_text(text + '[tables.deletion_tasks]\nsource = "helpdesk"\n', encoding="utf-8")
+    data_dir = tmp_path / "data"
+    first = build_snapshot(sources, data_dir=data_dir)
+    assert _rows(first.path, "SELECT task_id, record_type, record_id, state, last_seen_at FROM deletion_tasks "
+                             "ORDER BY task_id") == [
+        ("1", "subject", "3", "failed", None), ("2", "ticket", "1", "completed", None),
+        ("3", "subject", "4", "in_process", None)]
+    assert _rows(first.path, "SELECT * FROM erasure_proofs") == []  # Max's erasure is not carried out yet
+
+    run(database(pg_dsn, "zammad_erasure"), ERASURE)
+    second = build_snapshot(sources, data_dir=data_dir)
+    for result in (second, build_snapshot(sources, data_dir=data_dir, full=True)):
+        assert _rows(result.path, "SELECT count(*) FROM contacts WHERE contact_id = '5'") == [(0,)]
+        assert _rows(result.path, "SELECT request_id, task_id, system, state, completed_at FROM erasure_proofs") == [
+            ("21", "4", "helpdesk", "completed", dt.datetime(2026, 4, 20, 11, 2, tzinfo=UTC))]
+        gone = _rows(result.path, "SELECT state, last_seen_at IS NOT NULL FROM deletion_tasks WHERE task_id = '2'")
+        assert gone == [("completed", True)]  # Zammad forgot it; the ledger did not
+    ledger = [json.loads(line) for line in (data_dir / "state" / "deletion-ledger" / "helpdesk.jsonl")
+              .read_text(encoding="utf-8").splitlines()]
+    assert [(e["kind"], e.get("task_id")) for e in ledger if e["kind"] != "read"] == [
+        ("task", "1"), ("task", "2"), ("task", "3"), ("task", "4"), ("gone", "2")]
+    assert not any("preferences" in e or "M***" in json.dumps(e) for e in ledger)
+
+    con = duckdb.connect(str(second.path), read_only=True)
+    try:
+        now = dt.datetime(2026, 12, 7, 12, tzinfo=UTC)
+        unfinished = data.run(con, "deletion_task_findings", now=now)
+        assert unfinished.select("task_id", "state").rows() == [("1", "failed"), ("3", "in_process")]
+        # a day earlier the task of 1 December was not yet more than a day in process
+        earlier = data.run(con, "deletion_task_findings", now=dt.datetime(2026, 12, 2, 7, tzinfo=UTC))
+        assert earlier["task_id"].to_list() == ["1"]
+    finally:
+        con.close()
+
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))
+    at = signed_in_app(monkeypatch, DPO, "views/requests.py")
+    at.session_state["requests_queue"] = {"selection": {"rows": [], "columns": []}}
+    at.query_params["request"] = "21"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    proof = " ".join(m.value for m in at.markdown)
+    assert "Helpdesk: gelöscht am 20.04.2026 13:02:00 +02:00, Auftrag" in proof and "#4" in proof, proof
+    retention = signed_in_app(monkeypatch, DPO, "views/retention.py")
+    assert any(e.label.startswith("Löschaufträge nicht abgeschlossen (2)") for e in retention.expander)
+
+    from dashboard import jobs
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    done = jobs.execute(store, store.create("list_csv", {"query": "erasure_proofs", "params": {"request_id": None},
+                                                         "filename": "loeschnachweise", "format": "readable",
+                                                         "lang": "de"}, "dsb", "dpo").id)
+    assert done.status == "succeeded", done.error
+    text = done.path.read_bytes().decode("utf-8-sig")
+    assert "21;" in text and "Helpdesk" in text and "gelöscht" in text, text

@@ -166,6 +166,8 @@ def _subject(row: dict, request_id: str, as_of) -> None:
                  icon=":material/error:")
         ui.show_table(ui.translate(left_behind.select("system", "record_type", "record_id", "category"),
                                    system="system", record_type="record", category="category"))
+    if row["right"] == "erasure":
+        _erasure_proof(ui.query("erasure_proofs", request_id=request_id))
     if row["contact_id"]:
         _restricted(row["contact_id"], as_of)
     if not ui.sees_personal_data() or not row["contact_id"]:
@@ -184,6 +186,40 @@ def _subject(row: dict, request_id: str, as_of) -> None:
     kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
     for kind in kinds:
         ui.export_button(kind, {"contact_id": row["contact_id"], "lang": ui.lang()}, key=f"{kind}_{request_id}")
+
+
+def _erasure_proof(proofs: pl.DataFrame) -> None:
+    """Issue 36.2: which systems confirm an erasure request was carried out, and when, from each
+    system's own record (a task Zammad has forgotten is still in the cockpit's log)."""
+    if proofs.is_empty():  # not completed yet: nothing to prove
+        return
+    st.markdown(f"**{t('requests_page.erasure_proof')}**")
+    tasks = proofs.filter(pl.col("task_id").is_not_null())
+    if tasks.is_empty():
+        st.warning(t("requests_page.proof_none"), icon=":material/help:")
+        return
+    lines = []
+    for p in tasks.iter_rows(named=True):
+        done = p["state"] == "completed"
+        line = t(f"requests_page.proof_{p['state']}", system=ui.coded("system", p["system"]), task=ui.md(p["task_id"]),
+                 moment=ui.fmt_moment(p["completed_at"] if done else p["created_at"]))
+        if p["last_seen_at"] is not None:
+            line += " – " + t("requests_page.proof_ledger_only", moment=ui.fmt_moment(p["last_seen_at"]))
+        lines.append(f"- {line}" if done else f"- :red[{line}]")
+    st.markdown("\n".join(lines))
+
+
+def _erasure_proofs() -> None:
+    """Issue 36.2: the erasure proof of every completed erasure request, for the accountability file."""
+    proofs = ui.query("erasure_proofs", request_id=None)
+    if proofs.is_empty():
+        return
+    with st.expander(t("requests_page.proofs", count=ui.fmt_int(proofs["request_id"].n_unique()))):
+        st.caption(t("requests_page.proofs_help"))
+        ui.list_export("erasure_proofs", "loeschnachweise.csv", key="proofs_csv", total=proofs.height,
+                       request_id=None)
+        ui.show_table(ui.with_moments(proofs, ("created_at", "completed_at", "last_seen_at")),
+                      dates=("closed_date",), list_name="erasure_proofs")
 
 
 def _restricted(contact_id: str, as_of) -> None:
@@ -221,6 +257,7 @@ def render() -> None:
     elif not page.frame.is_empty():
         st.caption(t("requests_page.select_hint"))
     _erasures_not_carried_out(as_of, due_soon_days)
+    _erasure_proofs()
 
 
 def _answered(as_of, due_soon_days: int) -> None:

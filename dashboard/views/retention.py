@@ -169,6 +169,20 @@ def _helpdesk_rules() -> None:
                        icon=":material/warning:")
 
 
+def _unfinished_deletions(as_of: dt.date) -> None:
+    """Issue 36.2: deletion tasks a system did not finish (failed, or in process for more than a day),
+    as things stood at the end of ``as_of`` (today: now)."""
+    end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), deadlines.BERLIN)
+    moment = ui.now() if as_of >= ui.today() else end_of_day
+    unfinished = ui.query("deletion_task_findings", now=moment)
+    if unfinished.is_empty():
+        return
+    with st.expander(t("retention.deletions_unfinished", count=ui.fmt_int(unfinished.height)), expanded=True,
+                     icon=":material/error:"):
+        st.caption(t("retention.deletions_unfinished_help"))
+        ui.show_table(ui.with_moments(unfinished, ("created_at",)), list_name="erasure_proofs")
+
+
 def render() -> None:
     st.title(t("retention.title"))
     _helpdesk_rules()
@@ -178,6 +192,7 @@ def render() -> None:
     erasures = ui.query("erasure_findings", as_of=filters["as_of"], request_id=None)
     _figures(summary, subjects, erasures)
     _erasures(erasures)
+    _unfinished_deletions(filters["as_of"])
     left, right = st.columns(2)
     with left:
         _forecast(filters)

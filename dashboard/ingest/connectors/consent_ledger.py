@@ -15,29 +15,14 @@ its previous read. A change that happens and is undone between two reads is not 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dashboard import paths
+from dashboard.ingest.connectors import ledger
+from dashboard.ingest.connectors.ledger import Ledger
 
-log = logging.getLogger(__name__)
-
-
-KINDS = ("event", "read")
-EVENT_FIELDS = ("subscriber_id", "list_id", "status", "action", "occurred_at", "inferred")
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """The ledger's readable entries, and what is wrong with the lines it could not use (by number).
-    A damaged ledger is not appended to: what changed is recorded once it is mended, from a history
-    that is whole again; until then the build uses what it can read and reports the rest."""
-
-    entries: list[dict]
-    damaged: tuple[str, ...] = ()
+FIELDS = {"event": ("subscriber_id", "list_id", "status", "action", "occurred_at", "inferred"),
+          "read": ("observed_at",)}
 
 
 @dataclass(frozen=True)
@@ -72,55 +57,18 @@ def changes(previous: str | None, sub: Subscription) -> list[tuple[str, dt.datet
     return [("requested", sub.updated_at, None)]  # unconfirmed again: a new opt-in request
 
 
-def _problem(entry: object) -> str | None:
-    """What makes a parsed line unusable, or None."""
-    if not isinstance(entry, dict):
-        return "not a JSON object"
-    if "kind" not in entry:
-        return "has no 'kind'"
-    if entry["kind"] not in KINDS:
-        return f"kind {str(entry['kind'])[:20]!r} is not one of {', '.join(KINDS)}"
-    needed = EVENT_FIELDS if entry["kind"] == "event" else ("observed_at",)
-    missing = [f for f in needed if f not in entry]
-    return f"{entry['kind']} without {', '.join(missing)}" if missing else None
-
-
 def read(path: Path) -> Ledger:
-    """Every line of the ledger. A last line cut off by a crash is dropped (it was never complete); any
-    other line that is not a whole entry is named in ``damaged`` and left in the file as it is."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return Ledger([])
-    lines = raw.split(b"\n")
-    if lines[-1]:
-        log.warning("consent ledger %s: dropping an incomplete last line", path.name)
-        with open(path, "r+b") as fh:
-            fh.truncate(len(raw) - len(lines[-1]))
-    entries, damaged = [], []
-    for number, line in enumerate(lines[:-1], 1):
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            damaged.append(f"line {number}: not valid JSON")
-            continue
-        problem = _problem(entry)
-        if problem:
-            damaged.append(f"line {number}: {problem}")
-        else:
-            entries.append(entry)
-    if damaged:
-        log.warning("consent ledger %s: %d damaged line(s), first %s", path.name, len(damaged), damaged[0])
-    return Ledger(entries, tuple(damaged))
+    """Every readable line of the consent ledger (``ledger.read``)."""
+    return ledger.read(path, FIELDS)
 
 
 def record(path: Path, current: list[Subscription], observed_at: dt.datetime) -> Ledger:
     """Append what changed since the last read (and a read marker); return the whole ledger. A damaged
     ledger gets nothing appended (its history is not known for sure) and is returned as read."""
-    ledger = read(path)
-    if ledger.damaged:
-        return ledger
-    entries = ledger.entries
+    known_ledger = read(path)
+    if known_ledger.damaged:
+        return known_ledger
+    entries = known_ledger.entries
     reads = [e["observed_at"] for e in entries if e["kind"] == "read"]
     last_read = dt.datetime.fromisoformat(reads[-1]) if reads else None
     known = {(e["subscriber_id"], e["list_id"]): e["status"] for e in entries if e["kind"] == "event"}
@@ -135,18 +83,8 @@ def record(path: Path, current: list[Subscription], observed_at: dt.datetime) ->
                         "occurred_at": at.isoformat(), "optin_ip": ip, "inferred": not witnessed,
                         "observed_at": observed_at.isoformat()})
     new.append({"kind": "read", "seq": len(entries) + len(new) + 1, "observed_at": observed_at.isoformat()})
-    _append(path, new)
+    ledger.append(path, new)
     return Ledger(entries + new)
-
-
-def _append(path: Path, entries: list[dict]) -> None:
-    paths.private_dir(path.parent)
-    with open(path, "a", encoding="utf-8") as fh:
-        for entry in entries:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    paths.private_file(path)
 
 
 def ledger_path(state_dir: Path, source: str) -> Path:

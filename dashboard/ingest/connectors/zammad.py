@@ -23,7 +23,7 @@ import logging
 
 from dashboard import helpdesk_rules
 from dashboard.ingest.config import TableSource
-from dashboard.ingest.connectors import zammad_register
+from dashboard.ingest.connectors import zammad_erasure, zammad_register
 from dashboard.ingest.connectors.catalogue import readable_columns
 from dashboard.ingest.connectors.mapping import check_mapping
 from dashboard.ingest.postgres import stream_query
@@ -31,7 +31,7 @@ from dashboard.sqltext import identifier, literal
 
 log = logging.getLogger(__name__)
 
-FEEDS = ("contacts", "tickets", "attachments", *zammad_register.FEEDS)
+FEEDS = ("contacts", "tickets", "attachments", *zammad_register.FEEDS, *zammad_erasure.FEEDS)
 
 REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
@@ -53,6 +53,7 @@ REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
         "ticket_articles": ("id", "ticket_id"),
     },
     **zammad_register.REQUIRES,
+    **zammad_erasure.REQUIRES,
 }
 # The scheduler's jobs: the helpdesk's own deletion rule (dashboard.helpdesk_rules), read beside tickets.
 JOBS = ("name", "condition", "perform", "active", "last_run_at", "processed")
@@ -61,6 +62,7 @@ JOBS = ("name", "condition", "perform", "active", "last_run_at", "processed")
 # the connector reads (a merge touches the moved articles first: app/models/ticket.rb merge_to); jobs,
 # because the deletion rule is read with tickets. Not contacts: a customer's roles live in roles_users,
 # which has no updated_at. Not the register: it is small, and its history has no updated_at worth trusting.
+# Not deletion_tasks: every read appends to the deletion ledger.
 WATCH = {
     "tickets": ("tickets", "ticket_states", "ticket_state_types", "groups", "jobs"),
     "attachments": ("stores", "store_objects", "ticket_articles"),
@@ -94,6 +96,9 @@ def stage(con, cur, ts: TableSource, table, target: str) -> None:
     schema = ts.settings.get("schema", "public")
     if ts.table in zammad_register.FEEDS:
         zammad_register.stage(con, cur, ts, ts.table, target, schema)
+        return
+    if ts.table in zammad_erasure.FEEDS:
+        zammad_erasure.stage(con, cur, ts, target, schema)
         return
     stream_query(con, cur, ts, table, target, sql(ts))
     if ts.table == "tickets":
