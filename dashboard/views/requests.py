@@ -156,6 +156,8 @@ def _subject(row: dict, request_id: str, as_of) -> None:
     st.markdown(f"**{t('requests_page.subject')}**")
     if not ui.sees_personal_data():  # who it is and what the systems hold of them: not a figure to guess at
         st.caption(t("app.not_for_role"))
+    elif not row["contact_id"]:  # a representative named no one the systems know, or the person was erased
+        st.caption(t("requests_page.no_subject"))
     else:  # source values are text, never Markdown (a name could hold a link or an image)
         st.text("\n".join(filter(None, [" ".join(str(row[c]) for c in ("first_name", "last_name") if row[c]),
                                          row["email"]])))
