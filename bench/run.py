@@ -96,7 +96,8 @@ with tempfile.TemporaryDirectory() as tmp:
 FLOOR = """
 import duckdb, pathlib, shutil, sys, tempfile, time
 from dashboard import queries
-from dashboard.snapshot import build_settings, current_snapshot
+from dashboard.build import build_settings
+from dashboard.snapshot import current_snapshot
 live = current_snapshot(pathlib.Path(sys.argv[1]))
 statements = [s.query for s in duckdb.extract_statements(queries.sql("build_retention_records"))]
 # The two statements that make retention_records; fail rather than time something else if that changes.
@@ -118,7 +119,7 @@ with tempfile.TemporaryDirectory() as tmp:
 def step_snapshot(data_dir: Path) -> None:
     """The build from the demo files, next to the limit: plain DuckDB ingesting the same files
     (``CREATE TABLE AS SELECT * FROM read_csv/read_parquet/read_json``), each in a fresh process."""
-    code = ("import json, sys; from dashboard.snapshot import build_snapshot;"
+    code = ("import json, sys; from dashboard.build import build_snapshot;"
             "r = build_snapshot(full=sys.argv[1] == 'full');"
             "print(json.dumps({'rows': sum(v[0] for v in r.tables.values()), 's': r.seconds,"
             " 'reused': len(r.reused)}))")
@@ -222,7 +223,7 @@ def step_postgres(data_dir: Path) -> None:
             budget = BUDGET["pg_rows_per_s"] if limit == 2_000_000 else None
             report("postgres", f"stream {info['rows']:,} tickets", rate, "rows/s", budget, better="higher",
                    note=f"{info['s']:.1f} s, peak RSS {peak:,.0f} MB")
-        code = ("import json; from pathlib import Path; from dashboard.snapshot import build_snapshot;"
+        code = ("import json; from pathlib import Path; from dashboard.build import build_snapshot;"
                 "r = build_snapshot(Path({!r})); print(json.dumps({{'s': r.seconds, 'rows': r.tables['tickets'][0]}}))"
                 ).format(str(Path(tmp) / "sources-2000000.toml"))
         _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})

@@ -32,7 +32,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _snapshot(args: argparse.Namespace) -> int:
-    from dashboard.snapshot import build_snapshot, current_snapshot, snapshot_problem
+    from dashboard.build import build_snapshot
+    from dashboard.snapshot import current_snapshot, snapshot_problem
 
     live = current_snapshot()
     problem = snapshot_problem(live) if live is not None else None
@@ -41,14 +42,19 @@ def _snapshot(args: argparse.Namespace) -> int:
         return 0
     if args.if_missing and live is not None:
         print(f"snapshot {live.name} cannot be used ({problem}): rebuilding")
-    from dashboard import notify
+    from dashboard import notify, refresh
 
     try:
-        result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep, full=args.full)
+        progress = (lambda pct: print(f"{refresh.PROGRESS}{pct}", flush=True)) if args.report else None
+        result = build_snapshot(Path(args.sources) if args.sources else None, keep=args.keep, full=args.full,
+                                progress=progress)
     except DashboardError as exc:  # the digest reports a failed build (one line, as printed)
         notify.record_build(False, first_line(exc))
         raise
     notify.record_build(True)
+    if args.report:  # started by the app's refresh job (dashboard.refresh): the result for the sidebar
+        refresh.report(Path(args.report), result)
+        return 0
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
@@ -185,7 +191,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _digest(args: argparse.Namespace) -> int:
     """Breach alerts and the digests whose cadence is due (docs/DEPLOY.md: SMTP, units, testing)."""
-    from dashboard import notify
+    from dashboard import notify, refresh
 
     failures = notify.run(notify.load_settings(), dry_run=args.dry_run, force=args.force)
     for failure in failures:
@@ -241,6 +247,7 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("--if-missing", action="store_true", help="do nothing when a snapshot is live")
     snap.add_argument("--full", action="store_true",
                       help="read and validate every source, even files unchanged since the last build")
+    snap.add_argument("--report", help=argparse.SUPPRESS)  # the app's refresh job: progress lines, result file
     snap.set_defaults(run=_snapshot)
     sources = sub.add_parser("sources", help="check the sources before a build: tables, grants, register set-up")
     sources.add_argument("action", choices=("check",))

@@ -1,7 +1,7 @@
 """The statutory clocks of ``shared/DOMAIN.md``, implemented once.
 
 Every page, query and snapshot column that needs a deadline, a retention date or a clock status
-gets it from here (the snapshot build materialises these dates with ``snapshot._apply``, which
+gets it from here (the snapshot build materialises these dates with ``dashboard.build.tables.apply_rule``, which
 calls these same functions once per distinct input; the as-of rules have SQL twins in
 ``queries/build_rules.sql``, checked against these by ``tests/test_rule_twins.py``). Nothing here
 imports Streamlit, and nothing reads "today" on its own: callers pass ``as_of`` so results are

@@ -187,6 +187,11 @@ TABLES: tuple[Table, ...] = (
 
 BY_NAME = {t.name: t for t in TABLES}
 
+# Which canonical table each policy anchor refers to, and the anchor's date in it (SQL over the
+# build's rule macros, queries/build_rules.sql); the systems Löschfristen lists come from it too.
+ANCHORS = {"ticket_closed": ("tickets", "ticket_closed_date(status, closed_at)"),
+           "contract_end": ("contracts", "end_date"), "invoice_date": ("invoices", "invoice_date")}
+
 # What readers find about a store itself (``source_findings.finding``), by the page that shows it.
 SOURCE_FINDINGS = {
     "consent": ("doi_without_optin_ip", "ledger_damaged"),

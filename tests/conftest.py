@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dashboard.demo import generate
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import AS_OF
 
 # The audit trail's key and anchors live outside DATA_DIR (dashboard.audit): never the tester's own

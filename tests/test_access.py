@@ -132,7 +132,7 @@ def test_demo_mode_is_explicit_and_only_over_demo_data(monkeypatch):
 
 def test_demo_is_recognised_by_the_marker_not_the_folder_name(tmp_path, demo_data_dir):
     """Issue 19.7: a real store in a folder called demo/ is not demo data; the generated stores are."""
-    from dashboard.snapshot import build_snapshot
+    from dashboard.build import build_snapshot
 
     con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
     assert con.sql("SELECT demo_only FROM snapshot_meta").fetchall() == [(True,)]

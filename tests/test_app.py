@@ -415,7 +415,8 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
 
     from dashboard import access, jobs
     from dashboard.schema import TABLES
-    from dashboard.snapshot import build_snapshot, current_snapshot
+    from dashboard.build import build_snapshot
+    from dashboard.snapshot import current_snapshot
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     build_snapshot(data_dir=tmp_path)  # the nightly build: the live snapshot the next one copies from
@@ -502,7 +503,7 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
     import threading
 
     from dashboard import data
-    from dashboard.snapshot import build_snapshot
+    from dashboard.build import build_snapshot
     from dashboard.ui import live, signin
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")

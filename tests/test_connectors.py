@@ -16,7 +16,8 @@ import pytest
 
 from dashboard import data, paths
 from dashboard.ingest.config import SourceError
-from dashboard.snapshot import build_snapshot, current_snapshot
+from dashboard.build import build_snapshot
+from dashboard.snapshot import current_snapshot
 from tests.helpers import snapshot_rows as _rows
 from tests.helpers import write_store
 from tests.pg import as_role as _as_role

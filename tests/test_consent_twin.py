@@ -10,7 +10,7 @@ import duckdb
 
 from dashboard import data
 from dashboard.deadlines import BERLIN, consent_state
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 6, 30)

@@ -22,7 +22,7 @@ import polars as pl
 import pytest
 
 from dashboard import access, exports, jobs
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)

@@ -21,7 +21,8 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import access, errors, exports, history, jobs
 from dashboard.ingest.config import DEMO_MARKER
-from dashboard.snapshot import build_snapshot, current_snapshot, usable_snapshot
+from dashboard.build import build_snapshot
+from dashboard.snapshot import current_snapshot, usable_snapshot
 from tests.helpers import app, write_store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Incremental refresh (dashboard.incremental): tables whose source files did not change are copied from
+"""Incremental refresh (dashboard.build.reuse): tables whose source files did not change are copied from
 the live snapshot, and the snapshot is the one a full build publishes from the same files."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from dashboard.cli import main
 from dashboard.schema import TABLES
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import assert_same_snapshot
 
 EVERY_TABLE = tuple(t.name for t in TABLES)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import write_store
 
 

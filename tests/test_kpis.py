@@ -7,7 +7,8 @@ import pytest
 from dashboard import kpis
 from dashboard.history import KpiHistory
 from dashboard.policy import PolicyError, Threshold, load_policy, parse_policy
-from dashboard.snapshot import build_snapshot, list_snapshots
+from dashboard.build import build_snapshot
+from dashboard.snapshot import list_snapshots
 from tests.helpers import write_store
 
 

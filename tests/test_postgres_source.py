@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from dashboard.ingest.config import SourceError
-from dashboard.snapshot import build_snapshot, current_snapshot
+from dashboard.build import build_snapshot
+from dashboard.snapshot import current_snapshot
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ import pytest
 
 from dashboard import data
 from dashboard.schema import RIGHTS
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)

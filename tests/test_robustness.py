@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from dashboard import data, jobs
 from dashboard.ingest.config import SourceError
-from dashboard.snapshot import BuildError, build_snapshot, current_snapshot
+from dashboard.build import BuildError, build_snapshot
+from dashboard.snapshot import current_snapshot
 from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent

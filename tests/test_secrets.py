@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs
 from dashboard.ingest.config import DEMO_MARKER
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from dashboard.ui.sidebar import REFRESH_KEY
 from tests.helpers import write_store
 

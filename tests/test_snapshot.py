@@ -11,7 +11,8 @@ import pytest
 from dashboard import __version__
 from dashboard.ingest.config import SourceError
 from dashboard.policy import load_policy
-from dashboard.snapshot import build_snapshot, current_snapshot, list_snapshots
+from dashboard.build import build_snapshot
+from dashboard.snapshot import current_snapshot, list_snapshots
 from tests.helpers import write_store
 
 CONTACT = {"contact_id": "C1", "first_name": "Erika", "last_name": "Muster", "created_at": "2024-01-01T00:00:00Z"}

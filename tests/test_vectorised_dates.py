@@ -13,7 +13,7 @@ import random
 import duckdb
 
 from dashboard import deadlines as d
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import write_store
 
 FIRST, LAST = dt.date(2024, 1, 1), dt.date(2030, 12, 31)

@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from dashboard import cli, data, paths
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.helpers import DPO, signed_in_app, write_store
 from tests.helpers import snapshot_rows as _rows
 from tests.pg import as_role, database, run

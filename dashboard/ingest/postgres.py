@@ -70,7 +70,7 @@ def _without(text: str, dsn: str) -> str:
     return text
 
 
-# Incremental refresh (dashboard.incremental) for PostgreSQL: what the rows look like now, cheaply.
+# Incremental refresh (dashboard.build.reuse) for PostgreSQL: what the rows look like now, cheaply.
 _SERVER = ("SELECT current_database()::text, coalesce(host(inet_server_addr()), 'local socket'), "
            "coalesce(inet_server_port(), 0)")
 

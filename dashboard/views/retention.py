@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import data, deadlines, helpdesk_rules, history, ui
 from dashboard.schema import BY_NAME, SOURCE_FINDINGS
-from dashboard.snapshot import ANCHORS
+from dashboard.schema import ANCHORS
 from dashboard.ui import t
 
 LIST_LIMIT = 500

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dashboard.demo import generate
 from dashboard.history import KpiHistory
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, URL_PAGES, serve, wait_idle
 
 

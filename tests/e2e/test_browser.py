@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dashboard import jobs
-from dashboard.snapshot import build_snapshot
+from dashboard.build import build_snapshot
 from tests.e2e.conftest import URL_PAGES, free_port, serve, wait_idle
 from tests.e2e.helpers import choose, select_first_row
 
