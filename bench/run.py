@@ -31,11 +31,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from dashboard.pages import SCRIPTS
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 AS_OF = "2026-11-26"
-PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",
-         "views/exports.py", "views/quality.py")
+PAGES = SCRIPTS
 BUDGET = {"page_warm_s": 1.0, "page_cold_s": 3.0, "overhead_ratio": 2.0, "overhead_abs_s": 0.3,
           "server_mb": 1536, "pg_rows_per_s": 250_000, "export_1m_s": 10.0,
           # issue 22: against the limit (plain DuckDB doing the same work), measured in the same run

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dashboard import paths
+from dashboard import pages, paths
 from dashboard.errors import DashboardError, read_toml
 
 ROLES = ("management", "dpo", "auditor")
@@ -32,7 +32,6 @@ MIN_PROXY_SECRET = 24
 PROXY_REFUSED = "no valid sign-in from the company's sign-in proxy"
 log = logging.getLogger(__name__)
 
-PAGES = ("uebersicht", "loeschfristen", "anfragen", "einwilligungen", "datenpannen", "exporte", "datenqualitaet")
 # The lists a page can export as CSV (export kind "list_csv"), each a named query.
 LIST_QUERIES = ("request_queue", "retention_due_list", "deletable_subjects", "consent_findings",
                 "incident_register", "rejected_rows", "deletion_worklist", "erasure_proofs")
@@ -40,26 +39,29 @@ LIST_QUERIES = ("request_queue", "retention_due_list", "deletable_subjects", "co
 
 @dataclass(frozen=True)
 class Grants:
-    """What one role may open, export and list: the one table every path checks (page registration,
-    the export job store used by the app and the CLI, each list query exported as CSV)."""
+    """What one role may do: the one capability table every path checks (export jobs in the app and the
+    CLI, each list query exported as CSV, the refresh, the job list, the audit trail, masking). Which
+    pages a role opens is the page registry's (``dashboard.pages``)."""
 
-    pages: frozenset[str]
     exports: frozenset[str]  # export job kinds
     lists: frozenset[str]  # list queries it may export with "list_csv" (masked for roles without personal data)
+    personal_data: bool = False  # sees names, e-mails and subject ids (else those columns are left out)
+    refresh: bool = False  # starts a snapshot build from the app (it reads every source anew)
+    all_jobs: bool = False  # sees everybody's export jobs, not only its own
+    audit_trail: bool = False  # reads the audit trail
 
 
 GRANTS: dict[str, Grants] = {
-    "dpo": Grants(pages=frozenset(PAGES),
-                  exports=frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv",
+    "dpo": Grants(exports=frozenset({"deletion_worklist", "subject_access", "portability", "audit_csv",
                                      "management_report", "list_csv", "deadlines_ics"}),
-                  lists=frozenset(LIST_QUERIES)),
+                  lists=frozenset(LIST_QUERIES), personal_data=True, refresh=True, all_jobs=True,
+                  audit_trail=True),
     # Reads everything, exports the report and the audit trail only.
-    "auditor": Grants(pages=frozenset(PAGES), exports=frozenset({"management_report", "audit_csv"}),
-                      lists=frozenset()),
-    # Aggregates and masked lists; not the Datenqualität page (raw rejected rows), not the Löschlisten
-    # (record ids for the deleting team), not the rejected rows.
-    "management": Grants(pages=frozenset(PAGES) - {"datenqualitaet"},
-                         exports=frozenset({"management_report", "list_csv"}),
+    "auditor": Grants(exports=frozenset({"management_report", "audit_csv"}), lists=frozenset(),
+                      personal_data=True, audit_trail=True),
+    # Aggregates and masked lists; not the Löschlisten (record ids for the deleting team), not the
+    # rejected rows, not the erasure proof.
+    "management": Grants(exports=frozenset({"management_report", "list_csv"}),
                          lists=frozenset({"request_queue", "retention_due_list", "deletable_subjects",
                                           "consent_findings", "incident_register"})),
 }
@@ -266,11 +268,12 @@ def current_role(identity: Identity) -> str:
 
 
 def _grants(role: str) -> Grants:
-    return GRANTS.get(role, Grants(frozenset(), frozenset(), frozenset()))
+    return GRANTS.get(role, Grants(frozenset(), frozenset()))
 
 
 def pages_for(role: str) -> list[str]:
-    return [page for page in PAGES if page in _grants(role).pages]
+    """The ids of the pages ``role`` may open, in menu order."""
+    return [page.id for page in pages.PAGES if page.opens_for(role)]
 
 
 def may_export(role: str, kind: str, query: str | None = None) -> bool:
@@ -292,8 +295,7 @@ def check_export(role: str, kind: str, params: dict | None = None) -> None:
 
 
 def may_refresh(role: str) -> bool:
-    """Only the DPO starts a snapshot build from the app (it reads every source anew)."""
-    return role == "dpo"
+    return _grants(role).refresh
 
 
 def check_refresh(role: str) -> None:
@@ -302,8 +304,13 @@ def check_refresh(role: str) -> None:
 
 
 def sees_all_jobs(role: str) -> bool:
-    return role == "dpo"
+    return _grants(role).all_jobs
 
 
 def sees_audit_trail(role: str) -> bool:
-    return role in ("dpo", "auditor")
+    return _grants(role).audit_trail
+
+
+def sees_personal_data(role: str) -> bool:
+    """The one decision whether a role sees names, e-mails and subject ids (``data.mask_personal``)."""
+    return _grants(role).personal_data

@@ -9,23 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import access, paths, ui
+from dashboard import access, pages, paths, ui
 from dashboard.ui import keys, media, t, warmup
 
 paths.private_umask()
 
 st.set_page_config(page_title="DSGVO-Cockpit", page_icon=":material/shield:", layout="wide")
-
-# (page script relative to this file, label key, URL path, icon)
-PAGES = (
-    ("views/overview.py", "nav.overview", "uebersicht", ":material/dashboard:"),
-    ("views/retention.py", "nav.retention", "loeschfristen", ":material/auto_delete:"),
-    ("views/requests.py", "nav.requests", "anfragen", ":material/mail:"),
-    ("views/consent.py", "nav.consent", "einwilligungen", ":material/how_to_reg:"),
-    ("views/incidents.py", "nav.incidents", "datenpannen", ":material/report:"),
-    ("views/exports.py", "nav.exports", "exporte", ":material/download:"),
-    ("views/quality.py", "nav.quality", "datenqualitaet", ":material/fact_check:"),
-)
 
 def _forbidden(title_key: str):
     """A page the role may not open: its URL says so (hidden from the menu) instead of silently
@@ -59,9 +48,10 @@ with ui.error_boundary():  # every page runs inside it: known errors explained, 
         st.stop()
     allowed = set(access.pages_for(role))
     navigation = st.navigation([
-        st.Page(script, title=t(key), url_path=path, icon=icon, default=(path == "uebersicht"))
-        if path in allowed else st.Page(_forbidden(key), title=t(key), url_path=path, visibility="hidden")
-        for script, key, path, icon in PAGES
+        st.Page(page.script, title=t(page.label), url_path=page.id, icon=page.icon, default=page.id == pages.DEFAULT)
+        if page.id in allowed else st.Page(_forbidden(page.label), title=t(page.label), url_path=page.id,
+                                           visibility="hidden")
+        for page in pages.PAGES
     ])
     ui.sidebar()
     if ui.no_readable_snapshot():

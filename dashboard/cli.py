@@ -191,7 +191,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _digest(args: argparse.Namespace) -> int:
     """Breach alerts and the digests whose cadence is due (docs/DEPLOY.md: SMTP, units, testing)."""
-    from dashboard import notify, refresh
+    from dashboard import notify
 
     failures = notify.run(notify.load_settings(), dry_run=args.dry_run, force=args.force)
     for failure in failures:

@@ -14,13 +14,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import queries, schema
+from dashboard import access, queries, schema
 
 # Columns that identify or describe a person, and free text that may name or describe people (staff
 # or subjects): shown only to roles allowed to see personal data. Marked on the schema.
 PERSONAL_COLUMNS = schema.personal_columns()
 FREE_TEXT_COLUMNS = schema.free_text_columns()
-ROLES_WITH_PERSONAL_DATA = frozenset({"dpo", "auditor"})
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
@@ -89,8 +88,8 @@ def run_page(con: duckdb.DuckDBPyConnection, name: str, limit: int | None, **par
 
 
 def may_see_personal_data(role: str) -> bool:
-    """The one decision whether a role sees names, emails and subject ids."""
-    return role in ROLES_WITH_PERSONAL_DATA
+    """Whether a role sees names, e-mails and subject ids: the capability table's (``access.GRANTS``)."""
+    return access.sees_personal_data(role)
 
 
 def hidden_columns(columns: list[str], role: str) -> list[str]:

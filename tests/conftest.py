@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.demo import generate
 from dashboard.build import build_snapshot
+from dashboard.demo import generate
 from tests.helpers import AS_OF
 
 # The audit trail's key and anchors live outside DATA_DIR (dashboard.audit): never the tester's own

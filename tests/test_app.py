@@ -414,8 +414,8 @@ def test_dpo_refreshes_the_data_in_the_background(demo_data_dir, tmp_path, use_d
     import time
 
     from dashboard import access, jobs
-    from dashboard.schema import TABLES
     from dashboard.build import build_snapshot
+    from dashboard.schema import TABLES
     from dashboard.snapshot import current_snapshot
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")

@@ -15,8 +15,8 @@ import duckdb
 import pytest
 
 from dashboard import data, paths
-from dashboard.ingest.config import SourceError
 from dashboard.build import build_snapshot
+from dashboard.ingest.config import SourceError
 from dashboard.snapshot import current_snapshot
 from tests.helpers import snapshot_rows as _rows
 from tests.helpers import write_store

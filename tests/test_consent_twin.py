@@ -9,8 +9,8 @@ import random
 import duckdb
 
 from dashboard import data
-from dashboard.deadlines import BERLIN, consent_state
 from dashboard.build import build_snapshot
+from dashboard.deadlines import BERLIN, consent_state
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 6, 30)

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access, errors, exports, history, jobs
-from dashboard.ingest.config import DEMO_MARKER
 from dashboard.build import build_snapshot
+from dashboard.ingest.config import DEMO_MARKER
 from dashboard.snapshot import current_snapshot, usable_snapshot
 from tests.helpers import app, write_store
 

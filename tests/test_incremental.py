@@ -11,9 +11,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from dashboard.build import build_snapshot
 from dashboard.cli import main
 from dashboard.schema import TABLES
-from dashboard.build import build_snapshot
 from tests.helpers import assert_same_snapshot
 
 EVERY_TABLE = tuple(t.name for t in TABLES)

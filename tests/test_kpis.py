@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dashboard import kpis
+from dashboard.build import build_snapshot
 from dashboard.history import KpiHistory
 from dashboard.policy import PolicyError, Threshold, load_policy, parse_policy
-from dashboard.build import build_snapshot
 from dashboard.snapshot import list_snapshots
 from tests.helpers import write_store
 

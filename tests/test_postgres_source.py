@@ -9,8 +9,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard.ingest.config import SourceError
 from dashboard.build import build_snapshot
+from dashboard.ingest.config import SourceError
 from dashboard.snapshot import current_snapshot
 
 pytestmark = pytest.mark.postgres

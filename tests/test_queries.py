@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 from dashboard import data
-from dashboard.schema import RIGHTS
 from dashboard.build import build_snapshot
+from dashboard.schema import RIGHTS
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)

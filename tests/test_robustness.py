@@ -23,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard import data, jobs
-from dashboard.ingest.config import SourceError
 from dashboard.build import BuildError, build_snapshot
+from dashboard.ingest.config import SourceError
+from dashboard.pages import SCRIPTS
 from dashboard.snapshot import current_snapshot
 from tests.helpers import write_store
 
@@ -213,8 +214,7 @@ def _env() -> dict:
 
 # --- load -----------------------------------------------------------------------------------------
 
-PAGES = ("views/overview.py", "views/retention.py", "views/requests.py", "views/consent.py", "views/incidents.py",
-         "views/exports.py", "views/quality.py")
+PAGES = SCRIPTS
 TITLES = {"": "DSGVO-Compliance-Cockpit", "loeschfristen": "Löschfristen", "anfragen": "Betroffenenanfragen",
           "einwilligungen": "Einwilligungen", "datenpannen": "Datenpannen", "exporte": "Exporte",
           "datenqualitaet": "Datenqualität"}

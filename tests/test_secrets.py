@@ -14,8 +14,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import jobs
-from dashboard.ingest.config import DEMO_MARKER
 from dashboard.build import build_snapshot
+from dashboard.ingest.config import DEMO_MARKER
 from dashboard.ui.sidebar import REFRESH_KEY
 from tests.helpers import write_store
 

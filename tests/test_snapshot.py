@@ -9,9 +9,9 @@ import duckdb
 import pytest
 
 from dashboard import __version__
+from dashboard.build import build_snapshot
 from dashboard.ingest.config import SourceError
 from dashboard.policy import load_policy
-from dashboard.build import build_snapshot
 from dashboard.snapshot import current_snapshot, list_snapshots
 from tests.helpers import write_store
 

@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 from dashboard import data
 from dashboard import deadlines as d
-from dashboard.policy import load_policy
 from dashboard.build import build_snapshot
+from dashboard.policy import load_policy
 from dashboard.snapshot import current_snapshot
 from tests.helpers import AS_OF
 

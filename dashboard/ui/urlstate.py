@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
-from dashboard import access
+from dashboard import pages
 
 _SEEN = "_url_seen_"
 
@@ -78,7 +78,7 @@ def cockpit_base_url() -> str | None:
     parts = urllib.parse.urlsplit(url)
     path = parts.path.rstrip("/")
     last = path.rsplit("/", 1)[-1]
-    if last in access.PAGES:
+    if last in pages.IDS:
         path = path[: -len(last)].rstrip("/")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 

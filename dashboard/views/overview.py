@@ -10,7 +10,7 @@ import plotly.express as px
 import polars as pl
 import streamlit as st
 
-from dashboard import history, kpis, ui
+from dashboard import history, kpis, pages, ui
 from dashboard.ui import t
 
 AREAS = ("requests", "retention", "consent", "incidents")
@@ -20,17 +20,17 @@ LIGHTS = {"green": ("green", ":material/check_circle:"), "amber": ("orange", ":m
 # Where each tile leads, with the filter as the target page's URL parameters (the page reads them:
 # the filtered view is a link).
 TARGETS = {
-    "requests_open": ("views/requests.py", {}),
-    "requests_overdue": ("views/requests.py", {"overdue": "1"}),
-    "requests_on_time_pct": ("views/requests.py", {"answered": "1"}),
-    "retention_due": ("views/retention.py", {"status": ["due"]}),
-    "retention_approaching": ("views/retention.py", {"status": ["approaching"]}),
-    "retention_erasure_open": ("views/retention.py", {"status": ["due"]}),
-    "consent_rate_newsletter": ("views/consent.py", {}),
-    "consent_rate_extended_analytics": ("views/consent.py", {}),
-    "incidents_open": ("views/incidents.py", {"clock": ["open", "warning"]}),
-    "incidents_overdue": ("views/incidents.py", {"clock": ["overdue"]}),
-    "incidents_on_time_pct": ("views/incidents.py", {"clock": ["notified_on_time", "notified_late"]}),
+    "requests_open": ("anfragen", {}),
+    "requests_overdue": ("anfragen", {"overdue": "1"}),
+    "requests_on_time_pct": ("anfragen", {"answered": "1"}),
+    "retention_due": ("loeschfristen", {"status": ["due"]}),
+    "retention_approaching": ("loeschfristen", {"status": ["approaching"]}),
+    "retention_erasure_open": ("loeschfristen", {"status": ["due"]}),
+    "consent_rate_newsletter": ("einwilligungen", {}),
+    "consent_rate_extended_analytics": ("einwilligungen", {}),
+    "incidents_open": ("datenpannen", {"clock": ["open", "warning"]}),
+    "incidents_overdue": ("datenpannen", {"clock": ["overdue"]}),
+    "incidents_on_time_pct": ("datenpannen", {"clock": ["notified_on_time", "notified_late"]}),
 }
 
 
@@ -52,7 +52,7 @@ def _tile(key: str, value, previous, threshold) -> None:
             st.badge(t("overview.light_none"), color="gray", icon=":material/remove:")
         page, filters = TARGETS[key]
         if st.button(t("overview.details"), key=f"tile_{key}", icon=":material/arrow_forward:", type="tertiary"):
-            st.switch_page(page, query_params=filters)
+            st.switch_page(pages.BY_ID[page].script, query_params=filters)
 
 
 def _help(key: str, previous, threshold) -> str:

@@ -9,8 +9,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import data, deadlines, helpdesk_rules, history, ui
-from dashboard.schema import BY_NAME, SOURCE_FINDINGS
-from dashboard.schema import ANCHORS
+from dashboard.schema import ANCHORS, BY_NAME, SOURCE_FINDINGS
 from dashboard.ui import t
 
 LIST_LIMIT = 500

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.access import PAGES
+from dashboard.pages import IDS, url_path
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
                  "--no-first-run", "--disable-quic"]
 IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 # Every page's URL path, in navigation order; the overview is the default page, served at the root.
-URL_PAGES = ["" if page == "uebersicht" else page for page in PAGES]
+URL_PAGES = [url_path(page) for page in IDS]
 
 
 

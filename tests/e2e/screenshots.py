@@ -11,9 +11,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from dashboard.build import build_snapshot
 from dashboard.demo import generate
 from dashboard.history import KpiHistory
-from dashboard.build import build_snapshot
+from dashboard.pages import DEFAULT, IDS, url_path
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, URL_PAGES, serve, wait_idle
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         with serve(data_dir) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()
-            for path in ("" if p == "uebersicht" else p for p in args.pages.split(",")):
+            for path in (url_path(p) if p in IDS else p for p in args.pages.split(",")):
                 page.goto(f"{url}/{path}" + ("?lang=en" if args.lang == "en" else ""))  # language: a URL param
                 wait_idle(page)
                 # Streamlit scrolls inside its main block, so grow the window to the content first.
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 page.set_viewport_size({"width": 1440, "height": max(1000, int(height) + 40)})
                 wait_idle(page)
                 page.wait_for_timeout(1500)  # let plotly finish drawing
-                target = out / f"{path or 'uebersicht'}.png"
+                target = out / f"{path or DEFAULT}.png"
                 page.screenshot(path=str(target), full_page=True)
                 page.set_viewport_size({"width": 1440, "height": 1000})
                 print(target)
