@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from dashboard.policy import Policy, load_policy
+from dashboard.sqltext import BERLIN_ZONE
 
-BERLIN = ZoneInfo("Europe/Berlin")
+BERLIN = ZoneInfo(BERLIN_ZONE)
 UTC = dt.UTC
 BREACH_NOTIFICATION_WINDOW = dt.timedelta(hours=72)  # Art. 33(1) GDPR
 OPEN_REQUEST_EXCLUDED = frozenset({"completed", "rejected", "withdrawn"})  # R1.8

@@ -28,7 +28,7 @@ from dashboard.errors import DashboardError
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
-from dashboard.sqltext import identifier, literal
+from dashboard.sqltext import BERLIN_ZONE, identifier, literal
 
 DELIMITERS = (";", ",")
 # Formula injection: a cell a spreadsheet program would evaluate starts, after any leading white space
@@ -140,7 +140,7 @@ def copy_csv(con: duckdb.DuckDBPyConnection, sql: str, params: dict, target: Pat
                                  readable)
     part = target.with_name(target.name + ".part")
     path_literal = str(part).replace("'", "''")
-    con.execute("SET TimeZone = 'Europe/Berlin'")  # timestamps as ISO with the Berlin offset
+    con.execute(f"SET TimeZone = {literal(BERLIN_ZONE)}")  # timestamps as ISO with the Berlin offset
     rows = con.execute(f"COPY (SELECT {projection} FROM ({sql}) AS q) TO '{path_literal}' "
                        f"(FORMAT csv, HEADER true, DELIMITER '{delimiter}', DATEFORMAT '%Y-%m-%d')",
                        params).fetchall()[0][0]

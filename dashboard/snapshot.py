@@ -40,7 +40,9 @@ PREFIX = "snapshot-"
 #   and the helpdesk's deletion rule held against the policy.
 # 11 (2026-12-07, issue 36.2): deletion_tasks (a system's own proof of a deletion), erasure_subjects (the ids
 #   an erasure request's subject had, remembered from snapshot to snapshot) and erasure_proofs.
-LAYOUT = 11
+# 12 (2026-12-07, issue 40.3): the macros berlin_date, berlin_time and berlin_midnight (the page queries use
+#   them: Europe/Berlin is said once, in dashboard/sqltext.py).
+LAYOUT = 12
 
 
 def snapshot_layout(path: Path) -> int:

@@ -8,7 +8,7 @@ CREATE TABLE consent_spans AS
 WITH e AS (
     SELECT DISTINCT contact_id, purpose, action, occurred_at, notice_version, channel,
            coalesce(inferred, false) AS inferred,
-           timezone('Europe/Berlin', occurred_at)::DATE AS day,
+           berlin_date(occurred_at) AS day,
            CASE action WHEN 'requested' THEN 0 WHEN 'withdrawn' THEN 2 ELSE 1 END AS step
     FROM consent_events
 ), ordered AS (

@@ -15,6 +15,7 @@ CREATE OR REPLACE MACRO holds_on(as_of) AS TABLE
 CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     SELECT record_type, record_id, category, system, contact_id, anchor_date, retained_until, attachment_bytes,
            arg_min(kind, (precedence, hold_id)) AS hold_kind, arg_min(reason, (precedence, hold_id)) AS hold_reason,
+           arg_min(ref, (precedence, hold_id)) AS hold_ref,
            arg_min(set_by, (precedence, hold_id)) AS hold_set_by,
            -- a restriction after an erasure request (section 5) is reviewed the day the record becomes due
            arg_min(coalesce(review_date, CASE WHEN kind = 'erasure_statutory' THEN retained_until + 1 END),
@@ -79,7 +80,8 @@ CREATE OR REPLACE MACRO retention_counts(as_of, window_days) AS TABLE
 
 -- R3.4: the records of the given statuses on a date, with the hold that stops their deletion or
 -- the erasure finding that puts them first (days overdue counted from the day they became due). Unheld records are found by date (they are sorted by
--- retained-until), held ones from held_on, erased ones from erasure_on.
+-- retained-until), held ones from held_on, erased ones from erasure_on. erasure_ref names the erasure request
+-- behind a due record, or the request, incident or hold behind a held one.
 CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
     WITH held AS (SELECT * FROM held_on(as_of)), erased AS (SELECT * FROM erasure_on(as_of))
     SELECT r.category, r.system, r.record_type, r.record_id, r.contact_id, r.anchor_date, r.retained_until,
@@ -100,7 +102,7 @@ CREATE OR REPLACE MACRO retention_on(as_of, window_days, statuses) AS TABLE
     UNION ALL
     SELECT h.category, h.system, h.record_type, h.record_id, h.contact_id, h.anchor_date, h.retained_until,
            h.attachment_bytes, h.hold_kind, h.hold_reason, h.hold_set_by, h.hold_review_date, 'held',
-           as_of - h.retained_until, NULL, NULL
+           as_of - h.retained_until, NULL, h.hold_ref
     FROM held h
     WHERE list_contains(statuses, 'held');
 
@@ -216,5 +218,5 @@ CREATE OR REPLACE MACRO deletable_on(as_of) AS TABLE
     FROM contacts c LEFT JOIN subjects s USING (contact_id)
     -- R3.5 looking back: only contacts that existed on as_of (created on or before that Berlin date,
     -- i.e. before the Berlin midnight that ends it: compared as instants, no per-row conversion)
-    WHERE c.created_at < timezone('Europe/Berlin', (as_of + 1)::TIMESTAMP)
+    WHERE c.created_at < berlin_midnight(as_of + 1)
       AND c.contact_id NOT IN (SELECT contact_id FROM kept WHERE contact_id IS NOT NULL);

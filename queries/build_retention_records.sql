@@ -10,7 +10,7 @@ WITH ticket_bytes AS (
 ), governed AS (
     SELECT e.category, 'helpdesk' AS system, 'ticket' AS record_type, t.ticket_id AS record_id, t.contact_id,
            e.anchor_date, e.retained_until, coalesce(b.attachment_bytes, 0) AS attachment_bytes,
-           timezone('Europe/Berlin', t.opened_at)::DATE AS created_date
+           berlin_date(t.opened_at) AS created_date
     FROM tickets t JOIN retention_ends e
       ON e.anchor = 'ticket_closed' AND e.anchor_date = ticket_closed_date(t.status, t.closed_at)
     LEFT JOIN ticket_bytes b USING (ticket_id)
@@ -46,7 +46,7 @@ FROM retention_records GROUP BY contact_id;
 -- R3.5 per data subject: what still runs without a retention clock (an open ticket, a contract
 -- without an end) and since when, so that a look back sees what ran on that day.
 CREATE TABLE subject_running AS
-SELECT contact_id, min(timezone('Europe/Berlin', opened_at)::DATE) AS since
+SELECT contact_id, min(berlin_date(opened_at)) AS since
 FROM tickets WHERE ticket_closed_date(status, closed_at) IS NULL GROUP BY ALL
 UNION ALL
 SELECT contact_id, min(start_date) FROM contracts WHERE end_date IS NULL GROUP BY ALL;
@@ -61,30 +61,31 @@ SELECT contact_id, min(start_date) FROM contracts WHERE end_date IS NULL GROUP B
 -- is then the day each becomes due); incidents with their records from awareness (detection while
 -- awareness is not recorded: the safer reading) until closing.
 -- Timestamps count by their Europe/Berlin date; closed requests and incidents are kept, so that a
--- look back at a date sees the holds of that date.
+-- look back at a date sees the holds of that date. A recorded hold keeps the reason its author typed;
+-- a hold the rules derive says why by a code (catalogue group hold_reason: the page and the file show
+-- it in their language) and names what holds (ref: the request or incident; a recorded hold's own id).
 CREATE TABLE hold_sources AS
 SELECT hold_id, record_type, record_id, kind, reason, set_by, review_date,
-       timezone('Europe/Berlin', set_at)::DATE AS valid_from,
-       timezone('Europe/Berlin', released_at)::DATE AS valid_to
+       berlin_date(set_at) AS valid_from,
+       berlin_date(released_at) AS valid_to, hold_id AS ref
 FROM holds
 UNION ALL
 SELECT request_id, 'subject', contact_id,
        CASE WHEN "right" = 'restriction' THEN 'restriction' ELSE 'open_request' END,
-       CASE WHEN "right" = 'restriction' THEN 'Einschränkung der Verarbeitung beantragt (Art. 18 DSGVO)'
-            ELSE 'Offene Betroffenenanfrage (' || "right" || ')' END,
+       CASE WHEN "right" = 'restriction' THEN 'restriction_requested' ELSE 'open_request' END,
        assignee, deadline, received_date,
-       CASE WHEN NOT is_open_request(status, closed_date) THEN coalesce(closed_date, received_date) END
+       CASE WHEN NOT is_open_request(status, closed_date) THEN coalesce(closed_date, received_date) END, request_id
 FROM requests
 WHERE contact_id IS NOT NULL
 UNION ALL
-SELECT request_id, 'subject', contact_id, 'erasure_statutory',
-       'Löschung beantragt (' || request_id || '), gesetzliche Aufbewahrung', assignee, NULL::DATE, closed_date, NULL
+SELECT request_id, 'subject', contact_id, 'erasure_statutory', 'erasure_statutory', assignee, NULL::DATE,
+       closed_date, NULL, request_id
 FROM requests
 WHERE contact_id IS NOT NULL AND "right" = 'erasure' AND status = 'completed' AND closed_date IS NOT NULL
 UNION ALL
-SELECT l.link_id, l.record_type, l.record_id, 'incident', 'Offene Datenpanne ' || i.incident_id, NULL, NULL::DATE,
-       timezone('Europe/Berlin', coalesce(i.aware_at, i.detected_at))::DATE,
-       timezone('Europe/Berlin', i.closed_at)::DATE
+SELECT l.link_id, l.record_type, l.record_id, 'incident', 'open_incident', NULL, NULL::DATE,
+       berlin_date(coalesce(i.aware_at, i.detected_at)),
+       berlin_date(i.closed_at), i.incident_id
 FROM incident_records l JOIN incidents i USING (incident_id)
 WHERE i.status <> 'not_personal_data';
 
@@ -99,10 +100,10 @@ WITH r AS (
     WHERE record_id IN (SELECT record_id FROM hold_sources WHERE record_type <> 'subject')
        OR contact_id IN (SELECT record_id FROM hold_sources WHERE record_type = 'subject')
 )
-SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
+SELECT s.hold_id, s.kind, s.reason, s.ref, s.set_by, s.review_date, s.valid_from, s.valid_to, 0 AS precedence, r.*
 FROM hold_sources s JOIN r ON r.record_type = s.record_type AND r.record_id = s.record_id
 UNION ALL
-SELECT s.hold_id, s.kind, s.reason, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
+SELECT s.hold_id, s.kind, s.reason, s.ref, s.set_by, s.review_date, s.valid_from, s.valid_to, 1, r.*
 FROM hold_sources s JOIN r ON s.record_type = 'subject' AND r.contact_id = s.record_id;
 
 -- R3.6 and section 5: what an erasure can put first on the deletion list, with the window in which
@@ -116,7 +117,7 @@ FROM requests q JOIN retention_records r ON r.contact_id = q.contact_id
 WHERE q."right" = 'erasure' AND q.status = 'completed' AND q.closed_date IS NOT NULL
 UNION ALL
 SELECT 'erasure_statutory_ended', 1, hold_id, valid_from, valid_from, valid_to,
-       l.* EXCLUDE (hold_id, kind, reason, set_by, review_date, valid_from, valid_to, precedence)
+       l.* EXCLUDE (hold_id, kind, reason, ref, set_by, review_date, valid_from, valid_to, precedence)
 FROM hold_links l
 WHERE kind = 'erasure_statutory';
 

@@ -7,7 +7,7 @@
 -- R3.1: a ticket's retention anchor, its closing day in Europe/Berlin (only a closed ticket has one);
 -- the build computes each such day's retained-until date with deadlines.retention_end.
 CREATE OR REPLACE MACRO ticket_closed_date(status, closed_at) AS
-    CASE WHEN status = 'closed' THEN timezone('Europe/Berlin', closed_at)::DATE END;
+    CASE WHEN status = 'closed' THEN berlin_date(closed_at) END;
 
 -- R1.8 (amended 2026-12-06): open while not completed, rejected or withdrawn; a duplicate only until its
 -- closing, when one is recorded (twin of deadlines.is_open_request).
@@ -92,6 +92,6 @@ CREATE OR REPLACE MACRO consent_findings(purpose, state, notice_version, request
         CASE WHEN state = 'active' AND notice_version IS NULL THEN 'no_notice_version' END,
         CASE WHEN state = 'active' AND purpose = 'newsletter' AND confirmed_at IS NULL THEN 'no_confirmation' END,
         CASE WHEN state = 'active' AND notice_version <> current_version THEN 'outdated_version' END,
-        CASE WHEN state = 'pending' AND as_of - timezone('Europe/Berlin', requested_at)::DATE > pending_days
+        CASE WHEN state = 'pending' AND as_of - berlin_date(requested_at) > pending_days
              THEN 'stale_pending' END
     ], lambda f: f IS NOT NULL);

@@ -190,6 +190,8 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     assert not at.exception
     held = at.dataframe[3].value
     assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
+    # The reason of a hold the rules derive is a code, shown in the UI's language (issue 40.3).
+    assert {"Offene Betroffenenanfrage", "Offene Datenpanne"} <= set(held["hold_reason"])
     assert "Supportkommunikation" in _chart_values(at, 0, "name")  # the forecast, by category
     at.multiselect(key="retention_systems").set_value(["billing"]).run()
     summary = at.dataframe[0].value

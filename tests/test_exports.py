@@ -438,3 +438,23 @@ def test_masking_follows_the_schema_marks():
                 over_masked.append(f"{table.name}.{column.name}")
         assert data.mask_personal(frame, "dpo").row(0) == frame.row(0)
     assert over_masked == ["request_pauses.reason"]
+
+
+def test_hold_reasons_the_rules_derive_are_in_the_files_language(store, demo_data_dir, use_data_dir):
+    """Issue 40.3: a derived hold's reason is a code with catalogue labels (a recorded hold keeps the text its
+    author typed); the machine-readable file keeps the code."""
+    use_data_dir(demo_data_dir)
+    params = {"as_of": dt.date(2026, 11, 26), "window_days": 30, "categories": [], "systems": [],
+              "statuses": ["held"], "until_from": None, "until_to": None}
+
+    def reasons(**fmt) -> set[str]:
+        rows = _rows(_run(store, "list_csv", {"query": "retention_due_list", "params": params, **fmt}).path, ";")
+        titles = [title.lstrip("\ufeff") for title in rows[0]]
+        column = next(i for i, title in enumerate(titles) if title in ("hold_reason", "Sperrgrund", "Hold reason"))
+        return {r[column] for r in rows[1:]}
+
+    german, english = reasons(format="readable", lang="de"), reasons(format="readable", lang="en")
+    assert {"Offene Betroffenenanfrage", "Offene Datenpanne"} <= german
+    assert {"Open data subject request", "Open incident"} <= english
+    assert not english & {"Offene Betroffenenanfrage", "Offene Datenpanne"}
+    assert {"open_request", "open_incident"} <= reasons()  # machine-readable: the codes

@@ -151,5 +151,8 @@ def test_berlin_date_twin(con):
                dt.datetime(2026, 10, 24, 21, 59, tzinfo=dt.UTC), dt.datetime(2026, 10, 25, 22, 59, tzinfo=dt.UTC),
                dt.datetime(2026, 10, 25, 23, 0, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, 23, 0, tzinfo=dt.UTC)]
     for moment in moments:
-        sql_value = _one(con, "SELECT timezone('Europe/Berlin', $m::TIMESTAMPTZ)::DATE", {"m": moment})
+        sql_value = _one(con, "SELECT berlin_date($m::TIMESTAMPTZ)", {"m": moment})  # the snapshot's macro
         assert sql_value == d.berlin_date(moment), moment
+        day = d.berlin_date(moment)  # and back: the moment that Berlin date begins
+        start = _one(con, "SELECT berlin_midnight($d::DATE)", {"d": day})
+        assert start == dt.datetime.combine(day, dt.time(), d.BERLIN), day

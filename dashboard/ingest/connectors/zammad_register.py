@@ -30,7 +30,7 @@ from dashboard.ingest.config import SourceError, TableSource
 from dashboard.ingest.connectors.catalogue import readable_columns
 from dashboard.ingest.postgres import fetch_into
 from dashboard.ingest.staging import in_zone
-from dashboard.sqltext import BERLIN_DATE, identifier, literal
+from dashboard.sqltext import BERLIN_DATE, BERLIN_MIDNIGHT, identifier, literal
 
 FEEDS = ("requests", "request_pauses", "request_events", "incidents", "incident_records", "holds")
 
@@ -305,7 +305,7 @@ def _unknown_states(con, ts: TableSource, target: str) -> None:
 
 # --- shaping, in DuckDB: one SELECT per canonical table ------------------------------------------
 
-BERLIN_MIDNIGHT = "timezone('Europe/Berlin', TRY_CAST({} AS DATE)::TIMESTAMP)"  # a date attribute's moment
+DATE_ATTRIBUTE = BERLIN_MIDNIGHT.format("TRY_CAST({} AS DATE)")  # a date attribute's moment
 
 
 def _tag_added(tag: str) -> str:
@@ -338,8 +338,8 @@ def _requests(names: dict) -> str:
         SELECT t.ticket_id AS request_id, t.customer_id AS contact_id, t.a_subject_email AS subject_email,
                CASE lower(t.a_right) {aliases} ELSE lower(t.a_right) END AS "right",
                CASE f.type {channels} ELSE 'letter' END AS channel,
-               coalesce({BERLIN_MIDNIGHT.format('t.a_received')}, t.created_at) AS received_at,
-               {BERLIN_MIDNIGHT.format('t.a_identity_verified')} AS identity_verified_at,
+               coalesce({DATE_ATTRIBUTE.format('t.a_received')}, t.created_at) AS received_at,
+               {DATE_ATTRIBUTE.format('t.a_identity_verified')} AS identity_verified_at,
                e.moment AS extension_notified_at, t.a_extension_reason AS extension_reason,
                CASE t.state_type WHEN 'new' THEN 'received' WHEN 'open' THEN 'in_progress'
                     WHEN 'delegated' THEN 'in_progress' WHEN 'merged' THEN 'duplicate'
@@ -398,10 +398,10 @@ def _request_events(names: dict) -> str:
     return f"""
         SELECT event_id, request_id, occurred_at, event, detail FROM (
             SELECT 'zammad-' || ticket_id || '-received' AS event_id, ticket_id AS request_id,
-                   coalesce({BERLIN_MIDNIGHT.format('a_received')}, created_at) AS occurred_at,
+                   coalesce({DATE_ATTRIBUTE.format('a_received')}, created_at) AS occurred_at,
                    'received' AS event, NULL AS detail FROM _zr_tickets
             UNION ALL
-            SELECT 'zammad-' || ticket_id || '-verified', ticket_id, {BERLIN_MIDNIGHT.format('a_identity_verified')},
+            SELECT 'zammad-' || ticket_id || '-verified', ticket_id, {DATE_ATTRIBUTE.format('a_identity_verified')},
                    'identity_verified', NULL FROM _zr_tickets WHERE TRY_CAST(a_identity_verified AS DATE) IS NOT NULL
             UNION ALL
             SELECT 'zammad-h' || h.history_id, h.ticket_id, h.moment,
