@@ -67,8 +67,9 @@ def requests(frames: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, 
     return {"open": int(open_.sum()), "overdue": int((open_ & (due < as_of)).sum())}
 
 
-def main(argv: list[str]) -> None:
-    demo, as_of = Path(argv[0]), pd.Timestamp(argv[1])
+def measure(demo_dir: str, as_of_text: str) -> dict:
+    """Seconds to load the stores and to answer each page's question for a new date; peak memory."""
+    demo, as_of = Path(demo_dir), pd.Timestamp(as_of_text)
     timings = {}
     started = time.perf_counter()
     frames = load(demo)
@@ -78,8 +79,8 @@ def main(argv: list[str]) -> None:
         step(frames, as_of)
         timings[f"{name}_s"] = time.perf_counter() - started
     timings["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(timings))
+    return timings
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    print(json.dumps(measure(*sys.argv[1:3])))

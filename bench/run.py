@@ -55,96 +55,46 @@ def report(step: str, metric: str, value: float, unit: str, budget: float | None
     print(f"{step:<9} {metric:<42} {value:>12,.3f} {unit:<6}{flag} {note}", flush=True)
 
 
-def _child(code: str, env: dict | None = None, *args: str) -> tuple[float, float, str]:
-    """Run ``code`` in a fresh Python (``args`` as its sys.argv[1:]); returns (seconds, its own peak RSS in
-    MB, stdout before the RSS line)."""
-    code += "\nimport resource as _r; print('__RSS__', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)"
+def _child(name: str, env: dict | None = None, *args: str) -> tuple[float, float, object]:
+    """Run ``bench.children``'s ``name`` in a fresh Python with ``args``; returns (seconds, its own peak RSS
+    in MB, its result)."""
     started = time.perf_counter()
-    proc = subprocess.run([PY, "-c", code, *args], cwd=ROOT, env={**os.environ, **(env or {})}, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run([PY, "-m", "bench.children", name, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
     lines = proc.stdout.strip().splitlines()
     peak = int(lines[-1].split()[1]) / 1024
-    return seconds, peak, "\n".join(lines[:-1])
+    return seconds, peak, json.loads(lines[-2])
 
 
 def step_generate(data_dir: Path, profile: str) -> None:
-    code = ("import datetime as dt, json; from pathlib import Path; from dashboard.demo import generate;"
-            f"c = generate(Path({str(data_dir / 'demo')!r}), as_of=dt.date.fromisoformat({AS_OF!r}), "
-            f"scale={profile!r}); print(json.dumps(c))")
-    seconds, peak, out = _child(code)
-    rows = sum(json.loads(out.strip().splitlines()[-1]).values())
-    report("generate", f"{profile} demo stores", seconds, "s", note=f"{rows:,} rows, peak {peak:,.0f} MB")
-
-
-RAW_INGEST = """
-import duckdb, pathlib, sys, tempfile, time
-demo = pathlib.Path(sys.argv[1])
-readers = {".csv": "read_csv", ".parquet": "read_parquet", ".jsonl": "read_json"}
-with tempfile.TemporaryDirectory() as tmp:
-    con = duckdb.connect(f"{tmp}/raw.duckdb")
-    started = time.perf_counter()
-    for f in sorted(demo.glob("*/*.*")):
-        if f.suffix in readers:
-            con.execute(f"CREATE TABLE {f.parent.name}_{f.stem} AS SELECT * FROM {readers[f.suffix]}('{f}')")
-    con.close()
-    print(time.perf_counter() - started)
-"""
-
-
-FLOOR = """
-import duckdb, pathlib, shutil, sys, tempfile, time
-from dashboard import queries
-from dashboard.build import build_settings
-from dashboard.snapshot import current_snapshot
-live = current_snapshot(pathlib.Path(sys.argv[1]))
-statements = [s.query for s in duckdb.extract_statements(queries.sql("build_retention_records"))]
-# The two statements that make retention_records; fail rather than time something else if that changes.
-assert "CREATE TEMP TABLE _governed" in statements[0], statements[0][:200]
-assert "CREATE TABLE retention_records" in statements[1], statements[1][:200]
-with tempfile.TemporaryDirectory() as tmp:
-    shutil.copy(live, f"{tmp}/floor.duckdb")
-    con = duckdb.connect(f"{tmp}/floor.duckdb")
-    build_settings(con)
-    con.execute("DROP TABLE retention_records CASCADE; DROP TABLE consent_spans CASCADE; CHECKPOINT")
-    started = time.perf_counter()
-    con.execute(statements[0])  # _governed: the records each rule governs, joined to their dates
-    con.execute(statements[1])  # retention_records, sorted by retained-until
-    con.execute(queries.sql("build_consent_spans"))
-    print(time.perf_counter() - started)
-"""
+    seconds, peak, counts = _child("generate", None, str(data_dir / "demo"), AS_OF, profile)
+    report("generate", f"{profile} demo stores", seconds, "s",
+           note=f"{sum(counts.values()):,} rows, peak {peak:,.0f} MB")
 
 
 def step_snapshot(data_dir: Path) -> None:
     """The build from the demo files, next to the limit: plain DuckDB ingesting the same files
     (``CREATE TABLE AS SELECT * FROM read_csv/read_parquet/read_json``), each in a fresh process."""
-    code = ("import json, sys; from dashboard.build import build_snapshot;"
-            "r = build_snapshot(full=sys.argv[1] == 'full');"
-            "print(json.dumps({'rows': sum(v[0] for v in r.tables.values()), 's': r.seconds,"
-            " 'reused': len(r.reused)}))")
-    seconds, peak, out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)}, "full")
-    info = json.loads(out.strip().splitlines()[-1])
+    seconds, peak, info = _child("build", {"DASHBOARD_DATA_DIR": str(data_dir)}, "full")
     report("snapshot", "build from files", info["s"], "s", note=f"{info['rows']:,} rows")
     report("snapshot", "rows per second (files)", info["rows"] / info["s"], "rows/s")
     report("snapshot", "peak RSS of the build", peak, "MB")
-    _, raw_peak, raw_out = _child(f"import sys; sys.argv = ['', {str(data_dir / 'demo')!r}]\n" + RAW_INGEST)
-    raw = float(raw_out.strip().splitlines()[-1])
+    _, raw_peak, raw = _child("raw_ingest", None, str(data_dir / "demo"))
     report("snapshot", "plain DuckDB ingest of the same files", raw, "s", note=f"peak {raw_peak:,.0f} MB")
     report("snapshot", "build / plain ingest (time)", info["s"] / raw, "x", BUDGET["build_vs_raw"])
     report("snapshot", "build / plain ingest (peak memory)", peak / raw_peak, "x", BUDGET["build_mem_vs_raw"])
     # The least any build of today's snapshot does: plain ingest plus its two large derived tables alone
     # (no validation, no other table), timed on a copy of the snapshot just built.
-    _, _, floor_out = _child(f"import sys; sys.argv = ['', {str(data_dir / 'snapshots')!r}]\n" + FLOOR)
-    derived = float(floor_out.strip().splitlines()[-1])
+    _, _, derived = _child("floor", None, str(data_dir / "snapshots"))
     report("snapshot", "floor: plain ingest + the two large tables", raw + derived, "s",
            note=f"retention_records sorted and consent_spans alone: {derived:.1f} s")
     report("snapshot", "floor / plain ingest (time)", (raw + derived) / raw, "x",
            note="the least the present design does: no validation, no other table")
     # Incremental refresh: the same files again, every file-fed table copied from the live snapshot.
-    _, again_peak, again_out = _child(code, {"DASHBOARD_DATA_DIR": str(data_dir)}, "incremental")
-    again = json.loads(again_out.strip().splitlines()[-1])
+    _, again_peak, again = _child("build", {"DASHBOARD_DATA_DIR": str(data_dir)}, "incremental")
     report("snapshot", "rebuild, no source file changed", again["s"], "s",
            note=f"{again['reused']} tables copied from the live snapshot, peak {again_peak:,.0f} MB")
     report("snapshot", "rebuild unchanged / full build", again["s"] / info["s"], "x")
@@ -213,28 +163,17 @@ def step_postgres(data_dir: Path) -> None:
         for limit in (500_000, 2_000_000):
             sources = Path(tmp) / f"sources-{limit}.toml"
             sources.write_text(PG_SOURCES.format(small=small, limit=limit), encoding="utf-8")
-            code = ("import json, time; from pathlib import Path;"
-                    "from dashboard.ingest.readers import load_sources, stage;"
-                    f"import duckdb; ts = load_sources(Path({str(sources)!r}))['tickets'][0]; con = duckdb.connect();"
-                    "t = time.perf_counter(); n = stage(con, ts, '_t'); s = time.perf_counter() - t;"
-                    "print(json.dumps({'rows': n, 's': s}))")
-            _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})
-            info = json.loads(out.strip().splitlines()[-1])
+            _, peak, info = _child("stage_tickets", {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp}, str(sources))
             rate = info["rows"] / info["s"]
             budget = BUDGET["pg_rows_per_s"] if limit == 2_000_000 else None
             report("postgres", f"stream {info['rows']:,} tickets", rate, "rows/s", budget, better="higher",
                    note=f"{info['s']:.1f} s, peak RSS {peak:,.0f} MB")
-        code = ("import json; from pathlib import Path; from dashboard.build import build_snapshot;"
-                "r = build_snapshot(Path({!r})); print(json.dumps({{'s': r.seconds, 'rows': r.tables['tickets'][0]}}))"
-                ).format(str(Path(tmp) / "sources-2000000.toml"))
-        _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})
-        info = json.loads(out.strip().splitlines()[-1])
+        sources = str(Path(tmp) / "sources-2000000.toml")
+        _, peak, info = _child("build_from", {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp}, sources)
         report("postgres", "snapshot with 2M PostgreSQL tickets", info["s"], "s",
                note=f"{info['rows']:,} tickets, peak RSS {peak:,.0f} MB")
         # Incremental refresh: the same rows again (same count, same newest updated_at): copied.
-        code = code.replace("'rows': r.tables['tickets'][0]", "'rows': r.tables['tickets'][0], 'copied': r.reused")
-        _, peak, out = _child(code, {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp})
-        again = json.loads(out.strip().splitlines()[-1])
+        _, peak, again = _child("build_from", {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp}, sources)
         report("postgres", "rebuild, PostgreSQL tickets unchanged", again["s"], "s",
                note=f"tickets {'copied' if 'tickets' in again['copied'] else 'READ AGAIN'}, "
                     f"{len(again['copied'])} tables copied, peak RSS {peak:,.0f} MB")
@@ -414,9 +353,7 @@ def step_load(data_dir: Path) -> None:
 def step_peer(data_dir: Path) -> None:
     """The usual alternative on the same stores (bench/pandas_peer.py), and the ratios to this project's
     figures measured above: memory of the serving process and the time a changed date costs."""
-    _, _, out = _child(f"import sys; sys.argv = ['', {str(data_dir / 'demo')!r}, {AS_OF!r}]\n"
-                       "from bench.pandas_peer import main; main(sys.argv[1:])")
-    peer = json.loads(out.strip().splitlines()[-1])
+    _, _, peer = _child("peer", None, str(data_dir / "demo"), AS_OF)
     report("peer", "pandas: load the stores", peer["load_s"], "s", note=f"peak {peer['peak_mb']:,.0f} MB")
     ours = {r["metric"]: r["value"] for r in results}
     for page, step in (("retention", "retention"), ("consent", "consent"), ("requests", "requests")):

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import yaml
 
+from dashboard.errors import DashboardError
 from dashboard.policy import Policy
 
 DELETE_ACTIONS = ("delete", "data_privacy_deletion_task")
@@ -62,7 +63,7 @@ class DeletionRule:
         return DeletionRule(**json.loads(text))
 
 
-class Unreadable(ValueError):
+class Unreadable(DashboardError, ValueError):
     """A job's condition or action could not be read as YAML of the known forms."""
 
 

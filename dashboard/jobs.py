@@ -60,9 +60,9 @@ def export_ttl() -> dt.timedelta:
     try:
         days = float(raw)
     except ValueError:
-        raise ValueError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected a number of days") from None
+        raise DashboardError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected a number of days") from None
     if days <= 0:
-        raise ValueError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected more than 0 days")
+        raise DashboardError(f"DASHBOARD_EXPORT_TTL_DAYS={raw!r}: expected more than 0 days")
     return dt.timedelta(days=days)
 
 SCHEMA = """

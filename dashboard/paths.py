@@ -1,8 +1,9 @@
 """Where the project's files live.
 
 Checked-in configuration (policy, sources, Art. 15 text) sits in the repository's ``data/`` and the
-named SQL in ``queries/``; a wheel ships both inside the package (``dashboard.defaults``,
-``dashboard.sql``, see pyproject.toml), so an installed ``gdpr-dashboard`` reads the same files.
+named SQL in ``queries/``; both are installed as the data packages ``dashboard.defaults`` and
+``dashboard.sql`` (pyproject.toml), read through importlib.resources: an editable install maps them to
+the checkout's folders, a wheel ships them inside the package.
 Everything generated (demo stores, snapshots, exports, job state) goes below ``DASHBOARD_DATA_DIR``
 so that tests and deployments never touch the checkout's own data.
 """
@@ -16,22 +17,21 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _shipped(folder: str, packaged: str, marker: str) -> Path:
-    """A top-level folder of the project: the checkout's (running from a clone, editable install), else
-    the copy the wheel ships inside the package as ``dashboard/<packaged>``."""
-    checkout = PROJECT_ROOT / folder
-    if (checkout / marker).is_file():
-        return checkout
-    return Path(str(importlib.resources.files("dashboard").joinpath(packaged)))
+def _resources(package: str) -> Path:
+    """The folder of a data package: ``dashboard.sql`` (the checkout's ``queries/``) and
+    ``dashboard.defaults`` (``data/``), as the installation maps them: the checkout's folders in an
+    editable install, the copies inside the package in a wheel. One way to read them, no guessing."""
+    return Path(str(importlib.resources.files(package)))
 
 
-QUERIES_DIR = _shipped("queries", "sql", "snapshot_info.sql")
-DEFAULTS_DIR = _shipped("data", "defaults", "policy.toml")
+QUERIES_DIR = _resources("dashboard.sql")
+DEFAULTS_DIR = _resources("dashboard.defaults")
 DEFAULT_POLICY_FILE = DEFAULTS_DIR / "policy.toml"
 DEFAULT_SOURCES_FILE = DEFAULTS_DIR / "sources.toml"
 DEFAULT_ART15_FILE = DEFAULTS_DIR / "art15.toml"
-# Installed from a wheel there is no checkout whose data/ could hold generated files.
-_CHECKOUT_DATA = PROJECT_ROOT / "data" if DEFAULTS_DIR == PROJECT_ROOT / "data" else None
+# An editable install reads the checkout's data/, where generated files may go too; a wheel's
+# site-packages is no place for them.
+_CHECKOUT_DATA = DEFAULTS_DIR if DEFAULTS_DIR == PROJECT_ROOT / "data" else None
 
 
 def data_dir() -> Path:

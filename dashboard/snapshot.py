@@ -28,20 +28,9 @@ from dashboard.errors import first_line
 POINTER = "CURRENT"
 PREFIX = "snapshot-"
 
-# The layout of the tables and macros the queries rely on. Raise it whenever a build writes
-# something the queries of this version need; an older snapshot is then rebuilt, not misread.
-# 9 (2026-12-06, DOMAIN.md amendments of R1.8 and R3.4, section 5): is_open_request takes the closing
-#   date (a closed duplicate is closed), request_open_on and record_exists are rules of their own,
-#   hold_sources holds a completed erasure request's statutory records without a hold row, and every
-#   retention figure of a look back leaves out the records that did not exist yet. The KPI history's
-#   points move with it (history.RULES 3).
-# 10 (2026-12-07, issue 36): requests carry subject_email (a representative's request names its subject);
-#   source_findings records the table whose reading found it (copied with the table when unchanged)
-#   and the helpdesk's deletion rule held against the policy.
-# 11 (2026-12-07, issue 36.2): deletion_tasks (a system's own proof of a deletion), erasure_subjects (the ids
-#   an erasure request's subject had, remembered from snapshot to snapshot) and erasure_proofs.
-# 12 (2026-12-07, issue 40.3): the macros berlin_date, berlin_time and berlin_midnight (the page queries use
-#   them: Europe/Berlin is said once, in dashboard/sqltext.py).
+# The layout of the tables and macros the queries rely on; queries/build_layout.sql declares the
+# snapshot's own tables and says what each layout version changed. Raise it whenever a build writes
+# something the queries of this version need: an older snapshot is then rebuilt, not misread.
 LAYOUT = 12
 
 

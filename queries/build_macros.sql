@@ -23,7 +23,7 @@ CREATE OR REPLACE MACRO held_on(as_of) AS TABLE
     FROM holds_on(as_of)
     GROUP BY ALL;
 
--- Section 5: the records an erasure request restricts on a date instead of erasing them (a statute
+-- Section 5, R3.3: the records an erasure request restricts on a date instead of erasing them (a statute
 -- obliges keeping them), each until its retained-until date, whichever hold decides held_on.
 CREATE OR REPLACE MACRO restricted_on(as_of) AS TABLE
     SELECT DISTINCT record_type, record_id, category, system, contact_id, retained_until AS restricted_until
@@ -119,8 +119,9 @@ CREATE OR REPLACE MACRO requests_on(as_of, due_soon_days) AS TABLE
                ::INTEGER AS paused_days
     FROM requests r;
 
--- The page's filters of a request's own facts (right, channel, assignee, receipt date), shared by the
--- queue, its chart by right and the monthly chart; an empty list or a NULL date means "no filter".
+-- R1.2 (receipt dates are Berlin dates; otherwise no rule of its own): the page's filters of a request's
+-- own facts (right, channel, assignee, receipt date), shared by the queue, its chart by right and the
+-- monthly chart; an empty list or a NULL date means "no filter".
 CREATE OR REPLACE MACRO request_chosen(req_right, req_channel, req_assignee, req_received,
                                        rights, channels, assignees, received_from, received_to) AS
     (len(rights) = 0 OR list_contains(rights, req_right))
@@ -129,7 +130,7 @@ CREATE OR REPLACE MACRO request_chosen(req_right, req_channel, req_assignee, req
     AND req_received BETWEEN coalesce(received_from::DATE, DATE '1900-01-01')
                          AND coalesce(received_to::DATE, DATE '2999-12-31');
 
--- The open requests the DPO's filters leave on a date: the queue and the bar chart above it.
+-- R1.8: the open requests the DPO's filters leave on a date: the queue and the bar chart above it.
 CREATE OR REPLACE MACRO open_requests_filtered(as_of, due_soon_days, show_hidden, rights, statuses, assignees,
                                                channels, overdue_only, due_within, received_from, received_to) AS TABLE
     SELECT *

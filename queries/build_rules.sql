@@ -23,6 +23,7 @@ CREATE OR REPLACE MACRO request_open_on(status, received_date, closed_date, as_o
 CREATE OR REPLACE MACRO record_exists(created_date, as_of) AS
     created_date <= as_of;
 
+-- R1.1, R1.6: a request's clock against its binding deadline on as_of (twin of deadlines.request_status).
 CREATE OR REPLACE MACRO request_status(deadline, as_of, due_soon_days) AS
     CASE
         WHEN deadline < as_of THEN 'overdue'
@@ -30,6 +31,8 @@ CREATE OR REPLACE MACRO request_status(deadline, as_of, due_soon_days) AS
         ELSE 'on_track'
     END;
 
+-- R3.4: a record's status on as_of: held, due (past retention or erased by R3.6), approaching, retained
+-- (twin of deadlines.retention_status).
 CREATE OR REPLACE MACRO retention_status(retained_until, as_of, held, window_days, erasure_due := false) AS
     CASE
         WHEN held THEN 'held'
@@ -52,6 +55,8 @@ CREATE OR REPLACE MACRO answered_in_90_days(answered_on_time, closed_date, as_of
 CREATE OR REPLACE MACRO erasure_restricts(statutory_duty, retained_until, as_of) AS
     statutory_duty AND as_of <= retained_until;
 
+-- R3.6: a record without statutory duty that existed when the erasure was completed and is still here
+-- after the grace days.
 CREATE OR REPLACE MACRO erasure_not_carried_out(statutory_duty, created_on, completed_on, grace_days, as_of) AS
     NOT statutory_duty AND created_on <= completed_on AND as_of > completed_on + grace_days;
 
@@ -63,6 +68,7 @@ CREATE OR REPLACE MACRO stood_at(moment, as_of) AS
 CREATE OR REPLACE MACRO incident_closed(closed_at, as_of) AS
     coalesce(closed_at <= as_of, false);
 
+-- R2.1, R2.3, R2.4: the 72-hour clock of a confirmed breach at as_of (twin of deadlines.breach_clock).
 CREATE OR REPLACE MACRO breach_clock_status(deadline, risk, notified_at, as_of, warning_hours) AS
     CASE
         WHEN risk = 'none' THEN 'not_required'

@@ -23,6 +23,7 @@ import pytest
 
 from dashboard import access, exports, jobs
 from dashboard.build import build_snapshot
+from dashboard.errors import DashboardError
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)
@@ -374,7 +375,7 @@ def test_expiry_is_configurable(store, monkeypatch):
     kept = dt.datetime.fromisoformat(job.expires_at) - dt.datetime.fromisoformat(job.finished_at)
     assert kept == dt.timedelta(hours=12)
     monkeypatch.setenv("DASHBOARD_EXPORT_TTL_DAYS", "soon")
-    with pytest.raises(ValueError, match="DASHBOARD_EXPORT_TTL_DAYS"):
+    with pytest.raises(DashboardError, match="DASHBOARD_EXPORT_TTL_DAYS"):
         jobs.export_ttl()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import __version__, history, paths
+from dashboard import __version__, history, paths, queries
 from dashboard.build import reuse
 from dashboard.build.derive import derive
 from dashboard.build.people import erasure_proofs, keeps_source, register_findings, resolve_people
@@ -125,6 +125,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
     con = duckdb.connect(str(path))
     try:
         build_settings(con)
+        con.execute(queries.sql("build_layout"))  # the snapshot's own tables
         loaded = load_tables(con, table_sources, started, progress, previous)
         reuse.record(con, loaded.keys)
         counts = loaded.counts
@@ -154,9 +155,6 @@ def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started:
                  progress: Callable[[int], None], previous: Path | None) -> Loaded:
     """Every canonical table from its sources, validated, or copied from the ``previous`` (live) snapshot
     when its source files are unchanged; (read, accepted, rejected) per table."""
-    con.execute("""CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR,
-                   source_row BIGINT, reason VARCHAR)""")
-    con.execute("CREATE TABLE source_findings (source VARCHAR, finding VARCHAR, subject VARCHAR, table_name VARCHAR)")
     loaded = Loaded({}, {}, ())
     fingerprints = reuse.attach_previous(con, previous)
     try:
@@ -205,17 +203,12 @@ def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts
                   built_at: dt.datetime, started: float) -> None:
     """What the build read from where (snapshot_tables) and under which policy and layout (snapshot_meta)."""
     every = [ts for parts in table_sources.values() for ts in parts]
-    con.execute("""CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR,
-                   rows_read BIGINT, accepted BIGINT, rejected BIGINT)""")
     con.executemany("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?)", [
         (t.name, t.system, ", ".join(ts.describe() for ts in table_sources[t.name])
          if t.name in table_sources else None, *counts[t.name]) for t in TABLES
     ])
-    con.execute("""CREATE TABLE snapshot_meta AS SELECT $built_at::TIMESTAMPTZ AS built_at,
-                   $policy_version AS policy_version, $policy_effective::DATE AS policy_effective,
-                   $app_version AS app_version, $seconds::DOUBLE AS build_seconds, $sources AS sources,
-                   $layout::INTEGER AS layout, $demo_only::BOOLEAN AS demo_only,
-                   $fed_by::VARCHAR[] AS fed_by""", {
+    con.execute("""INSERT INTO snapshot_meta VALUES ($built_at, $policy_version, $policy_effective, $app_version,
+                   $seconds, $sources, $layout, $demo_only, $fed_by)""", {
         "built_at": built_at, "policy_version": policy.version, "policy_effective": policy.effective_date,
         "app_version": __version__, "seconds": time.monotonic() - started, "layout": LAYOUT,
         "sources": json.dumps(sorted({ts.describe() for ts in every})),

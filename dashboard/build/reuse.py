@@ -102,7 +102,6 @@ def detach_previous(con: duckdb.DuckDBPyConnection) -> None:
 
 def record(con: duckdb.DuckDBPyConnection, keys: dict[str, str]) -> None:
     """Store this build's fingerprints in the snapshot, for the next build."""
-    con.execute("CREATE TABLE source_fingerprints (table_name VARCHAR, fingerprint VARCHAR)")
     if keys:
         con.executemany("INSERT INTO source_fingerprints VALUES (?, ?)", list(keys.items()))
 

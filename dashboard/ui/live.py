@@ -13,6 +13,7 @@ import streamlit as st
 
 from dashboard import data
 from dashboard.deadlines import BERLIN
+from dashboard.errors import DashboardError
 from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout, usable_snapshot
 from dashboard.ui.formats import date_format, fmt_date
@@ -110,7 +111,7 @@ def query_page(name: str, limit: int | None, **params) -> data.Page:
     viewer's role) and the total."""
     snapshot = live_snapshot()
     if snapshot is None:
-        raise RuntimeError("no snapshot published")
+        raise DashboardError("no snapshot published")
     page = _cached_page(str(snapshot), name, limit, tuple(sorted(params.items())))
     return data.Page(data.mask_personal(page.frame, role()), page.total)
 
@@ -119,7 +120,7 @@ def query(name: str, **params) -> pl.DataFrame:
     """Run a named query on the live snapshot, cached, masked for the viewer's role."""
     snapshot = live_snapshot()
     if snapshot is None:
-        raise RuntimeError("no snapshot published")
+        raise DashboardError("no snapshot published")
     return data.mask_personal(cached_query(str(snapshot), name, params), role())
 
 

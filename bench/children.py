@@ -1,0 +1,109 @@
+"""What the bench measures in a fresh process each: ``python -m bench.children NAME ARG...``.
+
+Each child prints its result as one JSON line, then its own peak RSS (``__RSS__ <kB>``), which
+``bench.run`` reads. Fresh processes, so one measurement's memory and caches never flatter the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def generate(out: str, as_of: str, scale: str) -> dict:
+    """The demo stores of one profile; rows written per file."""
+    from dashboard.demo import generate as write
+
+    return write(Path(out), as_of=dt.date.fromisoformat(as_of), scale=scale)
+
+
+def build(mode: str) -> dict:
+    """A snapshot from DASHBOARD_DATA_DIR's sources: ``full`` reads everything, else incremental."""
+    from dashboard.build import build_snapshot
+
+    result = build_snapshot(full=mode == "full")
+    return {"rows": sum(v[0] for v in result.tables.values()), "s": result.seconds, "reused": len(result.reused)}
+
+
+def build_from(sources: str) -> dict:
+    """A snapshot from a sources file; its tickets and the tables copied from the live snapshot."""
+    from dashboard.build import build_snapshot
+
+    result = build_snapshot(Path(sources))
+    return {"s": result.seconds, "rows": result.tables["tickets"][0], "copied": list(result.reused)}
+
+
+def stage_tickets(sources: str) -> dict:
+    """Only the reading: the tickets of a sources file staged into an in-memory DuckDB."""
+    from dashboard.ingest.readers import load_sources, stage
+
+    ts = load_sources(Path(sources))["tickets"][0]
+    started = time.perf_counter()
+    rows = stage(duckdb.connect(), ts, "_t")
+    return {"rows": rows, "s": time.perf_counter() - started}
+
+
+def raw_ingest(demo: str) -> float:
+    """The limit: plain DuckDB ingesting the same files (CREATE TABLE AS SELECT * FROM read_...)."""
+    readers = {".csv": "read_csv", ".parquet": "read_parquet", ".jsonl": "read_json"}
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(f"{tmp}/raw.duckdb")
+        started = time.perf_counter()
+        for f in sorted(Path(demo).glob("*/*.*")):
+            if f.suffix in readers:
+                con.execute(f"CREATE TABLE {f.parent.name}_{f.stem} AS SELECT * FROM {readers[f.suffix]}('{f}')")
+        con.close()
+        return time.perf_counter() - started
+
+
+def floor(snapshots: str) -> float:
+    """The least any build of today's snapshot does beyond plain ingest: its two large derived tables
+    alone (retention_records sorted, consent_spans), timed on a copy of the live snapshot."""
+    from dashboard import queries
+    from dashboard.build import build_settings
+    from dashboard.snapshot import current_snapshot
+
+    live = current_snapshot(Path(snapshots))
+    statements = [s.query for s in duckdb.extract_statements(queries.sql("build_retention_records"))]
+    # The two statements that make retention_records; fail rather than time something else if that changes.
+    assert "CREATE TEMP TABLE _governed" in statements[0], statements[0][:200]
+    assert "CREATE TABLE retention_records" in statements[1], statements[1][:200]
+    with tempfile.TemporaryDirectory() as tmp:
+        shutil.copy(live, f"{tmp}/floor.duckdb")
+        con = duckdb.connect(f"{tmp}/floor.duckdb")
+        build_settings(con)
+        con.execute("DROP TABLE retention_records CASCADE; DROP TABLE consent_spans CASCADE; CHECKPOINT")
+        started = time.perf_counter()
+        con.execute(statements[0])  # _governed: the records each rule governs, joined to their dates
+        con.execute(statements[1])  # retention_records, sorted by retained-until
+        con.execute(queries.sql("build_consent_spans"))
+        return time.perf_counter() - started
+
+
+def peer(demo: str, as_of: str) -> dict:
+    """The usual alternative on the same stores (bench/pandas_peer.py)."""
+    from bench.pandas_peer import measure
+
+    return measure(demo, as_of)
+
+
+CHILDREN = {"generate": generate, "build": build, "build_from": build_from, "stage_tickets": stage_tickets,
+            "raw_ingest": raw_ingest, "floor": floor, "peer": peer}
+
+
+def main(argv: list[str]) -> None:
+    name, *args = argv
+    print(json.dumps(CHILDREN[name](*args)))
+    print("__RSS__", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
