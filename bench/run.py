@@ -39,7 +39,7 @@ AS_OF = "2026-11-26"
 PAGES = SCRIPTS
 BUDGET = {"page_warm_s": 1.0, "page_cold_s": 3.0, "overhead_ratio": 2.0, "overhead_abs_s": 0.3,
           "server_mb": 1536, "pg_rows_per_s": 250_000, "export_1m_s": 10.0,
-          # issue 22: against the limit (plain DuckDB doing the same work), measured in the same run
+          # Against the limit (plain DuckDB doing the same work), measured in the same run
           "build_vs_raw": 2.0, "build_mem_vs_raw": 2.0, "export_vs_copy": 1.5, "page_after_warmup_s": 1.0}
 MIN_SQL_FOR_RATIO = 0.25  # seconds of SQL below which the overhead is judged in absolute terms
 

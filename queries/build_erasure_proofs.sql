@@ -1,4 +1,4 @@
--- Erasure proof (issue 36.2): which deletion task carries out which erasure request. A system that
+-- Erasure proof: which deletion task carries out which erasure request. A system that
 -- deleted a person no longer knows them, so a task is matched by the ids the request's subject had in
 -- this snapshot or any earlier one: erasure_subjects remembers, per erasure request, every contact id
 -- (per contacts source) and ticket id its subject was seen with, carried from the live snapshot

@@ -7,12 +7,12 @@
 --   hold_sources holds a completed erasure request's statutory records without a hold row, and every
 --   retention figure of a look back leaves out the records that did not exist yet. The KPI history's
 --   points move with it (history.RULES 3).
--- 10 (2026-12-07, issue 36): requests carry subject_email (a representative's request names its subject);
+-- 10 (2026-12-07): requests carry subject_email (a representative's request names its subject);
 --   source_findings records the table whose reading found it (copied with the table when unchanged)
 --   and the helpdesk's deletion rule held against the policy.
--- 11 (2026-12-07, issue 36.2): deletion_tasks (a system's own proof of a deletion), erasure_subjects (the ids
+-- 11 (2026-12-07): deletion_tasks (a system's own proof of a deletion), erasure_subjects (the ids
 --   an erasure request's subject had, remembered from snapshot to snapshot) and erasure_proofs.
--- 12 (2026-12-07, issue 40.3): hold reasons the rules derive are codes, with the request or incident in
+-- 12 (2026-12-07): hold reasons the rules derive are codes, with the request or incident in
 --   hold_links.ref; the macros berlin_date, berlin_time and berlin_midnight (the page queries use
 --   them: Europe/Berlin is said once, in dashboard/sqltext.py).
 

@@ -1,4 +1,4 @@
--- Deletions a system did not finish (issue 36.2): a failed task, or one still in process more than a
+-- Deletions a system did not finish: a failed task, or one still in process more than a
 -- day after it was created, at $now; with the erasure request it carries out, where known.
 SELECT d.task_id, d.system, d.record_type, d.state, d.created_at, p.request_id
 FROM deletion_tasks d LEFT JOIN erasure_proofs p USING (system, task_id)

@@ -34,7 +34,7 @@ def test_example_mapping_is_valid_and_unknown_identities_get_nothing():
 
 
 def test_groups_raise_no_role_for_identities_outside_groups_decide():
-    """Issue 19.7: an identity missing from [users] gets nothing from a groups header or claim unless the
+    """An identity missing from [users] gets nothing from a groups header or claim unless the
     roles file lets groups decide for it (a forged X-Auth-Request-Groups: dsgvo-dsb made anyone DPO)."""
     mapping = access.load_role_map(EXAMPLE)
     for outsider in ("attacker@evil.example", "x@aelvirionek.example.evil.example", "x@y"):
@@ -71,7 +71,7 @@ def test_duplicated_identity_headers_are_refused():
 
 
 def test_proxy_headers_need_the_proxys_secret_and_refusals_name_no_header(caplog):
-    """Issue 42.1: a process on the same host connecting to 127.0.0.1 directly does not know the secret;
+    """A process on the same host connecting to 127.0.0.1 directly does not know the secret;
     what the visitor is told names no header (the log says which check failed, never a value)."""
     ident = access.identity_from_headers(
         {"x-cockpit-proxy-secret": SECRET, "x-auth-request-email": "a@b", "X-Auth-Request-Groups": "g1, g2"}, PROXY)
@@ -132,7 +132,7 @@ def test_demo_mode_is_explicit_and_only_over_demo_data(monkeypatch):
 
 
 def test_demo_is_recognised_by_the_marker_not_the_folder_name(tmp_path, demo_data_dir):
-    """Issue 19.7: a real store in a folder called demo/ is not demo data; the generated stores are."""
+    """A real store in a folder called demo/ is not demo data; the generated stores are."""
     from dashboard.build import build_snapshot
 
     con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
@@ -161,7 +161,7 @@ def test_export_kinds_per_role():
     ("auditor", "request_queue", False),
 ])
 def test_one_role_rule_for_every_list(role, query, allowed, tmp_path):
-    """Issue 19.3: the same table decides for the page, the job store (app and CLI) and each list."""
+    """The same table decides for the page, the job store (app and CLI) and each list."""
     from dashboard import jobs
 
     assert access.may_export(role, "list_csv", query) is allowed
@@ -225,7 +225,7 @@ def test_unknown_identity_is_denied(oidc):
     {"iss": "https://evil.example"},  # another provider
 ], ids=["unverified", "no-claim", "string-false", "other-issuer"])
 def test_a_dpo_email_counts_only_verified_and_from_the_pinned_issuer(oidc, claims):
-    """Issue 42.2: the DPO's e-mail, unverified or from another issuer, grants nothing."""
+    """The DPO's e-mail, unverified or from another issuer, grants nothing."""
     at = oidc({**USERS["dpo"], **claims})
     assert not at.exception
     assert any("Kein Zugriff" in e.value for e in at.error)

@@ -176,7 +176,7 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/retention.py")
     # [0] is the per-category summary, [1] the erasures not carried out (R3.6), [2] the deletion tasks a
-    # system did not finish (issue 36.2), [3] the records.
+    # system did not finish, [3] the records.
     erasures = at.dataframe[1].value
     assert "DSR-DEMO-13-erasure-not-done" in set(erasures["request_id"])
     unfinished = at.dataframe[2].value
@@ -190,14 +190,14 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     assert not at.exception
     held = at.dataframe[3].value
     assert len(held) > 0 and held["hold_reason"].notna().all() and set(held["status"]) == {"gesperrt"}
-    # The reason of a hold the rules derive is a code, shown in the UI's language (issue 40.3).
+    # The reason of a hold the rules derive is a code, shown in the UI's language.
     assert {"Offene Betroffenenanfrage", "Offene Datenpanne"} <= set(held["hold_reason"])
     assert "Supportkommunikation" in _chart_values(at, 0, "name")  # the forecast, by category
     at.multiselect(key="retention_systems").set_value(["billing"]).run()
     summary = at.dataframe[0].value
     assert set(summary["system"]) == {"Verträge & Abrechnung"}
     assert set(at.dataframe[3].value["system"]) <= {"Verträge & Abrechnung"}
-    # the forecast follows the filters too (issue 21.11): no helpdesk category left in it
+    # the forecast follows the filters too: no helpdesk category left in it
     assert "Supportkommunikation" not in _chart_values(at, 0, "name") and _chart_values(at, 0, "name")
 
 
@@ -316,7 +316,7 @@ def test_requests_filter_and_drill_down(demo_data_dir, use_data_dir):
     assert not at.exception
     queue = at.dataframe[0].value
     assert len(queue) > 0 and set(queue["right"]) == {"Löschung (Art. 17)"}
-    # the charts follow the filters (issue 21.11): the bars count the queue, the monthly flow is narrower
+    # the charts follow the filters: the bars count the queue, the monthly flow is narrower
     assert _chart_values(at, 0, "x") == {"Löschung (Art. 17)"}
     assert sum(sum(_array(trace["y"])) for trace in _traces(at, 0)) == len(queue)
     assert 0 < _received(at) < received
@@ -392,7 +392,7 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     at.run()
     assert not at.exception
     assert any("nicht umgesetzt: 3 Datensätze noch in" in e.value for e in at.error)
-    # Issue 36.2: why: the helpdesk's deletion task failed and billing's is still in process.
+    # Why: the helpdesk's deletion task failed and billing's is still in process.
     proof = " ".join(m.value for m in at.markdown)
     assert "fehlgeschlagen (angelegt" in proof and "in Bearbeitung seit" in proof, proof
     # Every completed erasure request's proof, as the accountability file lists it.
@@ -497,7 +497,7 @@ def test_a_link_to_an_unknown_request_says_so(demo_data_dir, use_data_dir):
 
 
 def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, tmp_path, use_data_dir, monkeypatch):
-    """Issue 42.6: a new snapshot is published between every two reads of the pointer (the worst case of
+    """A new snapshot is published between every two reads of the pointer (the worst case of
     publishes in quick succession); each run of the app still reads every figure, the sidebar's
     Datenstand included, from one snapshot."""
     import itertools
@@ -544,7 +544,7 @@ def test_one_page_run_reads_one_snapshot_while_the_pointer_swaps(demo_data_dir, 
 
 @pytest.mark.parametrize("page", ["views/requests.py", "views/incidents.py"])
 def test_deadlines_calendar_is_offered_to_the_dpo_only(demo_data_dir, use_data_dir, monkeypatch, page):
-    """Issue 38: "Fristen als Kalender (.ics)" on Betroffenenanfragen and Datenpannen, for the DPO."""
+    """"Fristen als Kalender (.ics)" on Betroffenenanfragen and Datenpannen, for the DPO."""
     use_data_dir(demo_data_dir)
     labels = [d.proto.label for d in app(page).get("download_button")]
     assert "Fristen als Kalender (.ics)" in labels

@@ -1,4 +1,4 @@
-"""The audit trail cannot be rewritten silently (issue 42.5): keyed chain, anchor outside DATA_DIR,
+"""The audit trail cannot be rewritten silently: keyed chain, anchor outside DATA_DIR,
 read-only check of the live trail or a copy. Each tampering below was reported "intact" before."""
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def test_snapshot_error_is_one_line(tmp_path, use_data_dir, capsys, monkeypatch)
 
 def test_export_role_is_the_one_the_roles_file_gives_the_user(demo_data_dir, use_data_dir, tmp_path, monkeypatch,
                                                               capsys):
-    """Issue 42.7: --role is checked against the roles file for --user, so the command line grants no
+    """--role is checked against the roles file for --user, so the command line grants no
     role the app would not."""
     use_data_dir(demo_data_dir)
     roles = tmp_path / "roles.toml"

@@ -1,4 +1,4 @@
-"""The command line on a full and on a read-only disk (issue 42.7): one line saying what and where, no
+"""The command line on a full and on a read-only disk: one line saying what and where, no
 traceback. The data directory is a real tmpfs, filled up, then remounted read-only (needs root and
 CAP_SYS_ADMIN, as this project's machines and CI have; skipped elsewhere)."""
 

@@ -1,5 +1,5 @@
-"""The demo generator: same seed and date, same files (issue 40.5 pins this before the generator is split
-per store and scenario, so the split provably changes nothing)."""
+"""The demo generator: same seed and date, same files, and the same files it wrote before it was split
+per store and scenario (so the split provably changed nothing)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ def test_nightly_build_and_app_units():
 
 
 def test_every_build_is_followed_by_the_digest_and_an_hourly_timer_is_offered():
-    """Issue 38: the digest runs after every build, published or failed, without failing the build's unit
+    """The digest runs after every build, published or failed, without failing the build's unit
     when the mail server is down; the optional hourly timer starts the same build."""
     build = (DEPLOY / "dsgvo-cockpit-snapshot.service").read_text(encoding="utf-8")
     assert "ExecStopPost=-/srv/cockpit/app/.venv/bin/python -m dashboard digest" in build

@@ -1,4 +1,4 @@
-"""Every error type the project defines is a DashboardError (issue 40.5): the app's error boundary and the
+"""Every error type the project defines is a DashboardError: the app's error boundary and the
 command line explain it in one line with its catalogue label, instead of an incident id."""
 
 from __future__ import annotations

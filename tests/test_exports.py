@@ -395,7 +395,7 @@ def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys,
     from dashboard.cli import main
 
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(data_dir))
-    roles = tmp_path / "roles.toml"  # the operators' roles, as the app reads them (issue 42.7)
+    roles = tmp_path / "roles.toml"  # the operators' roles, as the app reads them
     roles.write_text('[users]\n"cron" = "dpo"\n"chef" = "management"\n', encoding="utf-8")
     monkeypatch.setenv("DASHBOARD_ROLES_FILE", str(roles))
     monkeypatch.setenv("DASHBOARD_AUTH", "oidc")
@@ -403,7 +403,7 @@ def test_cli_export_runs_the_same_job_path(store, data_dir, monkeypatch, capsys,
                  "--user", "cron", "--role", "dpo"]) == 0
     assert "rows ->" in capsys.readouterr().out
     assert main(["export", "subject_access", "--contact-id", "S1", "--role", "management", "--user", "chef"]) == 2
-    with pytest.raises(SystemExit):  # issue 19.9: who asks, and in which role, is never assumed
+    with pytest.raises(SystemExit):  # Who asks, and in which role, is never assumed
         main(["export", "deletion_worklist", "--system", "helpdesk", "--as-of", "2026-11-26"])
     assert "the following arguments are required: --user, --role" in capsys.readouterr().err
     state = jobs.JobStore(data_dir / "state" / "jobs.sqlite", data_dir / "exports")
@@ -442,7 +442,7 @@ def test_masking_follows_the_schema_marks():
 
 
 def test_hold_reasons_the_rules_derive_are_in_the_files_language(store, demo_data_dir, use_data_dir):
-    """Issue 40.3: a derived hold's reason is a code with catalogue labels (a recorded hold keeps the text its
+    """A derived hold's reason is a code with catalogue labels (a recorded hold keeps the text its
     author typed); the machine-readable file keeps the code."""
     use_data_dir(demo_data_dir)
     params = {"as_of": dt.date(2026, 11, 26), "window_days": 30, "categories": [], "systems": [],

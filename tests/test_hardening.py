@@ -1,4 +1,4 @@
-"""Issue 19: what an attacker, a broken file and a bad day showed, each closed with a test (the
+"""What an attacker, a broken file and a bad day showed, each closed with a test (the
 point's number in the issue is in each test's name; docs/RELIABILITY.md lists them)."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_1_source_values_never_render_as_markdown(hostile_data_dir, use_data_dir
     assert not at.exception
     captions = [c.value for c in at.caption if c.value.startswith("Grund der Verzögerung")]
     assert captions and all("](" not in c and "**" not in c for c in captions)
-    # Issue 42.4: the Art. 15/20 subject picker (radio labels render Markdown, images included).
+    # The Art. 15/20 subject picker (radio labels render Markdown, images included).
     at = app("views/exports.py")
     at.text_input(key="exports_subject").input("Muster").run()
     assert not at.exception
@@ -428,7 +428,7 @@ def test_13_a_reused_process_id_does_not_keep_a_job_running(store):
 
 
 def test_13_a_job_without_owner_token_and_a_live_pid_is_recovered(store):
-    """Issue 42.7: a record from before tokens (owner_token NULL) whose process id is alive again (here:
+    """A record from before tokens (owner_token NULL) whose process id is alive again (here:
     this very process) was never recovered; it cannot be its owner's, so it fails as interrupted."""
     job = store.create("subject_access", {"contact_id": "C00000001"}, "dsb", "dpo")
     with sqlite3.connect(store.path) as db:
@@ -452,9 +452,9 @@ def test_15_markers_select_the_browser_and_postgres_tests(request):
                              timeout=120).stdout
         selected = [(line.split("::")[0], {"e2e", "postgres"}) for line in out.splitlines() if "::" in line]
     browser = [path for path, marks in selected if path.startswith("tests/e2e/")]
-    postgres = [path for path, marks in selected if path in ("tests/test_postgres_source.py",
-                                                              "tests/test_connectors.py",
-                                                              "tests/test_zammad_register.py")]
+    postgres = [path for path, marks in selected if path in ("tests/test_ingest_postgres.py",
+                                                              "tests/test_ingest_connectors.py",
+                                                              "tests/test_ingest_zammad_register.py")]
     assert len(browser) > 10 and postgres
     assert all("e2e" in marks for path, marks in selected if path in browser)
     assert all("postgres" in marks for path, marks in selected if path in postgres)

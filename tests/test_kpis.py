@@ -63,7 +63,7 @@ def test_history_appends_one_row_per_build_and_survives_pruning(tmp_path):
 
 
 def test_backfill_recomputes_points_of_older_rules(tmp_path):
-    """Issue 18: stored points from before a rule fix are computed again (R2.4a) and marked recomputed.
+    """Stored points from before a rule fix are computed again (R2.4a) and marked recomputed.
 
     A breach aware 2026-03-01 was notified late on 2026-03-10. A history point stored at the
     2026-03-05 month-end-like moment under the old rules said "notified late"; what stood then was

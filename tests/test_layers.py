@@ -1,4 +1,4 @@
-"""The house's layers (issue 40): a page process never imports the builder or the ingest stack, and no
+"""The house's layers: a page process never imports the builder or the ingest stack, and no
 lower layer imports a higher one. Checked on the source (every import, also inside functions), so a
 lazy import cannot hide."""
 

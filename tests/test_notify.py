@@ -1,4 +1,4 @@
-"""Deadlines that come to the DPO (issue 38): digests, breach alerts and the calendar, sent to a real SMTP
+"""Deadlines that come to the DPO: digests, breach alerts and the calendar, sent to a real SMTP
 server (aiosmtpd on a free port) and parsed back with Python's ``email`` package."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def test_the_dpo_gets_the_queue_of_the_day_and_an_alert_per_running_clock(data_d
     running = re.findall(r"^- (INC\S+):", text.split("Laufende 72-Stunden-Fristen")[1], flags=re.M)
     assert sorted(m["Subject"].split(" – ")[1].split(":")[0] for m in alerts) == sorted(running) and running
     assert all(f"{BASE}/datenpannen?incident=" in _parts(m)[0] for m in alerts)
-    # Deletion tasks a system did not finish (issue 36.2), each linking to Löschfristen.
+    # Deletion tasks a system did not finish, each linking to Löschfristen.
     deletions = text.split("Löschaufträge nicht abgeschlossen")[1].split("\n\n")[0]
     assert "Helpdesk: Auftrag #LH-DSR-DEMO-13-erasure-not-done fehlgeschlagen (angelegt " in deletions
     assert "Verträge & Abrechnung: Auftrag #LB-DSR-DEMO-13-erasure-not-done seit " in deletions

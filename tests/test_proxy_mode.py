@@ -1,4 +1,4 @@
-"""Proxy mode through the real reverse proxies, configured exactly as docs/DEPLOY.md shows (issue 42.1).
+"""Proxy mode through the real reverse proxies, configured exactly as docs/DEPLOY.md shows.
 
 The nginx and Caddy blocks are read from DEPLOY.md; only what cannot run here is replaced (ports, TLS,
 the host name, the include's path). A stand-in for oauth2-proxy signs everybody in as the management

@@ -369,7 +369,7 @@ def test_retention_forecast_and_worklists(con):
     forecast = data.run(con, "retention_forecast", as_of=AS_OF, categories=[], systems=[])
     assert forecast.rows() == [(dt.date(2026, 12, 1), "support_communication", 3),
                                (dt.date(2027, 1, 1), "billing", 2)]
-    # the chart follows the page's category and system filters (issue 21.11)
+    # the chart follows the page's category and system filters
     assert data.run(con, "retention_forecast", as_of=AS_OF, categories=["billing"], systems=[]).rows() == [
         (dt.date(2027, 1, 1), "billing", 2)]
     assert data.run(con, "retention_forecast", as_of=AS_OF, categories=[], systems=["helpdesk"]).rows() == [
@@ -533,7 +533,7 @@ MONTHLY_NO_FILTER = {k: NO_FILTER[k] for k in ("rights", "channels", "assignees"
     dict(received_from=dt.date(2026, 10, 1), received_to=dt.date(2026, 10, 31)),
 ])
 def test_the_chart_by_right_counts_the_queue_its_filters_leave(con, filters):
-    """Issue 21.11: the bar chart above the queue follows the queue's filters, count for count."""
+    """The bar chart above the queue follows the queue's filters, count for count."""
     params = {**NO_FILTER, "as_of": AS_OF, **filters}
     queue = _queue(con, **filters)
     expected = queue.group_by("right", "clock").len("requests").sort("right", "clock")
@@ -670,7 +670,7 @@ def test_erasure_not_carried_out(con):
 
 
 def test_every_query_is_used_and_every_used_query_exists():
-    """Issue 20.1: a query name in code must name a file in queries/, and every file must be used."""
+    """A query name in code must name a file in queries/, and every file must be used."""
     import re
     from pathlib import Path
 

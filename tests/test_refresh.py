@@ -1,4 +1,4 @@
-"""The app's refresh runs the build in a child process (issue 40.2): its progress, its result, and its
+"""The app's refresh runs the build in a child process: its progress, its result, and its
 failure in one line, with the previous snapshot still live."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A connection string's password never reaches an output (issue 42.3): not the command line's stderr or
+"""A connection string's password never reaches an output: not the command line's stderr or
 stdout, not the job store, not the data directory, not the DPO's sidebar. libpq repeats a malformed URI
 in its message, password included; the build passes on only the SQLSTATE and a fixed text naming the
 source and the environment variable."""

@@ -256,7 +256,7 @@ def erased(requests: pl.DataFrame, tickets: pl.DataFrame,
 
 
 def deletion_tasks(requests: pl.DataFrame) -> pl.DataFrame:
-    """Each system's confirmation that it carried out a completed erasure request (issue 36.2): the
+    """Each system's confirmation that it carried out a completed erasure request: the
     helpdesk two hours, billing one hour before the request was closed. The situation whose erasure was
     not carried out shows why: the helpdesk's task failed and billing's is still in process."""
     done = requests.filter((pl.col("right") == "erasure") & (pl.col("status") == "completed")).sort("request_id")

@@ -1,4 +1,4 @@
-"""Downloads live for seconds, not until the next script run (issue 42.8).
+"""Downloads live for seconds, not until the next script run.
 
 A download button's bytes are made when it is clicked (a deferred callable). Streamlit then stores them
 under ``/media/<hash>.<ext>`` and hands that address to the browser, but deletes the file only after two

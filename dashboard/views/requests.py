@@ -191,7 +191,7 @@ def _subject(row: dict, request_id: str, as_of) -> None:
 
 
 def _erasure_proof(proofs: pl.DataFrame) -> None:
-    """Issue 36.2: which systems confirm an erasure request was carried out, and when, from each
+    """Which systems confirm an erasure request was carried out, and when, from each
     system's own record (a task Zammad has forgotten is still in the cockpit's log)."""
     if proofs.is_empty():  # not completed yet: nothing to prove
         return
@@ -212,7 +212,7 @@ def _erasure_proof(proofs: pl.DataFrame) -> None:
 
 
 def _erasure_proofs() -> None:
-    """Issue 36.2: the erasure proof of every completed erasure request, for the accountability file."""
+    """The erasure proof of every completed erasure request, for the accountability file."""
     proofs = ui.query("erasure_proofs", request_id=None)
     if proofs.is_empty():
         return

@@ -146,7 +146,7 @@ def _policy() -> None:
 
 
 def _helpdesk_rules() -> None:
-    """Issue 36.3: the helpdesk's own deletion rule against the policy (dashboard.helpdesk_rules), as the
+    """The helpdesk's own deletion rule against the policy (dashboard.helpdesk_rules), as the
     snapshot recorded it: a rule that deletes on another schedule, none at all, or one nobody can read."""
     findings = ui.query("source_findings", codes=list(SOURCE_FINDINGS["retention"]))
     differing = set(findings.filter(pl.col("finding") == "deletion_rule_differs")["subject"])
@@ -169,7 +169,7 @@ def _helpdesk_rules() -> None:
 
 
 def _unfinished_deletions(as_of: dt.date) -> None:
-    """Issue 36.2: deletion tasks a system did not finish (failed, or in process for more than a day),
+    """Deletion tasks a system did not finish (failed, or in process for more than a day),
     as things stood at the end of ``as_of`` (today: now)."""
     end_of_day = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), deadlines.BERLIN)
     moment = ui.now() if as_of >= ui.today() else end_of_day

@@ -24,7 +24,7 @@ def test_overview_renders_with_figures(server, page, tmp_path):
     assert (tmp_path / "overview.png").stat().st_size > 10_000
 
 
-# Seconds from a direct load, and from a reload, to the page's first figure on the small demo (issue 21:
+# Seconds from a direct load, and from a reload, to the page's first figure on the small demo (budget:
 # 1.5 s). Measured here 0.5-1.2 s for every page; the first view after a server start 0.6-0.9 s (it was
 # 2.4 s before `python -m dashboard serve` imported and warmed before the first visit).
 FIRST_PAINT_BUDGET = 1.5
@@ -149,7 +149,7 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
                 assert page.get_by_text("Abgewiesene Zeilen").count() == 0
             assert (page.get_by_role("link", name="Datenqualität").count() > 0) is reaches
             context.close()
-        # Without the header nobody gets in; nor with it but without the proxy's secret (issue 42.1: a
+        # Without the header nobody gets in; nor with it but without the proxy's secret (a
         # process on the same host connecting to 127.0.0.1 directly), and the refusal names no header.
         for headers in ({}, {"X-Auth-Request-Email": "dsb@aelvirionek.example"}):
             context = browser.new_context(extra_http_headers=headers)

@@ -59,7 +59,7 @@ def test_server_killed_during_an_export(browser, demo_data_dir, tmp_path):
 
 
 def test_a_refused_download_says_why(browser, demo_data_dir, tmp_path, use_data_dir):
-    """Issue 42.7: the file expired between showing its button and the click. Streamlit shows nothing when
+    """The file expired between showing its button and the click. Streamlit shows nothing when
     the data callable refuses; the page says why instead, and nothing is served."""
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     shutil.copytree(demo_data_dir / "snapshots", tmp_path / "snapshots")
@@ -83,7 +83,7 @@ def test_a_refused_download_says_why(browser, demo_data_dir, tmp_path, use_data_
 
 
 def test_a_downloaded_file_does_not_stay_at_its_address(browser, demo_data_dir):
-    """Issue 42.8: after a click the file stayed at its /media address for anyone until later script runs.
+    """After a click the file stayed at its /media address for anyone until later script runs.
     Now it answers while the browser fetches it and is gone seconds later (here: 2)."""
     with serve(demo_data_dir, DASHBOARD_DOWNLOAD_TTL_S="2") as url:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True).new_page()

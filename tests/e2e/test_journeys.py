@@ -93,7 +93,7 @@ def test_english_list_downloads_with_english_titles(server, page, tmp_path):
 
 
 def test_a_click_on_the_red_part_of_a_bar_filters_charts_and_queue_by_right_and_clock(server, page):
-    """Issue 21.6 and 21.11: the click filters by right *and* clock; the filters show it, the URL keeps
+    """The click filters by right *and* clock; the filters show it, the URL keeps
     the clock, and the chart itself follows: one red bar left."""
     page.goto(f"{server}/anfragen")
     page.wait_for_selector("[data-testid=stPlotlyChart] .barlayer .point", timeout=30_000)

@@ -1,4 +1,4 @@
-"""Sign-in for real (issue 23): OpenID Connect end to end in Chromium against a real provider.
+"""Sign-in for real: OpenID Connect end to end in Chromium against a real provider.
 
 ``oidc-provider-mock`` (a small OpenID provider made for tests) runs on a free local port; the app
 runs with ``DASHBOARD_AUTH=oidc`` and a secrets file generated here (never a checked-in secret).
@@ -27,7 +27,7 @@ PEOPLE = {
     "gf": {"email": "geschaeftsfuehrung@aelvirionek.example", **VERIFIED},  # role by e-mail
     "pruefer": {"email": "pruefer@aelvirionek.example", "groups": ["dsgvo-pruefung"], **VERIFIED},
     "fremd": {"email": "fremd@elsewhere.example", "groups": ["dsgvo-dsb"], **VERIFIED},  # groups do not decide
-    # the DPO's address, which this provider account never proved to own (issue 42.2)
+    # the DPO's address, which this provider account never proved to own
     "unverified": {"email": "datenschutz@aelvirionek.example", "email_verified": False},
 }
 
@@ -152,7 +152,7 @@ def test_unknown_identity_gets_nothing(page, app):
 
 
 def test_an_unverified_email_gets_nothing(page, app):
-    """Issue 42.2: the DPO's e-mail claim, not verified by the provider, grants no role."""
+    """The DPO's e-mail claim, not verified by the provider, grants no role."""
     _sign_in(page, app, "unverified")
     assert page.get_by_text("Kein Zugriff").count() >= 1
     assert page.locator("[data-testid=stMetric]").count() == 0

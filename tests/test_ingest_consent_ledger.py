@@ -55,7 +55,7 @@ def test_a_line_cut_off_by_a_crash_is_dropped(tmp_path):
 
 
 def test_damaged_lines_are_named_and_nothing_is_appended(tmp_path):
-    """Issue 42.7: a corrupt line in the middle, or one without 'kind', no longer stops the build: the
+    """A corrupt line in the middle, or one without 'kind', no longer stops the build: the
     readable history is used, each damaged line is named, and nothing is appended until it is mended."""
     path = tmp_path / "ledger.jsonl"
     record(path, [_sub("confirmed")], T1)

@@ -1,4 +1,4 @@
-"""CSV sources as offices write them (issue 42.7): Excel ends records in CRLF and puts a lone LF inside a
+"""CSV sources as offices write them: Excel ends records in CRLF and puts a lone LF inside a
 quoted cell (Alt+Enter). DuckDB's line reader gave up on such a file and failed the whole build."""
 
 from __future__ import annotations

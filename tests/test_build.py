@@ -26,7 +26,7 @@ def test_demo_snapshot_counts_and_meta(demo_data_dir):
     path = current_snapshot(demo_data_dir / "snapshots")
     con = duckdb.connect(str(path), read_only=True)
     tables = con.sql("SELECT table_name, rows_read, accepted, rejected FROM snapshot_tables").fetchall()
-    assert len(tables) == 13  # the canonical tables, deletion_tasks included (issue 36.2)
+    assert len(tables) == 13  # the canonical tables, deletion_tasks included
     for name, read, accepted, rejected in tables:
         assert read == accepted + rejected, name
         assert _scalar(con, f"SELECT count(*) FROM {name}") == accepted

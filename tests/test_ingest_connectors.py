@@ -212,7 +212,7 @@ def test_real_shapes_people_and_the_consent_ledger(env):
 
 
 def test_a_damaged_consent_ledger_stops_no_build(env):
-    """Issue 42.7: one corrupt line in the middle of the ledger blocked every build. Now the build goes on
+    """One corrupt line in the middle of the ledger blocked every build. Now the build goes on
     (every table, the readable consent history) and the finding names the line."""
     sources, data_dir, _ = env
     first = build_snapshot(sources, data_dir=data_dir)

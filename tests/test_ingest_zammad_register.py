@@ -1,4 +1,4 @@
-"""The privacy register read from Zammad (issue 36): requests, pauses, events, breaches, affected records
+"""The privacy register read from Zammad: requests, pauses, events, breaches, affected records
 and holds, on Zammad's published table layouts (tests/fixtures/zammad.sql), set up as docs/CONNECTORS.md
 says (tests/fixtures/zammad_register_setup.sql: groups and attributes created the way Zammad's object
 manager does), read through the read-only role of deploy/zammad-readonly.sql and
@@ -345,7 +345,7 @@ def test_events_are_times_and_codes_never_texts(built):
 
 
 def test_the_helpdesk_deletion_rule_is_held_against_the_policy(built):
-    """Issue 36.3: a rule deleting closed tickets after 12 months while the policy says 6."""
+    """A rule deleting closed tickets after 12 months while the policy says 6."""
     z, _ = built
     findings = _rows(z.path, "SELECT finding, subject FROM source_findings WHERE source = 'helpdesk' "
                              "AND finding LIKE 'deletion_rule%' ORDER BY finding")
@@ -390,7 +390,7 @@ def test_bad_input_is_named_and_the_rest_is_read(pg_dsn, tmp_path, monkeypatch):
 @pytest.mark.parametrize("page", ["views/overview.py", "views/requests.py", "views/incidents.py",
                                   "views/retention.py", "views/quality.py", "views/consent.py", "views/exports.py"])
 def test_every_page_works_on_a_zammad_fed_register(built, monkeypatch, page):
-    """Issue 36: the pages on a snapshot whose register came from Zammad; Löschfristen says the helpdesk
+    """The pages on a snapshot whose register came from Zammad; Löschfristen says the helpdesk
     deletes after 12 months while the policy says 6, Datenqualität names the unknown subject."""
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(built[0].path.parent.parent))
     at = signed_in_app(monkeypatch, DPO, page)
@@ -406,7 +406,7 @@ def test_every_page_works_on_a_zammad_fed_register(built, monkeypatch, page):
 
 
 def test_sources_check_reports_the_documented_setup_complete(zammad, built, monkeypatch, capsys):
-    """Issue 36.4: after the setup of docs/CONNECTORS.md (tests/fixtures/zammad_register_setup.sql),
+    """After the setup of docs/CONNECTORS.md (tests/fixtures/zammad_register_setup.sql),
     ``sources check`` says every table, grant, group and attribute is there, one line each."""
     monkeypatch.setenv("ZAMMAD_DSN", zammad)
     sources = built[0].path.parent.parent.parent / "z" / "files" / "sources.toml"
@@ -434,7 +434,7 @@ def test_sources_check_names_what_is_missing(pg_dsn, tmp_path, monkeypatch, caps
         assert line in out, out
 
 
-# Issue 36.2: Zammad's own deletion tasks. Before the first build: Anna's deletion failed, Kanzlei's has been
+# Zammad's own deletion tasks. Before the first build: Anna's deletion failed, Kanzlei's has been
 # in process since 1 December, and an old ticket deletion from October 2025.
 TASKS_BEFORE = """
 INSERT INTO data_privacy_tasks (id, state, deletable_type, deletable_id, preferences, updated_by_id, created_by_id,
@@ -538,7 +538,7 @@ def test_erasure_proof_outlives_the_person_and_zammads_own_task(pg_dsn, tmp_path
         as_of=dt.datetime(2026, 12, 7, 12, tzinfo=UTC), warning_hours=24, clocks=[])}),
 ])
 def test_every_export_works_on_a_zammad_fed_register(built, monkeypatch, tmp_path, kind, params):
-    """Issue 36: each export kind on the snapshot whose register came from Zammad."""
+    """Each export kind on the snapshot whose register came from Zammad."""
     from dashboard import jobs
 
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(built[0].path.parent.parent))

@@ -1,4 +1,4 @@
-"""The deletion ledger keeps Zammad's deletion tasks after Zammad removes them (issue 36.2)."""
+"""The deletion ledger keeps Zammad's deletion tasks after Zammad removes them."""
 
 from __future__ import annotations
 
