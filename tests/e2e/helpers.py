@@ -26,18 +26,27 @@ _SHOWS_OPTION = """([selects, option]) => [...document.querySelectorAll(selects)
 
 def choose(page, label: str, option: str) -> None:
     """Pick an option of a selectbox or multiselect found by its label, and see it chosen: a select
-    widget shows it (a chip, or the selectbox's value). A pick that did not register (the list closed under
-    the click on a busy machine) is made once more."""
+    widget shows it (a chip, or the selectbox's value). First from the keyboard (type the option, Enter):
+    on a busy machine the open list re-rendered under a click for 30 s ("element was detached"); then, if
+    that did not register, with a click on the option."""
     widget = page.locator(SELECTS).filter(has_text=label).first
-    for _attempt in range(2):
+    for attempt in range(2):
         box = widget.locator("input").first
         box.click()
         choice = page.get_by_role("option").filter(has_text=re.compile(f"^{re.escape(option)}$")).first
-        try:
-            choice.wait_for(timeout=3_000)
-        except Exception:  # noqa: BLE001 - the list did not open on click: open it from the keyboard
-            box.press("ArrowDown")
-        choice.click()
+        if attempt == 0:
+            box.press_sequentially(option)
+            try:
+                choice.wait_for(timeout=5_000)
+                box.press("Enter")
+            except Exception:  # noqa: BLE001 - the list did not show it: try the mouse next
+                pass
+        else:
+            try:
+                choice.wait_for(timeout=3_000)
+            except Exception:  # noqa: BLE001 - the list did not open on click: open it from the keyboard
+                box.press("ArrowDown")
+            choice.click()
         page.keyboard.press("Escape")
         wait_idle(page)
         if page.evaluate(_SHOWS_OPTION, [SELECTS, option]):
