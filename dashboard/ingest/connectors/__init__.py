@@ -17,7 +17,7 @@ from types import ModuleType
 import duckdb
 
 from dashboard.ingest.config import SourceError, TableSource
-from dashboard.ingest.connectors import listmonk, zammad
+from dashboard.ingest.connectors import listmonk, zammad, znuny
 from dashboard.ingest.connectors.catalogue import check_relation
 from dashboard.ingest.postgres import changes_seen, cursor
 from dashboard.schema import Table
@@ -25,7 +25,7 @@ from dashboard.sqltext import identifier
 
 log = logging.getLogger(__name__)
 
-SYSTEMS: dict[str, ModuleType] = {"zammad": zammad, "listmonk": listmonk}
+SYSTEMS: dict[str, ModuleType] = {"zammad": zammad, "znuny": znuny, "listmonk": listmonk}
 KINDS = tuple(SYSTEMS)
 NEEDS_DSN = True
 UPDATED_COLUMN = False
@@ -80,20 +80,23 @@ def report(ts: TableSource) -> list[tuple[bool, str]]:
 
 def state(ts: TableSource) -> bytes | None:
     """The system's tables behind ``ts.table`` as ``changes_seen`` describes them (row count and newest
-    ``updated_at`` of each relation the connector watches: the system sets it on every change the
-    connector reads), for incremental refresh. None when the connector does not watch that table (a
-    relation without ``updated_at`` feeds it, e.g. Zammad's ``roles_users``) or the role may not read
-    ``updated_at`` (the grants of deploy/*-readonly.sql): then the table is read every time."""
-    relations = SYSTEMS[ts.kind].WATCH.get(ts.table, ())
+    change of each relation the connector watches: the system sets that column, ``updated_at`` or the
+    connector's ``CHANGED_COLUMN``, on every change the connector reads), for incremental refresh. None
+    when the connector does not watch that table (a relation without such a column feeds it, e.g.
+    Zammad's ``roles_users``) or the role may not read the column (the grants of deploy/*-readonly.sql):
+    then the table is read every time."""
+    system = SYSTEMS[ts.kind]
+    relations = system.WATCH.get(ts.table, ())
     if not relations:
         return None
+    column = getattr(system, "CHANGED_COLUMN", "updated_at")
     schema = ts.settings.get("schema", "public")
     with cursor(ts) as cur:
         for relation in relations:
-            cur.execute("SELECT has_column_privilege(format('%I.%I', $1::text, $2::text), 'updated_at', 'SELECT')",
-                        parameters=(schema, relation))
+            cur.execute("SELECT has_column_privilege(format('%I.%I', $1::text, $2::text), $3::text, 'SELECT')",
+                        parameters=(schema, relation, column))
             if not cur.fetchone()[0]:
-                log.info("%s: no SELECT grant on %s.updated_at: %s is read every time", ts.describe(), relation,
+                log.info("%s: no SELECT grant on %s.%s: %s is read every time", ts.describe(), relation, column,
                          ts.table)
                 return None
-        return changes_seen(cur, [(f"{identifier(schema)}.{identifier(r)}", "updated_at") for r in relations])
+        return changes_seen(cur, [(f"{identifier(schema)}.{identifier(r)}", column) for r in relations])

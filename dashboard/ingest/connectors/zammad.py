@@ -25,6 +25,7 @@ from dashboard import helpdesk_rules
 from dashboard.ingest.config import TableSource
 from dashboard.ingest.connectors import zammad_erasure, zammad_register
 from dashboard.ingest.connectors.catalogue import readable_columns
+from dashboard.ingest.connectors.helpdesk import KINDS, STATUS, ending
 from dashboard.ingest.connectors.mapping import check_mapping
 from dashboard.ingest.postgres import stream_query
 from dashboard.sqltext import identifier, literal
@@ -68,18 +69,6 @@ WATCH = {
     "attachments": ("stores", "store_objects", "ticket_articles"),
 }
 
-# Zammad's state types -> the canonical ticket status.
-STATUS = {"new": "open", "open": "open", "delegated": "open", "pending reminder": "pending",
-          "pending action": "pending", "pending review": "pending", "closed": "closed", "merged": "closed",
-          "removed": "closed"}
-# File name endings -> attachment kind (anything else is "other").
-KINDS = (
-    ("mail_copy", ("eml", "msg")),
-    ("log_file", ("log", "txt", "evtx", "etl")),
-    ("configuration", ("conf", "cfg", "ini", "xml", "json", "yaml", "yml", "reg", "ps1", "bat", "sh")),
-    ("screenshot", ("png", "jpg", "jpeg", "gif", "bmp", "webp", "heic", "tif", "tiff")),
-    ("document", ("pdf", "doc", "docx", "odt", "xls", "xlsx", "ods", "ppt", "pptx", "rtf", "csv")),
-)
 ARTICLE_OBJECTS = ("Ticket::Article", "Ticket::Article::Mail")
 
 
@@ -192,7 +181,7 @@ def _tickets(ts: TableSource) -> str:
 
 def _attachments(ts: TableSource) -> str:
     s = _schema(ts)
-    kinds = " ".join(f"WHEN lower(s.filename) ~ {literal(_ending(ends))} THEN {literal(kind)}" for kind, ends in KINDS)
+    kinds = " ".join(f"WHEN lower(s.filename) ~ {literal(ending(ends))} THEN {literal(kind)}" for kind, ends in KINDS)
     objects = ", ".join(literal(o) for o in ARTICLE_OBJECTS)
     return f"""
         SELECT s.id::text AS attachment_id, a.ticket_id::text AS ticket_id,
@@ -201,7 +190,3 @@ def _attachments(ts: TableSource) -> str:
         FROM {s}.stores s
         JOIN {s}.store_objects so ON so.id = s.store_object_id AND so.name IN ({objects})
         JOIN {s}.ticket_articles a ON a.id = s.o_id"""
-
-
-def _ending(extensions: tuple[str, ...]) -> str:
-    return r"\.(" + "|".join(extensions) + r")$"
