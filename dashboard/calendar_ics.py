@@ -41,7 +41,7 @@ def running_breaches(con: duckdb.DuckDBPyConnection, now: dt.datetime, settings:
     """Confirmed breaches whose authority notification is still outstanding at ``now`` (open, warning,
     overdue), with their deadline and hours left (negative when overdue)."""
     frame = data.run(con, "incident_register", as_of=now, warning_hours=settings.breach_warning_hours,
-                     clocks=["overdue", "warning", "open"])
+                     clocks=["overdue", "warning", "open"], window_months=None)
     return frame.select("incident_id", "clock", "hours_left", "hours_late", "notification_deadline").to_dicts()
 
 

@@ -80,7 +80,7 @@ def dpo_digest(con: duckdb.DuckDBPyConnection | None, now: dt.datetime, policy: 
     digest.due_soon = [r for r in queue if r["clock"] == "due_soon"]
     digest.breaches = calendar_ics.running_breaches(con, now, settings)
     register = run("incident_register", as_of=now, warning_hours=settings.breach_warning_hours,
-                   clocks=["notified_late"])
+                   clocks=["notified_late"], window_months=None)
     digest.late_without_reason = [{"incident_id": r["incident_id"], "hours_late": r["hours_late"]}
                                   for r in register.iter_rows(named=True)
                                   if r["delay_reason"] is None and r["authority_notified_at"] > since]

@@ -13,4 +13,4 @@ SELECT count(*) AS breaches,
        round(median(hours_to_aware), 1) AS median_hours_to_aware,
        count(*) FILTER (clock = 'notified_late' AND coalesce(trim(delay_reason), '') = '') AS late_without_reason
 FROM breaches_on($as_of::TIMESTAMPTZ, $warning_hours)
-WHERE aware_at > $as_of::TIMESTAMPTZ - INTERVAL 12 MONTH;
+WHERE aware_at > $as_of::TIMESTAMPTZ - to_months(12);

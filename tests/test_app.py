@@ -111,6 +111,33 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     assert at.query_params["clock"] == "overdue"
 
 
+def test_the_72_hour_tile_opens_exactly_the_breaches_it_counts(demo_data_dir, use_data_dir):
+    """One definition: the figure is on time / decided (clock stopped or run out, aware in 12 months), its
+    help says so, and its link lists exactly those breaches (the clocks and the 12-month window)."""
+    import duckdb
+
+    from dashboard import data
+    from dashboard.snapshot import current_snapshot
+
+    use_data_dir(demo_data_dir)
+    at = app()
+    tile = next(m for m in at.metric if m.label.startswith("Binnen 72 h gemeldet"))
+    assert "Verspätet gemeldete und überfällige" in tile.help
+    at.button(key="tile_incidents_on_time_pct").click().run()
+    assert not at.exception
+    assert at.toggle(key="incidents_window").value is True and at.query_params["window"] == "1"
+    listed = at.dataframe[0].value
+    con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
+    try:
+        now = data.run(con, "snapshot_info")["built_at"][0]  # close to the page's moment; clocks stopped
+        kpi = data.run(con, "incident_kpis", as_of=dt.datetime.now(dt.UTC), warning_hours=24).row(0, named=True)
+    finally:
+        con.close()
+    assert now is not None and len(listed) == kpi["decided"] > 0
+    on_time = (listed["clock"] == "fristgerecht gemeldet").sum()
+    assert round(100 * on_time / len(listed), 1) == kpi["on_time_pct"]
+
+
 def test_on_time_tile_opens_the_answered_requests_it_counts(demo_data_dir, use_data_dir):
     """"Fristgerecht beantwortet, 90 Tage" opens the answered requests of that window, right under the
     figures: as many as the figure counts, and as many of them on time as its percentage says."""
@@ -551,3 +578,19 @@ def test_deadlines_calendar_is_offered_to_the_dpo_only(demo_data_dir, use_data_d
     monkeypatch.setenv("DASHBOARD_DEMO_ROLE", "management")
     labels = [d.proto.label for d in app(page).get("download_button")]
     assert "Fristen als Kalender (.ics)" not in labels
+
+
+@pytest.mark.parametrize("page, charts", [("views/requests.py", [1]), ("views/consent.py", [0, 1])])
+def test_the_running_month_is_marked_in_monthly_charts(demo_data_dir, use_data_dir, page, charts):
+    """The month of the page's date has only been counted so far: shaded and labelled, not read as a fall."""
+    import json
+
+    use_data_dir(demo_data_dir)
+    at = app(page)
+    assert not at.exception
+    today = dt.datetime.now(dt.UTC).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Berlin")).date()
+    last_day = (today + dt.timedelta(days=1)).month != today.month
+    for index in charts:
+        layout = json.loads(at.get("plotly_chart")[index].proto.spec)["layout"]
+        labels = [a.get("text", "") for a in layout.get("annotations", [])]
+        assert any(text == f"laufender Monat (bis {today:%d.%m.})" for text in labels) != last_day, labels

@@ -202,7 +202,7 @@ def test_incident_register_export(store, demo_data_dir, use_data_dir):
 
     use_data_dir(demo_data_dir)
     now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
-    params = {"as_of": now, "warning_hours": 24, "clocks": []}
+    params = {"as_of": now, "warning_hours": 24, "clocks": [], "window_months": None}
     job = _run(store, "list_csv", {"query": "incident_register", "params": params})
     assert job.status == "succeeded", job.error
     rows = _rows(job.path, ";")
@@ -219,7 +219,7 @@ def test_list_for_people_reads_like_its_page(store, demo_data_dir, use_data_dir)
     dd.mm.yyyy, moments in Europe/Berlin with offset, rounded figures; English when asked for."""
     use_data_dir(demo_data_dir)
     now = dt.datetime(2026, 11, 26, 12, tzinfo=dt.UTC)
-    params = {"as_of": now, "warning_hours": 24, "clocks": []}
+    params = {"as_of": now, "warning_hours": 24, "clocks": [], "window_months": None}
     machine = _rows(_run(store, "list_csv", {"query": "incident_register", "params": params}).path, ";")
     job = _run(store, "list_csv", {"query": "incident_register", "params": params, "format": "readable", "lang": "de"})
     rows = _rows(job.path, ";")

@@ -315,7 +315,8 @@ def test_same_figures_on_every_page(built):
                            "assignees": [], "channels": [], "due_within": None, "overdue_only": False,
                            "received_from": None, "received_to": None}),
         ("incident_kpis", {"as_of": as_of, "warning_hours": 24}),
-        ("incident_register", {"as_of": dt.datetime(2026, 10, 2, 12, tzinfo=UTC), "warning_hours": 24, "clocks": []}),
+        ("incident_register", {"as_of": dt.datetime(2026, 10, 2, 12, tzinfo=UTC), "warning_hours": 24, "clocks": [],
+                               "window_months": None}),
         ("retention_summary", {"as_of": as_of, "window_days": 30, "categories": [], "systems": []}),
         ("subject_holds", {"contact_id": "3"}),
     ]
@@ -535,7 +536,7 @@ def test_erasure_proof_outlives_the_person_and_zammads_own_task(pg_dsn, tmp_path
         as_of=dt.date(2026, 12, 7), due_soon_days=7, show_hidden=True, rights=[], statuses=[], assignees=[],
         channels=[], overdue_only=False, due_within=None, received_from=None, received_to=None)}),
     ("list_csv", {"query": "incident_register", "params": dict(
-        as_of=dt.datetime(2026, 12, 7, 12, tzinfo=UTC), warning_hours=24, clocks=[])}),
+        as_of=dt.datetime(2026, 12, 7, 12, tzinfo=UTC), warning_hours=24, clocks=[], window_months=None)}),
 ])
 def test_every_export_works_on_a_zammad_fed_register(built, monkeypatch, tmp_path, kind, params):
     """Each export kind on the snapshot whose register came from Zammad."""

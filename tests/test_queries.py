@@ -262,6 +262,9 @@ def test_request_queue_order_and_look_ahead(con):
     assert queue["request_id"].to_list() == ["Q-overdue", "Q-soon", "Q-track", "Q-ext"]
     assert queue["days_left"].to_list() == [-6, 4, 25, 39]
     assert queue.filter(queue["request_id"] == "Q-ext")["extension"].item() == "valid"
+    # An extended deadline only where an extension was notified.
+    extended = dict(zip(queue["request_id"], queue["extended_due"], strict=True))
+    assert extended["Q-ext"] is not None and [extended[r] for r in ("Q-overdue", "Q-soon", "Q-track")] == [None] * 3
     page = data.run_page(con, "request_queue", 2, **{**NO_FILTER, "as_of": AS_OF})  # paging: the query layer's
     assert (page.frame["request_id"].to_list(), page.total, page.truncated) == (["Q-overdue", "Q-soon"], 4, True)
     assert data.run_page(con, "request_queue", 10, **{**NO_FILTER, "as_of": AS_OF}).truncated is False
@@ -443,7 +446,7 @@ INCIDENT_AS_OF = dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC)
 
 
 def _register(con, **overrides):
-    params = dict(as_of=INCIDENT_AS_OF, warning_hours=24, clocks=[]) | overrides
+    params = dict(as_of=INCIDENT_AS_OF, warning_hours=24, clocks=[], window_months=None) | overrides
     return {r["incident_id"]: r for r in data.run(con, "incident_register", **params).iter_rows(named=True)}
 
 

@@ -307,7 +307,7 @@ def test_injection_payloads_are_only_values(demo_data_dir, payload):
     cases = [("request_queue", queue, k) for k in ("rights", "statuses", "assignees", "channels")]
     cases += [("retention_due_list", retention, k) for k in ("categories", "systems", "statuses")]
     cases += [("consent_findings", findings, "purposes"), ("consent_findings", findings, "finding"),
-              ("incident_register", dict(as_of=now, warning_hours=24, clocks=[]), "clocks"),
+              ("incident_register", dict(as_of=now, warning_hours=24, clocks=[], window_months=None), "clocks"),
               ("deletion_worklist", dict(as_of=as_of, system="helpdesk"), "system"),
               ("request_detail", dict(request_id="x", as_of=as_of, due_soon_days=7), "request_id"),
               ("incident_detail", dict(incident_id="x", as_of=now, warning_hours=24), "incident_id"),

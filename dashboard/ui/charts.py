@@ -4,6 +4,7 @@ points, English month names, "Choose options", "Select all") replaced where a pa
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
@@ -17,11 +18,15 @@ FORMATS = {"day": {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}, "month": {"de": "%m.%Y",
            "moment": {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}}
 
 
-def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, **kwargs):
+def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, partial_to: dt.date | None = None,
+          **kwargs):
     """Draw a Plotly figure with the language's decimal and thousands separators, dates on the x axis
     as the UI writes them (``x``: day, month or moment), whole numbers on count axes (every axis, or
-    those whose traces ``counts(trace)`` says are counts), no Plotly logo."""
+    those whose traces ``counts(trace)`` says are counts), no Plotly logo. A monthly chart read on
+    ``partial_to`` marks that month as running (counted up to that day), so it does not read as a fall."""
     fig.update_layout(separators=",." if lang() == "de" else ".,")
+    if x == "month" and partial_to is not None:
+        _running_month(fig, partial_to)
     fig.update_xaxes(tickformat=FORMATS[x][lang()], hoverformat=FORMATS[x][lang()])
     if x == "day":
         _one_tick_per_day_at_most(fig)
@@ -32,6 +37,20 @@ def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, **kwarg
             if all(counts(trace) for trace in traces):
                 _whole_numbers(fig, traces, axis)
     return where.plotly_chart(fig, width="stretch", config={"displaylogo": False}, **kwargs)
+
+
+def _running_month(fig, day: dt.date) -> None:
+    """Shade the month of ``day`` unless it is its last day: that month has only been counted so far."""
+    first = day.replace(day=1)
+    if (day + dt.timedelta(days=1)).month == day.month:
+        until = day.strftime("%d.%m.") if lang() == "de" else day.strftime("%m-%d")
+        shade = dict(x0=first - dt.timedelta(days=14), x1=first + dt.timedelta(days=14), fillcolor="#9e9e9e",
+                     opacity=0.15, line_width=0, layer="below", annotation_text=t("app.running_month", until=until),
+                     annotation_position="top left", annotation_font={"size": 11, "color": "#616161"})
+        if fig._grid_ref is not None:  # facets: every one
+            fig.add_vrect(row="all", col="all", **shade)
+        else:
+            fig.add_vrect(**shade)
 
 
 def _axes(fig) -> dict[str, list]:

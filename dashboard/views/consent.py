@@ -55,14 +55,14 @@ def _trend(as_of) -> None:
                   title=t("consent.trend_rates"), labels=axis)
     fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    ui.chart(fig, left, x="month", counts=False)
+    ui.chart(fig, left, x="month", counts=False, partial_to=as_of)
     flows = monthly.unpivot(index=["month", "purpose"], on=["grants", "withdrawals"], variable_name="series",
                             value_name="count").with_columns(
         pl.col("series").replace({"grants": t("consent.grants"), "withdrawals": t("consent.withdrawals")}))
     fig = px.bar(flows.to_pandas(), x="month", y="count", color="series", facet_row="purpose", barmode="group",
                  title=t("consent.trend_flows"), labels=axis, height=480)
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    ui.chart(fig, right, x="month")
+    ui.chart(fig, right, x="month", partial_to=as_of)
 
 
 def _findings(as_of) -> None:

@@ -65,7 +65,10 @@ def _register(as_of: dt.datetime, warning_hours: int) -> str | None:
     clocks = ui.pick(st, t("col.clock"), CLOCKS, key="incidents_clocks",
                      format_func=lambda c: ui.coded("status", c),
                      on_change=ui.bind_to_url("incidents_clocks", "clock", CLOCKS, many=True))
-    params = dict(as_of=as_of, warning_hours=warning_hours, clocks=clocks)
+    # The 72-hour figure counts the breaches of the last 12 months: its link switches this on.
+    window = st.toggle(t("incidents.register_last_12_months"), key="incidents_window",
+                       on_change=ui.bind_to_url("incidents_window", "window", flag=True))
+    params = dict(as_of=as_of, warning_hours=warning_hours, clocks=clocks, window_months=12 if window else None)
     page = ui.query_page("incident_register", REGISTER_LIMIT, **params)
     ui.list_export("incident_register", f"datenpannen_register_{as_of:%Y%m%dT%H%M}.csv", key="incidents_csv",
                    total=page.total, **params)

@@ -52,7 +52,7 @@ def _charts(as_of, due_soon_days: int, filters: dict) -> None:
         ui.chart(px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
                          y="count", color="series", markers=True, title=t("requests_page.monthly"),
                          labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
-                                 "series": t("requests_page.series")}), x="month")
+                                 "series": t("requests_page.series")}), x="month", partial_to=as_of)
         if _filtered():
             st.caption(t("requests_page.monthly_filtered"))
 
