@@ -594,3 +594,37 @@ def test_the_running_month_is_marked_in_monthly_charts(demo_data_dir, use_data_d
         layout = json.loads(at.get("plotly_chart")[index].proto.spec)["layout"]
         labels = [a.get("text", "") for a in layout.get("annotations", [])]
         assert any(text == f"laufender Monat (bis {today:%d.%m.})" for text in labels) != last_day, labels
+
+
+def test_a_page_says_which_rows_it_lost_to_validation(tmp_path, monkeypatch):
+    """A closed breach without closed_at is set aside (R2.4b): Datenpannen says one row is missing from
+    its figures and links the DPO to Datenqualität; management, who may not open that page, gets no link."""
+    from dashboard.build import build_snapshot
+    from tests.helpers import DPO, SIGNED, signed_in_app, write_store
+
+    breach = {"incident_id": "INC-1", "title": "Laptop", "type": "confidentiality",
+              "detected_at": "2026-11-01T08:00:00Z", "aware_at": "2026-11-01T09:00:00Z", "risk": "risk",
+              "status": "notified", "authority_notified_at": "2026-11-02T09:00:00Z"}
+    sources = write_store(tmp_path / "src", {"incidents": [breach, {**breach, "incident_id": "INC-2",
+                                                                      "status": "closed"}]})
+    build_snapshot(sources, data_dir=tmp_path)
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path))
+    at = signed_in_app(monkeypatch, DPO, "views/incidents.py")
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "nicht übernommen" in w.value)
+    assert warning.startswith("1 Zeile der Quellen wurde") and "Datenpannen (1)" in warning
+    assert [link.label for link in at.get("page_link")] == ["Datenqualität"]
+    boss = signed_in_app(monkeypatch, {**SIGNED, "email": "geschaeftsfuehrung@aelvirionek.example"},
+                         "views/incidents.py")
+    assert any("nicht übernommen" in w.value for w in boss.warning) and not boss.get("page_link")
+    assert not [w for w in at.switch_page("views/consent.py").run().warning if "nicht übernommen" in w.value]
+
+
+def test_exporte_tells_management_and_the_auditor_that_others_jobs_are_not_listed(demo_data_dir, monkeypatch):
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(demo_data_dir))
+    monkeypatch.setenv("DASHBOARD_AUTH", "demo")
+    for role, says in (("management", True), ("auditor", True), ("dpo", False)):
+        monkeypatch.setenv("DASHBOARD_DEMO_ROLE", role)
+        at = app("views/exports.py")
+        assert not at.exception
+        assert any("nur Ihre eigenen Export-Aufträge" in c.value for c in at.caption) is says, role

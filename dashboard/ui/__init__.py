@@ -62,6 +62,7 @@ from dashboard.ui.live import (
     snapshot_outdated,
     today,
 )
+from dashboard.ui.notices import rows_set_aside
 from dashboard.ui.sidebar import REFRESH_KEY, sidebar
 from dashboard.ui.signin import sign_in
 from dashboard.ui.tables import date_column, show_table, translate
@@ -137,4 +138,5 @@ __all__ = [
     "translate",
     "user_name",
     "with_moments",
+    "rows_set_aside",
 ]

@@ -91,6 +91,7 @@ def _findings(as_of) -> None:
 
 def render() -> None:
     st.title(t("consent.title"))
+    ui.rows_set_aside("einwilligungen")  # rows the snapshot set aside are missing here: say so
     for row in ui.query("source_findings", codes=list(SOURCE_FINDINGS["consent"])).iter_rows(named=True):
         st.warning(t(f"consent.source_{row['finding']}", source=ui.md(row["source"]), subject=ui.md(row["subject"])),
                    icon=":material/warning:")

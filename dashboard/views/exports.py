@@ -69,6 +69,8 @@ def _job_table_live() -> None:
 
 
 def _job_table(jobs) -> None:
+    if not access.sees_all_jobs(ui.role()):  # the job list shows only the viewer's own exports
+        st.caption(t("exports.own_jobs_only"))
     if not jobs:
         st.info(t("exports.none"))
         return

@@ -128,6 +128,7 @@ def _marker(fig: go.Figure, moment: dt.datetime, text: str, colour: str, dash: s
 
 def render() -> None:
     st.title(t("incidents.title"))
+    ui.rows_set_aside("datenpannen")  # rows the snapshot set aside are missing here: say so
     warning_hours = ui.policy().settings.breach_warning_hours
     as_of = _as_of()
     _figures(as_of, warning_hours)

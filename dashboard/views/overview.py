@@ -99,6 +99,7 @@ def _history(figures: dict) -> None:
 
 def render() -> None:
     st.title(t("app.title"))
+    ui.rows_set_aside("uebersicht")  # rows the snapshot set aside are missing here: say so
     st.caption(t("overview.intro"))
     policy = ui.policy()
     figures = kpis.headline(ui.query, ui.today(), ui.now(), policy.settings)

@@ -238,6 +238,7 @@ def _restricted(contact_id: str, as_of) -> None:
 
 def render() -> None:
     st.title(t("requests.title"))
+    ui.rows_set_aside("anfragen")  # rows the snapshot set aside are missing here: say so
     due_soon_days = ui.policy().settings.due_soon_days
     as_of = ui.as_of_input("requests_as_of")
     _figures(as_of, due_soon_days)

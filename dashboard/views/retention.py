@@ -184,6 +184,7 @@ def _unfinished_deletions(as_of: dt.date) -> None:
 
 def render() -> None:
     st.title(t("retention.title"))
+    ui.rows_set_aside("loeschfristen")  # rows the snapshot set aside are missing here: say so
     _helpdesk_rules()
     filters = _filters()
     summary = ui.query("retention_summary", **filters)
