@@ -7,6 +7,7 @@ like the page it came from. Plain Python, no Streamlit import.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from dashboard.i18n import catalogue, code_labels, label
@@ -71,3 +72,49 @@ def value_labels(name: str, column: str, lang: str) -> dict[str, str]:
     """The labels of a coded column's values in ``lang`` (empty for a column that holds no codes)."""
     group = look(name).codes.get(column)
     return code_labels(group, lang) if group else {}
+
+
+# Why the build set a row aside (build/validate.py, the readers, schema checks), as the UI says it: each
+# reason of a row ("; "-separated) matched by its form; one this table does not know is shown as it is.
+_REASONS = (
+    (re.compile(r"^(\w+): missing$"), "reason.missing"),
+    (re.compile(r"^(\w+): not a valid (\w+)$"), "reason.not_valid"),
+    (re.compile(r"^(\w+): unknown value \(allowed: (.*)\)$"), "reason.unknown_value"),
+    (re.compile(r"^duplicate key (\w+)$"), "reason.duplicate_key"),
+    (re.compile(r"^line (\d+): not valid JSON or not UTF-8$"), "reason.not_json"),
+)
+_CHECKS = {"contact: needs a name or an e-mail": "reason.contact_name_or_email",
+           "closed_at: missing for status closed": "reason.closed_without_time",
+           "completed_at: missing for state completed": "reason.completed_without_time"}
+_TYPES = {"de": {"TIMESTAMPTZ": "Zeitpunkt", "DATE": "Datum", "INTEGER": "ganze Zahl", "BIGINT": "ganze Zahl",
+                 "DECIMAL": "Betrag", "BOOLEAN": "ja/nein"},
+          "en": {"TIMESTAMPTZ": "timestamp", "DATE": "date", "INTEGER": "whole number", "BIGINT": "whole number",
+                 "DECIMAL": "amount", "BOOLEAN": "yes/no"}}
+
+
+def reason_text(reason: str | None, lang: str) -> str | None:
+    """A rejected row's reasons in ``lang``: column titles from the catalogue, the rule in words."""
+    if reason is None:
+        return None
+    return "; ".join(_one_reason(part, lang) for part in reason.split("; "))
+
+
+def _one_reason(part: str, lang: str) -> str:
+    if part in _CHECKS:
+        return label(_CHECKS[part], lang)
+    for pattern, key in _REASONS:
+        match = pattern.match(part)
+        if match:
+            first = match.group(1)
+            values = {"line": first} if key == "reason.not_json" else {"column": _column(first, lang)}
+            if key == "reason.not_valid":
+                values["type"] = _TYPES[lang].get(match.group(2), match.group(2))
+            if key == "reason.unknown_value":
+                values["allowed"] = match.group(2)
+            return label(key, lang, **values)
+    return part
+
+
+def _column(name: str, lang: str) -> str:
+    key = f"col.{name}"
+    return label(key, lang) if key in catalogue() else name

@@ -618,6 +618,10 @@ def test_a_page_says_which_rows_it_lost_to_validation(tmp_path, monkeypatch):
                          "views/incidents.py")
     assert any("nicht übernommen" in w.value for w in boss.warning) and not boss.get("page_link")
     assert not [w for w in at.switch_page("views/consent.py").run().warning if "nicht übernommen" in w.value]
+    # Datenqualität says why, in the UI's language.
+    rejected = at.switch_page("views/quality.py").run().dataframe[-1].value
+    assert rejected[["table_name", "record_key", "reason"]].values.tolist() == [
+        ["Datenpannen", "INC-2", "Abgeschlossen, aber ohne Abschlusszeitpunkt"]]
 
 
 def test_exporte_tells_management_and_the_auditor_that_others_jobs_are_not_listed(demo_data_dir, monkeypatch):

@@ -50,3 +50,15 @@ def test_every_request_event_has_a_label():
                             r"identity_verified)'", text))
     assert len(events) == 8
     assert not [e for e in events if f"event.{e}" not in catalogue()]
+
+
+def test_the_reasons_a_row_is_set_aside_read_in_either_language():
+    from dashboard.presentation import reason_text
+
+    reason = "closed_at: missing; size_bytes: not a valid BIGINT; status: unknown value (allowed: open/closed)"
+    assert reason_text(reason, "de") == ("„Abgeschlossen“ fehlt; „Größe (Bytes)“ ist kein gültiger Wert (ganze Zahl); "
+                                         "„Bearbeitungsstatus“ hat einen unbekannten Wert (erlaubt: open/closed)")
+    assert reason_text("duplicate key ticket_id", "en") == "key “Ticket” used twice"
+    assert reason_text("line 3: not valid JSON or not UTF-8", "de") == "Zeile 3: kein gültiges JSON oder kein UTF-8"
+    assert reason_text("contact: needs a name or an e-mail", "en") == "contact without a name and without an e-mail"
+    assert reason_text("something new", "de") == "something new" and reason_text(None, "de") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import presentation, ui
 from dashboard.schema import SOURCE_FINDINGS
 from dashboard.ui import t
 
@@ -16,7 +16,7 @@ def render() -> None:
     st.title(t("quality.title"))
     tables = ui.query("source_tables")
     st.subheader(t("quality.tables"))
-    ui.show_table(ui.translate(tables, system="system"))
+    ui.show_table(ui.translate(tables, system="system", table_name="table"))
     _register()
     _identities()
     st.subheader(t("quality.rejected"))
@@ -25,7 +25,9 @@ def render() -> None:
         st.success(t("quality.none_rejected"))
         return
     page = ui.query_page("rejected_rows", REJECTED_LIMIT)
-    ui.show_table(page.frame, total=page.total, list_name="rejected_rows")
+    reasons = ui.as_text(page.frame["reason"], lambda r: presentation.reason_text(r, ui.lang()))
+    ui.show_table(ui.translate(page.frame.with_columns(reasons), table_name="table"), total=page.total,
+                  list_name="rejected_rows")
 
 
 def _register() -> None:
