@@ -290,11 +290,11 @@ def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/quality.py")
     tables = at.dataframe[0].value
-    assert set(tables["table_name"]) >= {"contacts", "tickets", "requests", "incidents"}
-    # The demo's one bad row: a breach that says closed without a closing time (R2.4b).
+    assert set(tables["table_name"]) >= {"Kontakte", "Tickets", "Betroffenenanfragen", "Datenpannen"}
+    # The demo's one bad row: a breach that says closed without a closing time (R2.4b), in German.
     rejected = at.dataframe[1].value
     assert list(rejected["record_key"]) == ["INC-DEMO-09-closed-no-date"]
-    assert rejected["reason"].iloc[0] == "closed_at: missing for status closed"
+    assert rejected["reason"].iloc[0] == "Abgeschlossen, aber ohne Abschlusszeitpunkt"
 
 
 def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):
