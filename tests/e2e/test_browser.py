@@ -147,7 +147,8 @@ def test_management_cannot_reach_dpo_pages_by_url(browser, demo_data_dir):
             assert (refused.count() == 1) is not reaches, user
             if not reaches:
                 assert page.get_by_text("Abgewiesene Zeilen").count() == 0
-            assert (page.get_by_role("link", name="Datenqualität").count() > 0) is reaches
+            menu = page.locator("[data-testid=stSidebarNav]")
+            assert (menu.get_by_role("link", name="Datenqualität").count() > 0) is reaches
             context.close()
         # Without the header nobody gets in; nor with it but without the proxy's secret (a
         # process on the same host connecting to 127.0.0.1 directly), and the refusal names no header.

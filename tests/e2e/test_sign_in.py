@@ -112,7 +112,7 @@ def test_dpo_signs_in_sees_everything_and_signs_out(page, app):
     _sign_in(page, app, "dsb")
     assert page.get_by_text("Angemeldet: datenschutz@aelvirionek.example (Datenschutzbeauftragte/r)").count() == 1
     _all_tiles_shown(page)
-    assert page.get_by_role("link", name="Datenqualität").count() == 1
+    assert page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Datenqualität").count() == 1
     page.get_by_role("button", name="Abmelden").click()
     # Streamlit clears its cookie and sends the browser to the provider's end-session page.
     page.wait_for_url(re.compile(r"localhost:\d+/oauth2/end_session"), timeout=30_000)
@@ -127,7 +127,7 @@ def test_management_by_group_or_by_email_sees_no_dpo_page(page, app, sub):
     _sign_in(page, app, sub)
     assert page.get_by_text("(Geschäftsführung)").count() == 1
     _all_tiles_shown(page)
-    assert page.get_by_role("link", name="Datenqualität").count() == 0
+    assert page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Datenqualität").count() == 0
     page.goto(f"{app}/datenqualitaet")
     wait_idle(page)
     assert page.get_by_text("ist für die Rolle „Geschäftsführung“ nicht freigegeben").count() == 1
@@ -139,7 +139,7 @@ def test_auditor_by_group_reads_everything_but_exports_no_personal_data(page, ap
     assert page.get_by_text("(Prüfer/in)").count() == 1
     page.get_by_role("link", name="Exporte").click()
     wait_idle(page)
-    assert page.get_by_role("link", name="Datenqualität").count() == 1
+    assert page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Datenqualität").count() == 1
     assert page.get_by_text("Audit-Trail").count() >= 1
     assert page.get_by_role("button", name="Auskunftspaket Art. 15 (ZIP)").count() == 0
 
