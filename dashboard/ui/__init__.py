@@ -47,6 +47,7 @@ from dashboard.ui.jobwidgets import (
     runner,
     visible_jobs,
 )
+from dashboard.ui.keys import bring_into_view
 from dashboard.ui.live import (
     STALE_AFTER,
     as_of_input,
@@ -139,4 +140,5 @@ __all__ = [
     "user_name",
     "with_moments",
     "rows_set_aside",
+    "bring_into_view",
 ]

@@ -83,7 +83,7 @@ def _timeline(incident_id: str, as_of: dt.datetime, warning_hours: int) -> None:
                         "incidents.not_found", incident_id=incident_id)
     if row is None:
         return
-    with st.container(border=True):
+    with st.container(border=True, key="incident_detail"):
         st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
         _clock(row)
         st.plotly_chart(_timeline_figure(row, as_of), width="stretch", config={"displaylogo": False})
@@ -134,8 +134,9 @@ def render() -> None:
     _figures(as_of, warning_hours)
     _quarters(as_of)
     selected = _register(as_of, warning_hours)
-    if selected:  # right under the register; a link or a reload opens it again
+    if selected:  # right under the register; a link or a reload opens it again, in view
         _timeline(selected, as_of, warning_hours)
+        ui.bring_into_view("incident_detail", f"incident:{selected}")
     else:
         st.caption(t("requests_page.select_hint"))
 

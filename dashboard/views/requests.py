@@ -109,7 +109,7 @@ def _detail(request_id: str, as_of, due_soon_days: int) -> None:
                         "requests_page.not_found", request_id=request_id)
     if row is None:
         return
-    with st.container(border=True):
+    with st.container(border=True, key="request_detail"):
         st.subheader(t("requests_page.detail", request_id=ui.md(request_id)))
         _clock(row)
         left, right = st.columns(2)
@@ -255,8 +255,9 @@ def render() -> None:
     event = ui.show_table(page.frame, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
                           key="requests_queue", list_name="request_queue", empty="requests_page.queue_empty")
     selected = ui.selected_in_url(event, page.frame["request_id"].to_list(), "request", "requests_queue")
-    if selected:  # right under the list it was chosen from; a link or a reload opens it again
+    if selected:  # right under the list it was chosen from; a link or a reload opens it again, in view
         _detail(selected, as_of, due_soon_days)
+        ui.bring_into_view("request_detail", f"request:{selected}")
     elif not page.frame.is_empty():
         st.caption(t("requests_page.select_hint"))
     _erasures_not_carried_out(as_of, due_soon_days)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.e2e.conftest import wait_idle
 from tests.e2e.helpers import choose, select_first_row
 
@@ -109,3 +111,28 @@ def test_a_click_on_the_red_part_of_a_bar_filters_charts_and_queue_by_right_and_
     assert page.locator("input[aria-label='Nur überfällige']").is_checked()  # visible: the filters opened
     assert page.locator("[data-testid=stMultiSelect]").first.get_by_text("Auskunft (Art. 15)").count() == 1
     assert "overdue=1" in page.url
+
+
+_IN_VIEW = """name => { const h = [...document.querySelectorAll('h3')].find(e => e.innerText.trim() === name);
+    if (!h) return false; const r = h.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; }"""
+
+
+@pytest.mark.parametrize("path, param, heading", [("anfragen", "request", "Anfrage {}"),
+                                                  ("datenpannen", "incident", "Verlauf von {}")])
+def test_a_deep_link_opens_with_its_detail_in_view(server, browser, path, param, heading):
+    """A link to a request or an incident lands on its detail, not ~1,100 px below under the figures."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/{path}")
+        wait_idle(page)
+        select_first_row(page, table=0)
+        page.wait_for_url(re.compile(rf"[?&]{param}="), timeout=30_000)
+        chosen = re.search(rf"[?&]{param}=([^&]+)", page.url).group(1)
+        fresh = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE").new_page()
+        fresh.goto(f"{server}/{path}?{param}={chosen}")
+        wait_idle(fresh)
+        fresh.wait_for_function(_IN_VIEW, arg=heading.format(chosen), timeout=15_000)
+        fresh.context.close()
+    finally:
+        context.close()
