@@ -632,3 +632,26 @@ def test_exporte_tells_management_and_the_auditor_that_others_jobs_are_not_liste
         at = app("views/exports.py")
         assert not at.exception
         assert any("nur Ihre eigenen Export-Aufträge" in c.value for c in at.caption) is says, role
+
+
+def test_an_unchanged_rate_shows_no_change_not_a_green_plus(demo_data_dir, use_data_dir):
+    """A rate that did not move shows "0" (grey, no arrow), never "+0,0 Pp." with an upward arrow."""
+    from dashboard.ui.formats import fmt_delta
+
+    use_data_dir(demo_data_dir)
+    at = app("views/consent.py")
+    assert not at.exception
+    deltas = [m.proto.delta for m in at.metric if m.proto.delta]
+    assert deltas and not [d for d in deltas if d.startswith(("+0,0", "-0,0", "+0.0", "-0.0"))], deltas
+    assert fmt_delta(0.45, 0.44, points=True) == "0" and fmt_delta(5, 5) == "0"
+    assert fmt_delta(0.5, 0.3, points=True).startswith("+0,2")
+
+
+def test_times_read_as_an_office_writes_them(demo_data_dir, use_data_dir):
+    """"07.12.2026, 02:22 Uhr" on the page: no seconds, no offset (files keep both)."""
+    import re
+
+    use_data_dir(demo_data_dir)
+    at = app()
+    stand = next(c.value for c in at.caption if c.value.startswith("Datenstand:"))
+    assert re.fullmatch(r"Datenstand: \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr", stand), stand

@@ -510,7 +510,7 @@ def test_erasure_proof_outlives_the_person_and_zammads_own_task(pg_dsn, tmp_path
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     proof = " ".join(m.value for m in at.markdown)
-    assert "Helpdesk: gelöscht am 20.04.2026 13:02:00 +02:00, Auftrag" in proof and "#4" in proof, proof
+    assert "Helpdesk: gelöscht am 20.04.2026, 13:02 Uhr, Auftrag" in proof and "#4" in proof, proof
     assert any(c.value.startswith("Keine Person in den Systemen bekannt") for c in at.caption)  # Max is gone
     retention = signed_in_app(monkeypatch, DPO, "views/retention.py")
     assert any(e.label.startswith("Löschaufträge nicht abgeschlossen (2)") for e in retention.expander)

@@ -704,3 +704,22 @@ def test_bound_params_ignore_comments_and_strings(tmp_path, monkeypatch):
         assert data.bound_params("q", {"real": 1, "not_this": 2, "nor_this": 3, "x": 4}) == {"real": 1}
     finally:
         queries.sql.cache_clear()
+
+
+def test_subject_lookup_folds_umlauts_as_german_writes_them(tmp_path):
+    """"Huebel" finds Hübel and "Strauss" finds Strauß; an e-mail with ö is found typed with oe."""
+    contact = {"created_at": "2025-01-01T00:00:00Z"}
+    sources = write_store(tmp_path / "src", {"contacts": [
+        {**contact, "contact_id": "1", "first_name": "Jörg", "last_name": "Hübel", "email": "j.huebel@example.org"},
+        {**contact, "contact_id": "2", "first_name": "Anna", "last_name": "Strauß", "email": "anna@straußmail.example"},
+        {**contact, "contact_id": "3", "first_name": "Max", "last_name": "Muster", "email": "max@example.org"}]})
+    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path).path), read_only=True)
+    try:
+        def found(term: str) -> list[str]:
+            return data.run(con, "subject_search", term=term)["contact_id"].to_list()
+
+        assert found("Huebel") == ["1"] and found("hübel") == ["1"] and found("Joerg Hue") == ["1"]
+        assert found("Strauss") == ["2"] and found("strauss") == ["2"] and found("STRAUSSMAIL") == ["2"]
+        assert found("Müster") == [] and found("Muster") == ["3"]
+    finally:
+        con.close()

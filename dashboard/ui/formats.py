@@ -40,6 +40,8 @@ def fmt_delta(value: float | None, previous: float | None, points: bool = False)
     if value is None or previous is None:
         return None
     change = value - previous
+    if round(change, 1) == 0:  # unchanged: Streamlit shows only the literal "0" as no change (grey, no arrow)
+        return "0"
     if not points:
         return ("+" if change > 0 else "") + fmt_int(change)
     return f"{decimal(change, sign=True)} {t('app.points')}"
@@ -55,16 +57,16 @@ def fmt_bytes(value: float | None) -> str:
 
 
 def fmt_moment(value: dt.datetime | None) -> str:
-    """A timestamp in Europe/Berlin with its offset, e.g. 27.10.2025 09:00 +01:00."""
+    """A timestamp in Europe/Berlin as an office writes it: "27.10.2025, 09:00 Uhr" (English: 2025-10-27
+    09:00). Files keep seconds and the offset (dashboard.exports)."""
     if value is None:
         return ""
     local = value.astimezone(BERLIN)
-    pattern = "%d.%m.%Y %H:%M:%S" if lang() == "de" else "%Y-%m-%d %H:%M:%S"
-    return f"{local.strftime(pattern)} {local.isoformat()[-6:]}"
+    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang() == "de" else local.strftime("%Y-%m-%d %H:%M")
 
 
 def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """Timestamp columns as Europe/Berlin text with offset (empty where there is none)."""
+    """Timestamp columns as Europe/Berlin text (empty where there is none)."""
     return frame.with_columns(as_text(frame[c], fmt_moment).fill_null("") for c in columns if c in frame.columns)
 
 

@@ -28,7 +28,8 @@ def sidebar() -> None:
             st.error(t("app.snapshot_fallback", name=snapshot.name, reason=md(problem)), icon=":material/warning:")
         info = query("snapshot_info").row(0, named=True)
         built = info["built_at"]
-        st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}")
+        # to the minute, as an office writes it; the tooltip names the exact version (seconds included)
+        st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}", help=t("app.snapshot_version", name=snapshot.name))
         st.caption(t("app.fed_by", sources=md(", ".join(info["fed_by"]))))
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
         if ROLE_KEY in st.session_state:
