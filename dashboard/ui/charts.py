@@ -46,7 +46,8 @@ def _running_month(fig, day: dt.date) -> None:
         until = day.strftime("%d.%m.") if lang() == "de" else day.strftime("%m-%d")
         shade = dict(x0=first - dt.timedelta(days=14), x1=first + dt.timedelta(days=14), fillcolor="#9e9e9e",
                      opacity=0.15, line_width=0, layer="below", annotation_text=t("app.running_month", until=until),
-                     annotation_position="top left", annotation_font={"size": 11, "color": "#616161"})
+                     annotation_position="top left", annotation_font={"size": 11, "color": "#616161"},
+                     annotation_bgcolor="rgba(255,255,255,0.85)")
         if fig._grid_ref is not None:  # facets: every one
             fig.add_vrect(row="all", col="all", **shade)
         else:
