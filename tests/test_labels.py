@@ -44,8 +44,8 @@ def test_every_source_finding_has_its_message_on_its_page():
 
 
 def test_every_request_event_has_a_label():
-    """The events the Zammad register writes are shown translated in the request's timeline."""
-    text = (ROOT / "dashboard" / "ingest" / "connectors" / "zammad_register.py").read_text(encoding="utf-8")
+    """The events a helpdesk register writes are shown translated in the request's timeline."""
+    text = (ROOT / "dashboard" / "ingest" / "connectors" / "register_shapes.py").read_text(encoding="utf-8")
     events = set(re.findall(r"'(moved_in|state_changed|tag_added|tag_removed|message_in|message_out|received|"
                             r"identity_verified)'", text))
     assert len(events) == 8
