@@ -455,7 +455,8 @@ def test_15_markers_select_the_browser_and_postgres_tests(request):
     postgres = [path for path, marks in selected if path in ("tests/test_ingest_postgres.py",
                                                               "tests/test_ingest_connectors.py",
                                                               "tests/test_ingest_zammad_register.py",
-                                                              "tests/test_ingest_znuny.py")]
+                                                              "tests/test_ingest_znuny.py",
+                                                              "tests/test_ingest_znuny_register.py")]
     assert len(browser) > 10 and postgres
     assert all("e2e" in marks for path, marks in selected if path in browser)
     assert all("postgres" in marks for path, marks in selected if path in postgres)

@@ -48,6 +48,12 @@ def shape(con, table: str, target: str, words: Vocabulary) -> None:
     con.execute(f"CREATE TEMP TABLE {identifier(target)} AS {SHAPES[table](words)}")
 
 
+def in_group(column: str, group: str) -> str:
+    """PostgreSQL: a group's (Zammad) or queue's (Znuny) name, or the last part of a nested one's path
+    ("Verwaltung::Datenschutz"): both helpdesks store the whole path."""
+    return f"({column} = {literal(group)} OR {column} LIKE {literal('%::' + group.replace('%', ''))})"
+
+
 def drop_staged(con) -> None:
     for (name,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE temporary "
                            "AND starts_with(table_name, '_reg_')").fetchall():
@@ -204,7 +210,7 @@ def _incident_records(words: Vocabulary) -> str:
                'ticket' AS record_type,
                CASE WHEN l.source_id = t.ticket_id THEN l.target_id ELSE l.source_id END AS record_id
         FROM _reg_links l JOIN _reg_tickets t ON t.ticket_id IN (l.source_id, l.target_id)
-        ORDER BY t.ticket_id::BIGINT, l.link_id::BIGINT"""
+        ORDER BY t.ticket_id::BIGINT, TRY_CAST(l.link_id AS BIGINT), l.link_id"""
 
 
 def _holds(words: Vocabulary) -> str:
@@ -230,7 +236,7 @@ def _holds(words: Vocabulary) -> str:
         )
         SELECT s.hold_id, 'ticket' AS record_type, s.ticket_id AS record_id, 'legal' AS kind,
                {literal(words.hold_reason)} AS reason,
-               coalesce(l.login, {literal(words.unknown_user)} || s.by_id) AS set_by,
+               coalesce(l.login, {literal(words.unknown_user)} || coalesce(s.by_id, '?')) AS set_by,
                s.set_at, NULL::DATE AS review_date, s.released_at
         FROM spans s LEFT JOIN _reg_logins l ON l.user_id = s.by_id
         ORDER BY s.ticket_id::BIGINT, s.set_at"""

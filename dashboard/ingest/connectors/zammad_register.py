@@ -29,6 +29,7 @@ from __future__ import annotations
 from dashboard.ingest.config import SourceError, TableSource
 from dashboard.ingest.connectors import register_shapes
 from dashboard.ingest.connectors.catalogue import readable_columns
+from dashboard.ingest.connectors.register_shapes import in_group
 from dashboard.ingest.postgres import fetch_into
 from dashboard.ingest.staging import in_zone
 from dashboard.sqltext import identifier, literal
@@ -159,7 +160,7 @@ def report(cur, ts: TableSource, table: str, schema: str) -> list[tuple[bool, st
     s = identifier(schema)
     group = names["incidents_group"] if table in ("incidents", "incident_records") else names["requests_group"]
     lines = []
-    cur.execute(f"SELECT count(*) FROM {s}.groups g WHERE {_in_group('g.name', group)}")
+    cur.execute(f"SELECT count(*) FROM {s}.groups g WHERE {in_group('g.name', group)}")
     found = cur.fetchone()[0]
     lines.append((bool(found), f"group {group}" + ("" if found else " not found (docs/CONNECTORS.md, step 1)")))
     wanted = attribute_names(ts, table)
@@ -195,11 +196,6 @@ def report(cur, ts: TableSource, table: str, schema: str) -> list[tuple[bool, st
     return lines
 
 
-def _in_group(column: str, group: str) -> str:
-    """A group's name, or the last part of a nested group's path ("Verwaltung::Datenschutz")."""
-    return f"({column} = {literal(group)} OR {column} LIKE {literal('%::' + group.replace('%', ''))})"
-
-
 def _local(ts: TableSource, column: str) -> str:
     return f"({column} AT TIME ZONE {literal(ts.timezone)})"
 
@@ -225,7 +221,7 @@ def _tickets(con, cur, ts: TableSource, table: str, s: str, schema: str, group: 
                {_local(ts, 't.last_close_at')} AS last_close_at, st.name AS state_type
                {''.join(', ' + a for a in attrs)}
         FROM {s}.tickets t
-        JOIN {s}.groups g ON g.id = t.group_id AND {_in_group('g.name', group)}
+        JOIN {s}.groups g ON g.id = t.group_id AND {in_group('g.name', group)}
         JOIN {s}.ticket_states ts ON ts.id = t.state_id
         JOIN {s}.ticket_state_types st ON st.id = ts.state_type_id
         WHERE st.name <> 'removed'""", "_reg_tickets")
@@ -243,7 +239,7 @@ def _history(con, cur, ts: TableSource, s: str, group: str | None) -> None:
     exemption = literal(ts.settings.get("register", {}).get("art34_exemption", ATTRIBUTES["incidents"][
         "art34_exemption"][0]))
     scope = (f"h.o_id IN (SELECT t.id FROM {s}.tickets t JOIN {s}.groups g ON g.id = t.group_id "
-             f"WHERE {_in_group('g.name', group)}) AND (ha.name IN ('state', 'group', 'tag', {exemption}) "
+             f"WHERE {in_group('g.name', group)}) AND (ha.name IN ('state', 'group', 'tag', {exemption}) "
              "OR ht.name = 'merged_into')") if group else (
         f"ha.name = 'tag' AND lower(coalesce(h.value_to, h.value_from)) = {literal(settings(ts)['hold_tag'].lower())}")
     state_type = (f"(SELECT stt.name FROM {s}.ticket_states x JOIN {s}.ticket_state_types stt "
@@ -279,7 +275,7 @@ def _articles(con, cur, ts: TableSource, s: str, group: str) -> None:
         SELECT a.id::text AS article_id, a.ticket_id::text AS ticket_id, ty.name AS type, se.name AS sender,
                {_local(ts, 'a.created_at')} AS moment
         FROM {s}.ticket_articles a
-        JOIN {s}.tickets t ON t.id = a.ticket_id JOIN {s}.groups g ON g.id = t.group_id AND {_in_group('g.name', group)}
+        JOIN {s}.tickets t ON t.id = a.ticket_id JOIN {s}.groups g ON g.id = t.group_id AND {in_group('g.name', group)}
         JOIN {s}.ticket_article_types ty ON ty.id = a.type_id
         JOIN {s}.ticket_article_senders se ON se.id = a.sender_id""", "_reg_articles")
 

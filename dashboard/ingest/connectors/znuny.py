@@ -1,4 +1,5 @@
-"""Znuny (the maintained OTRS community edition, PostgreSQL): customers, tickets and ticket attachments.
+"""Znuny (the maintained OTRS community edition, PostgreSQL): customers, tickets and ticket attachments;
+the privacy register from its dynamic fields is ``znuny_register``.
 
 Facts from znuny/Znuny (scripts/database/schema.postgresql.sql, initial_insert.postgresql.sql,
 Kernel/System/Ticket.pm, Kernel/System/Ticket/TicketSearch.pm):
@@ -23,13 +24,14 @@ Kernel/System/Ticket.pm, Kernel/System/Ticket/TicketSearch.pm):
 from __future__ import annotations
 
 from dashboard.ingest.config import TableSource
+from dashboard.ingest.connectors import znuny_register
 from dashboard.ingest.connectors.helpdesk import KINDS as FILE_KINDS
 from dashboard.ingest.connectors.helpdesk import STATUS, ending
 from dashboard.ingest.connectors.mapping import check_mapping
 from dashboard.ingest.postgres import stream_query
 from dashboard.sqltext import identifier, literal
 
-FEEDS = ("contacts", "tickets", "attachments")
+FEEDS = ("contacts", "tickets", "attachments", *znuny_register.FEEDS)
 
 REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
     "contacts": {
@@ -50,9 +52,11 @@ REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
                                          "disposition"),
         "article": ("id", "ticket_id"),
     },
+    **znuny_register.REQUIRES,
 }
 # What incremental refresh watches per table: Znuny sets change_time on every change it makes. Not
-# contacts: a customer's data may come from an LDAP backend that does not touch the table.
+# contacts: a customer's data may come from an LDAP backend that does not touch the table. Not the register:
+# it is small, and a dynamic field's value has no change time.
 WATCH = {
     "tickets": ("ticket", "ticket_history", "queue", "ticket_state"),
     "attachments": ("article_data_mime_attachment", "article"),
@@ -71,10 +75,21 @@ def requires(ts: TableSource) -> dict[str, tuple[str, ...]]:
 
 def check_settings(ts: TableSource) -> None:
     check_mapping(ts, "categories", "tickets", "category")
+    znuny_register.settings(ts)
 
 
 def stage(con, cur, ts: TableSource, table, target: str) -> None:
+    if ts.table in znuny_register.FEEDS:
+        znuny_register.stage(con, cur, ts, ts.table, target, ts.settings.get("schema", "public"))
+        return
     stream_query(con, cur, ts, table, target, sql(ts))
+
+
+def report(cur, ts: TableSource, schema: str) -> list[tuple[bool, str]]:
+    """``sources check`` for a register table: the queue, each dynamic field with its type."""
+    if ts.table not in znuny_register.FEEDS:
+        return []
+    return znuny_register.report(cur, ts, ts.table, schema)
 
 
 def sql(ts: TableSource) -> str:
