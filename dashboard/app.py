@@ -28,10 +28,14 @@ def _forbidden(title_key: str):
 
 
 # Figure titles wrap instead of ending in "…" at 1440 px (six tiles a row on some pages); nothing else
-# of Streamlit's look is changed.
+# of Streamlit's look is changed but the empty date fields.
 st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
         "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important; "
-        "height: auto !important;}</style>")
+        "height: auto !important;}"
+        # An empty date filter shows nothing, not "dd.mm.yyyy – dd.mm.yyyy" (its label says what it takes);
+        # the segments appear when it is focused or partly filled.
+        "[data-testid=stDateInputFieldsScroller]:not(:focus-within)"
+        ":not(:has([role=spinbutton]:not([data-placeholder=true]))) span {color: transparent;}</style>")
 
 keys.enter_applies_dates()  # a typed date applies on Enter, as users expect
 media.short_lived_downloads()  # a download's file is deleted seconds after it was made

@@ -93,6 +93,10 @@ def test_tiles_explain_what_they_count_and_their_thresholds(demo_data_dir, use_d
     assert "im Soll bis 0, beobachten bis 2, handeln ab mehr als 2" in helps["Überfällige Anfragen"]
     assert "im Soll ab 95,0 %, beobachten ab 85,0 %, handeln unter 85,0 %" in helps[
         "Fristgerecht beantwortet, 90 Tage (%)"]
+    # No "watch" band where green and amber are one (not "beobachten bis 0"), and no file name for management.
+    erasure = helps["Löschung nicht umgesetzt (Anfragen)"]
+    assert "im Soll bei 0, handeln ab mehr als 0" in erasure and "beobachten" not in erasure
+    assert not [h for h in helps.values() if ".toml" in h]
     assert "Ohne Ampel" in helps["Offene Anfragen"]
 
 
@@ -295,6 +299,22 @@ def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
     rejected = at.dataframe[1].value
     assert list(rejected["record_key"]) == ["INC-DEMO-09-closed-no-date"]
     assert rejected["reason"].iloc[0] == "Abgeschlossen, aber ohne Abschlusszeitpunkt"
+    # Counts before the long source text, whose files are named inside the data directory.
+    columns = list(tables.columns)
+    assert columns.index("rejected") < columns.index("source") and columns[:2] == ["table_name", "system"]
+    assert "privacy_register (jsonl: demo/privacy_register/incidents.jsonl)" in set(tables["source"])
+    assert str(demo_data_dir) not in " ".join(tables["source"]) + " ".join(rejected["source"])
+
+
+def test_the_record_list_puts_its_counts_before_long_text(demo_data_dir, use_data_dir):
+    """At 1440 px "Tage überfällig" stays on screen: the counts follow the two columns that name a record."""
+    use_data_dir(demo_data_dir)
+    at = app("views/retention.py")
+    columns = [list(df.value.columns) for df in at.dataframe]
+    listed = next(c for c in columns if "days_overdue" in c)
+    assert listed[:3] == ["category", "system", "days_overdue"], listed
+    summary = columns[0]
+    assert summary.index("records") < summary.index("oldest_due_since"), summary
 
 
 def test_no_snapshot_explains_how_to_build(tmp_path, use_data_dir):

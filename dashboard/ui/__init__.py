@@ -66,7 +66,7 @@ from dashboard.ui.live import (
 from dashboard.ui.notices import rows_set_aside
 from dashboard.ui.sidebar import REFRESH_KEY, sidebar
 from dashboard.ui.signin import sign_in
-from dashboard.ui.tables import date_column, show_table, translate
+from dashboard.ui.tables import ART34_COLOURS, CLOCK_COLOURS, show_table, status_text, translate
 from dashboard.ui.text import LANG_KEY, coded, lang, language_switch, md, t
 from dashboard.ui.urlstate import bind as bind_to_url
 from dashboard.ui.urlstate import cockpit_base_url, linked_row
@@ -74,6 +74,9 @@ from dashboard.ui.urlstate import selected as selected_in_url
 from dashboard.ui.who import IDENTITY_KEY, ROLE_KEY, USER_KEY, role, sees_personal_data, user_name
 
 __all__ = [
+    "ART34_COLOURS",
+    "CLOCK_COLOURS",
+    "status_text",
     "linked_row",
     "CHART_FORMATS",
     "as_of_range",
@@ -100,7 +103,6 @@ __all__ = [
     "USER_KEY",
     "as_of_input",
     "coded",
-    "date_column",
     "error_boundary",
     "deadlines_calendar",
     "export_button",

@@ -4,23 +4,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import polars as pl
 import streamlit as st
 
 from dashboard import presentation
 from dashboard.i18n import code_labels
-from dashboard.ui.formats import date_format, decimal, fmt_date, fmt_int
+from dashboard.ui.formats import decimal, fmt_date, fmt_int, fmt_moment
 from dashboard.ui.text import lang, t
 
 # A clock read at a glance: its cell in the colour of its state (the list's first columns).
 CLOCK_COLOURS = {"overdue": "#c62828", "due_soon": "#e65100", "warning": "#e65100", "open": "#8d6e00",
                  "on_track": "#2e7d32", "notified_late": "#c62828", "notified_on_time": "#2e7d32",
                  "not_required": "#616161"}
+# The Art. 34 state likewise: an outstanding notice of the subjects is an alarm, a risk still to assess a warning.
+ART34_COLOURS = {"outstanding": "#c62828", "to_assess": "#e65100", "informed": "#2e7d32", "exempt": "#2e7d32",
+                 "not_required": "#616161"}
+# Which coded columns are coloured, by which table of colours.
+COLOURED = {"clock": CLOCK_COLOURS, "art34": ART34_COLOURS}
 
 
-def date_column(title: str) -> st.column_config.DateColumn:
-    return st.column_config.DateColumn(title, format=date_format())
+def status_text(container, label: str, value: str, colour: str | None) -> None:
+    """A state in words under its label, in the state's colour: wraps where a figure tile would cut it."""
+    container.caption(label)
+    style = f"color:{colour};" if colour else ""
+    container.html(f'<div style="{style}font-size:1.25rem;font-weight:600;line-height:1.3">{html.escape(value)}</div>')
 
 
 def translate(frame: pl.DataFrame, **groups: str) -> pl.DataFrame:
@@ -35,18 +44,25 @@ def _as_listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace(labels[c]) for c in frame.columns if labels[c])
 
 
-def _coloured_clock(frame: pl.DataFrame, codes: list | None):
-    """The table with its clock cells coloured by state (a pandas Styler, which ``st.dataframe`` draws)."""
-    if codes is None:
-        return frame
-    styles = [f"color: {CLOCK_COLOURS[c]}; font-weight: 600" if c in CLOCK_COLOURS else "" for c in codes]
-    # A Styler's text replaces the column formats, so it writes every value as the UI does.
-    return frame.to_pandas().style.apply(lambda _: styles, subset=["clock"]).format(_cell, na_rep="–")
+def _styled(frame: pl.DataFrame, codes: dict[str, list]):
+    """The table as the UI writes every value (thousands separators as in the figures, dates and times as
+    an office writes them), its state cells (clock, Art. 34) coloured by state: a pandas Styler, which
+    ``st.dataframe`` draws; sorting still goes by the values themselves."""
+    styler = frame.to_pandas(use_pyarrow_extension_array=True).style
+    for column, values in codes.items():
+        colours = COLOURED[column]
+        styles = [f"color: {colours[c]}; font-weight: 600" if c in colours else "" for c in values]
+        styler = styler.apply(lambda _, s=styles: s, subset=[column])
+    return styler.format(_cell, na_rep="–")
 
 
 def _cell(value) -> str:
+    if isinstance(value, dt.datetime):
+        return fmt_moment(value)
     if isinstance(value, dt.date):
         return fmt_date(value)
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return decimal(value, 1)
     if isinstance(value, int):
@@ -54,8 +70,33 @@ def _cell(value) -> str:
     return str(value)
 
 
-def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, ...] = (),
-               key: str | None = None, titles: dict[str, str] | None = None, list_name: str | None = None,
+# A text longer than this goes after the counts, so no count is pushed off a 1440 px screen.
+LONG_TEXT = 40
+
+
+def _counts_before_long_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """The two columns that name a row, then its counts, then the other short columns in their order, then
+    the long texts (reasons, source paths, findings): at 1440 px no count is pushed off screen."""
+    long = [c for c, dtype in frame.schema.items() if dtype == pl.String
+            and (frame[c].str.len_chars().max() or 0) > LONG_TEXT]
+    naming = [c for c in frame.columns[:2] if c not in long and not frame.schema[c].is_numeric()]
+    counts = [c for c, dtype in frame.schema.items() if dtype.is_numeric() and c not in naming]
+    rest = [c for c in frame.columns if c not in naming + counts + long]
+    return frame.select(naming + counts + rest + long)
+
+
+def _width(frame: pl.DataFrame, column: str, title: str) -> int | None:
+    """A column as wide as its widest value as the UI writes it, so a number is never cut at 1440 px; a
+    long title gets at most 100 px (it is cut, and whole in the tooltip). Long texts, last, fit the rest."""
+    widest = max((len(_cell(v)) for v in frame[column].drop_nulls().to_list()), default=1)
+    if frame.schema[column] == pl.String and widest > LONG_TEXT:
+        return None
+    per_char = 8.0 if frame.schema[column].is_numeric() else 7.2
+    return int(max(widest * per_char + 28, min(len(title) * 7 + 24, 100)))
+
+
+def show_table(frame: pl.DataFrame, total: int | None = None, key: str | None = None,
+               titles: dict[str, str] | None = None, list_name: str | None = None,
                empty: str = "app.empty_list"):
     """A table with catalogue column titles (``col.<name>`` unless ``titles`` names another key);
     dates in the language's format; a missing value as "–". For a named list, its codes as labels and
@@ -66,15 +107,16 @@ def show_table(frame: pl.DataFrame, total: int | None = None, dates: tuple[str, 
     if frame.is_empty():
         st.info(t(empty), icon=":material/inbox:")
         return None
-    codes = frame["clock"].to_list() if "clock" in frame.columns else None
+    codes = {c: frame[c].to_list() for c in COLOURED if c in frame.columns}
     if list_name:
         frame = _as_listed(frame, list_name)
         titles = {**presentation.look(list_name).titles, **(titles or {})}
+    frame = _counts_before_long_text(frame)
     keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
-    config = {c: date_column(t(keys[c])) if c in dates else st.column_config.Column(t(keys[c]))
+    config = {c: st.column_config.Column(t(keys[c]), width=_width(frame, c, t(keys[c])), help=t(keys[c]))
               for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
-    event = st.dataframe(_coloured_clock(frame, codes), hide_index=True, width="stretch", column_config=config,
+    event = st.dataframe(_styled(frame, codes), hide_index=True, width="stretch", column_config=config,
                          placeholder="–", **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))

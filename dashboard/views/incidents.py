@@ -85,39 +85,61 @@ def _timeline(incident_id: str, as_of: dt.datetime, warning_hours: int) -> None:
         return
     with st.container(border=True, key="incident_detail"):
         st.subheader(t("incidents.timeline", incident_id=ui.md(incident_id)))
-        _clock(row)
+        _clock(row, as_of)
         st.plotly_chart(_timeline_figure(row, as_of), width="stretch", config={"displaylogo": False})
+        _moments(row)
         if row["delay_reason"]:
             st.caption(f"{t('col.delay_reason')}: {ui.md(row['delay_reason'])}")
 
 
-def _clock(row: dict) -> None:
-    """The 72-hour clock and the Art. 34 status as they stood at the page's moment, in words."""
+def _clock(row: dict, as_of: dt.datetime) -> None:
+    """The 72-hour clock and the Art. 34 status as they stood at the page's moment, in words that wrap
+    (a figure tile would cut them) and in the colour of their state; an outstanding notice of the
+    subjects is red and says how long it has been outstanding since awareness."""
     cols = st.columns(3)
-    cols[0].metric(t("col.clock"), ui.coded("status", row["clock"]) if row["clock"] else "–")
+    clock = ui.coded("status", row["clock"]) if row["clock"] else "–"
+    ui.status_text(cols[0], t("col.clock"), clock, ui.CLOCK_COLOURS.get(row["clock"]))
     if row["hours_left"] is not None:
         cols[1].metric(t("col.hours_left"), ui.fmt_hours(row["hours_left"]))
     elif row["hours_late"] is not None:
         cols[1].metric(t("col.hours_late"), ui.fmt_hours(row["hours_late"]))
-    cols[2].metric(t("col.art34"), ui.coded("art34", row["art34"]) if row["art34"] else "–")
+    art34 = ui.coded("art34", row["art34"]) if row["art34"] else "–"
+    if row["art34"] == "outstanding" and row["aware_at"] is not None:
+        days = (as_of - row["aware_at"]).days
+        art34 = t("incidents.art34_outstanding_since", status=art34, days=ui.fmt_int(days))
+    ui.status_text(cols[2], t("col.art34"), art34, ui.ART34_COLOURS.get(row["art34"]))
 
 
 def _timeline_figure(row: dict, as_of: dt.datetime) -> go.Figure:
-    points = [(t(f"col.{name}"), row[name].astimezone(BERLIN)) for name in TIMELINE if row[name] is not None]
-    fig = go.Figure(go.Scatter(x=[p[1] for p in points], y=[0] * len(points), mode="markers+text",
-                               text=[p[0] for p in points], textposition="top center",
+    """The moments on a line; their labels alternate above and below on staggered heights, so moments
+    hours apart (detected, aware, contained) stay readable."""
+    points = sorted(((t(f"col.{name}"), row[name].astimezone(BERLIN)) for name in TIMELINE if row[name] is not None),
+                    key=lambda p: p[1])
+    fig = go.Figure(go.Scatter(x=[p[1] for p in points], y=[0] * len(points), mode="markers",
                                marker={"size": 12, "color": "#1565c0"},
-                               hovertext=[ui.fmt_moment(p[1]) for p in points], hoverinfo="text"))
+                               hovertext=[f"{p[0]}: {ui.fmt_moment(p[1])}" for p in points], hoverinfo="text"))
+    for i, (label, moment) in enumerate(points):
+        above = i % 2 == 0
+        lift = 28 + 22 * ((i // 2) % 3)
+        fig.add_annotation(x=moment, y=0, text=label, showarrow=True, arrowhead=0, arrowcolor="#90a4ae",
+                           ax=0, ay=-lift if above else lift, font={"color": "#1565c0"},
+                           bgcolor="rgba(255,255,255,0.85)")
     deadline = row["notification_deadline"]
     if deadline is not None:
         fig.add_vrect(x0=row["aware_at"].astimezone(BERLIN), x1=deadline.astimezone(BERLIN),
                       fillcolor="#fff3e0", line_width=0, layer="below")
         _marker(fig, deadline, t("incidents.deadline_marker", moment=ui.fmt_moment(deadline)), "#c62828", "dash")
-    _marker(fig, as_of, t("incidents.now_marker", moment=ui.fmt_moment(as_of)), "#1b1f24", "dot", y=0.82)
-    fig.update_yaxes(visible=False, range=[-1, 1.5])
+    _marker(fig, as_of, t("incidents.now_marker", moment=ui.fmt_moment(as_of)), "#1b1f24", "dot", y=0.92)
+    fig.update_yaxes(visible=False, range=[-1.6, 1.6])
     fig.update_xaxes(title=t("incidents.time_axis"), tickformat=ui.CHART_FORMATS["moment"][ui.lang()])
-    fig.update_layout(height=300, showlegend=False, margin={"t": 40}, separators=",." if ui.lang() == "de" else ".,")
+    fig.update_layout(height=340, showlegend=False, margin={"t": 40}, separators=",." if ui.lang() == "de" else ".,")
     return fig
+
+
+def _moments(row: dict) -> None:
+    """Every moment of the breach as a line of text, in order: exact where the chart is crowded."""
+    points = sorted(((t(f"col.{name}"), row[name]) for name in TIMELINE if row[name] is not None), key=lambda p: p[1])
+    st.caption(" · ".join(f"{label}: {ui.fmt_moment(moment)}" for label, moment in points))
 
 
 def _marker(fig: go.Figure, moment: dt.datetime, text: str, colour: str, dash: str, y: float = 1.0) -> None:

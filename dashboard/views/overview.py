@@ -63,7 +63,8 @@ def _help(key: str, previous, threshold) -> str:
         light = t("overview.no_threshold")
     else:
         bounds = {"green": _value(key, threshold.green), "amber": _value(key, threshold.amber)}
-        light = t(f"overview.threshold_{threshold.better}", **bounds)
+        strict = "_strict" if bounds["green"] == bounds["amber"] else ""  # no "watch" band: not "watch up to 0"
+        light = t(f"overview.threshold_{threshold.better}{strict}", **bounds)
     change = t("overview.delta_help") if previous is not None else t("overview.no_previous")
     return "\n\n".join((t(f"overview.help_{key}"), light, change))
 

@@ -3,9 +3,10 @@ people it could not match across systems."""
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
-from dashboard import presentation, ui
+from dashboard import paths, presentation, ui
 from dashboard.schema import SOURCE_FINDINGS
 from dashboard.ui import t
 
@@ -14,7 +15,7 @@ REJECTED_LIMIT = 1000
 
 def render() -> None:
     st.title(t("quality.title"))
-    tables = ui.query("source_tables")
+    tables = _relative(ui.query("source_tables"))
     st.subheader(t("quality.tables"))
     ui.show_table(ui.translate(tables, system="system", table_name="table"))
     _register()
@@ -26,8 +27,15 @@ def render() -> None:
         return
     page = ui.query_page("rejected_rows", REJECTED_LIMIT)
     reasons = ui.as_text(page.frame["reason"], lambda r: presentation.reason_text(r, ui.lang()))
-    ui.show_table(ui.translate(page.frame.with_columns(reasons), table_name="table"), total=page.total,
+    ui.show_table(ui.translate(_relative(page.frame.with_columns(reasons)), table_name="table"), total=page.total,
                   list_name="rejected_rows")
+
+
+def _relative(frame: pl.DataFrame) -> pl.DataFrame:
+    """Source files under the data directory by their path in it ("demo/helpdesk/tickets.csv"), so the
+    counts and reasons beside them stay on screen."""
+    prefix = str(paths.data_dir()).rstrip("/") + "/"
+    return frame.with_columns(pl.col("source").str.replace_all(prefix, "", literal=True))
 
 
 def _register() -> None:

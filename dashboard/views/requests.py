@@ -221,7 +221,7 @@ def _erasure_proofs() -> None:
         ui.list_export("erasure_proofs", "loeschnachweise.csv", key="proofs_csv", total=proofs.height,
                        request_id=None)
         ui.show_table(ui.with_moments(proofs, ("created_at", "completed_at", "last_seen_at")),
-                      dates=("closed_date",), list_name="erasure_proofs")
+                      list_name="erasure_proofs")
 
 
 def _restricted(contact_id: str, as_of) -> None:
@@ -232,8 +232,7 @@ def _restricted(contact_id: str, as_of) -> None:
         return
     key = "requests_page.restricted_one" if restricted.height == 1 else "requests_page.restricted_many"
     st.info(t(key, items=ui.fmt_int(restricted.height)), icon=":material/lock_clock:")
-    ui.show_table(ui.translate(restricted, system="system", record_type="record", category="category"),
-                  dates=("restricted_until",))
+    ui.show_table(ui.translate(restricted, system="system", record_type="record", category="category"))
 
 
 def render() -> None:
@@ -252,8 +251,8 @@ def render() -> None:
     ui.list_export("request_queue", f"betroffenenanfragen_{as_of.isoformat()}.csv", key="requests_csv",
                    total=page.total, **params)
     ui.deadlines_calendar(key="requests_ics")
-    event = ui.show_table(page.frame, total=page.total, dates=("received_date", "due", "extended_due", "deadline"),
-                          key="requests_queue", list_name="request_queue", empty="requests_page.queue_empty")
+    event = ui.show_table(page.frame, total=page.total, key="requests_queue", list_name="request_queue",
+                          empty="requests_page.queue_empty")
     selected = ui.selected_in_url(event, page.frame["request_id"].to_list(), "request", "requests_queue")
     if selected:  # right under the list it was chosen from; a link or a reload opens it again, in view
         _detail(selected, as_of, due_soon_days)
@@ -276,7 +275,7 @@ def _answered(as_of, due_soon_days: int) -> None:
                                on_time=ui.fmt_int(answered["answered_on_time"].sum())) + "**")
         on_time = pl.when(pl.col("answered_on_time")).then(pl.lit(t("app.yes"))).otherwise(pl.lit(t("app.no")))
         ui.show_table(ui.translate(answered.with_columns(on_time.alias("answered_on_time")), right="right"),
-                      dates=("received_date", "deadline", "closed_date"), titles={"answered_on_time": "col.on_time"},
+                      titles={"answered_on_time": "col.on_time"},
                       empty="requests_page.answered_empty")
 
 
@@ -290,7 +289,7 @@ def _erasures_not_carried_out(as_of, due_soon_days: int) -> None:
         pl.col("erasure_date").first(), pl.len().alias("items"))
     st.subheader(t("requests_page.erasures_open", count=ui.fmt_int(per_request.height)))
     st.caption(t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
-    event = ui.show_table(per_request, dates=("erasure_date",), key="requests_erasures",
+    event = ui.show_table(per_request, key="requests_erasures",
                           titles={"items": "requests_page.items_left"})
     rows = event.selection.rows if event is not None else []
     if rows:

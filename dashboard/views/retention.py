@@ -46,9 +46,8 @@ def _figures(summary: pl.DataFrame, subjects: data.Page, erasures: pl.DataFrame)
                    help=t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
     shown = ui.translate(summary, category="category", system="system").with_columns(
         ui.as_text(summary["bytes_due"], ui.fmt_bytes))
-    ui.show_table(shown, dates=("oldest_due_since",),
-                  titles={"due": "retention.due", "approaching": "retention.approaching", "held": "retention.held",
-                          "bytes_due": "retention.bytes_due"})
+    ui.show_table(shown, titles={"due": "retention.due", "approaching": "retention.approaching",
+                                 "held": "retention.held", "bytes_due": "retention.bytes_due"})
 
 
 def _forecast(filters: dict) -> None:
@@ -99,8 +98,7 @@ def _lists(filters: dict) -> None:
     page = ui.query_page("retention_due_list", LIST_LIMIT, **params)
     ui.list_export("retention_due_list", f"loeschfristen_{filters['as_of'].isoformat()}.csv",
                    key="retention_csv", total=page.total, **params)
-    ui.show_table(page.frame, total=page.total, dates=("anchor_date", "retained_until", "hold_review_date"),
-                  list_name="retention_due_list")
+    ui.show_table(page.frame, total=page.total, list_name="retention_due_list")
 
 
 def _worklists(as_of) -> None:
@@ -121,8 +119,7 @@ def _erasures(erasures: pl.DataFrame) -> None:
     with st.expander(title, expanded=True, icon=":material/error:"):
         st.caption(t("retention.erasure_open_help", days=ui.policy().settings.erasure_grace_days))
         ui.show_table(ui.translate(erasures.with_columns(pl.col("record_id").fill_null("–")), system="system",
-                                   record_type="record", category="category"),
-                      dates=("erasure_date", "retained_until"))
+                                   record_type="record", category="category"))
 
 
 def _subjects(subjects: data.Page, as_of) -> None:
@@ -130,8 +127,7 @@ def _subjects(subjects: data.Page, as_of) -> None:
         st.caption(t("retention.subjects_help"))
         ui.list_export("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
                        key="subjects_csv", total=subjects.total, as_of=as_of)
-        ui.show_table(subjects.frame, total=subjects.total, dates=("last_retained_until",),
-                      list_name="deletable_subjects")
+        ui.show_table(subjects.frame, total=subjects.total, list_name="deletable_subjects")
 
 
 def _policy() -> None:

@@ -136,3 +136,39 @@ def test_a_deep_link_opens_with_its_detail_in_view(server, browser, path, param,
         fresh.context.close()
     finally:
         context.close()
+
+
+def test_numbers_fit_and_a_breach_reads_in_full_at_1440_px(server, browser):
+    """Löschfristen's per-category table fits the page (no count behind the right edge), its empty date
+    filter shows no "dd.mm.yyyy"; a breach's detail writes its Art. 34 state whole and red while the
+    notice is outstanding, and the timeline's labels do not overlap."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{server}/loeschfristen")
+    wait_idle(page)
+    page.wait_for_selector("[data-testid=stDataFrame] .dvn-scroller", timeout=30_000)
+    scroller = page.locator("[data-testid=stDataFrame]").first.locator(".dvn-scroller").first
+    width, shown = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert width <= shown + 1, (width, shown)
+    empty = page.locator("[data-testid=stDateInputFieldsScroller]").filter(has_text="yyyy").last
+    colours = empty.locator("span").evaluate_all("spans => spans.map(s => getComputedStyle(s).color)")
+    assert colours and set(colours) == {"rgba(0, 0, 0, 0)"}, colours
+
+    page.goto(f"{server}/datenpannen?incident=INC-DEMO-06-late-reason")
+    wait_idle(page)
+    state = page.get_by_text(re.compile(r"^Benachrichtigung ausstehend – seit \d+ Tagen bekannt$"))
+    state.wait_for(timeout=30_000)
+    colour, overflow = state.evaluate("e => [getComputedStyle(e).color, e.scrollWidth - e.clientWidth]")
+    assert colour == "rgb(198, 40, 40)" and overflow <= 0
+    labels = page.locator(".st-key-incident_detail g.annotation text")  # the words, not their lines
+    boxes = [labels.nth(i).bounding_box() for i in range(labels.count())]
+    texts = [labels.nth(i).text_content() for i in range(labels.count())]
+    named = [b for b, text in zip(boxes, texts, strict=True) if text in ("Entdeckt", "Kenntnis", "Eingedämmt",
+                                                                         "Gemeldet an LfDI")]
+    assert len(named) == 4, texts
+
+    def apart(a, b):
+        return (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+    assert all(apart(a, b) for i, a in enumerate(named) for b in named[i + 1:]), named
+    context.close()
