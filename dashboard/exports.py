@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import access, data, paths, presentation, queries
+from dashboard import access, data, history, paths, presentation, queries
 from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError
 from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
@@ -253,17 +253,43 @@ def art15_file_names(readable: bool = True) -> dict[str, str]:
     return {c: files[c]["file"] if readable else f"{c}.csv" for c in SUBJECT_CATEGORIES}
 
 
+def _day(day: dt.date, lang: str) -> str:
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+
+
+def _letterhead(info: dict, contact: dict, today: dt.date, lang: str, request: dict | None) -> list[tuple[str, str]]:
+    """The frame of a business letter after DIN 5008: the sender's line and the subject's postal address
+    (as far as known), place and date, the reference to the request, the subject line and the greeting."""
+    company = info["company"]
+    sender = " · ".join((company["name"], company["street"], f"{company['postal_code']} {company['city']}"))
+    town = " ".join(part for part in (contact.get("postal_code"), contact.get("city")) if part)
+    address = [line for line in (_person(contact), contact.get("street"), town) if line]
+    blocks = [("sender", sender), ("address", "\n".join(address)),
+              ("date", f"{company['city']}, {_day(today, lang)}")]
+    if request and request.get("request_id"):
+        received = request.get("received")
+        reference = (label("art15.reference", lang, received=_day(dt.date.fromisoformat(received), lang),
+                           request=request["request_id"]) if received
+                     else label("art15.reference_only", lang, request=request["request_id"]))
+        blocks.append(("reference", reference))
+    return blocks + [("subject", info["title"]), ("text", label("art15.salutation", lang, name=_person(contact)))]
+
+
 def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: str = "de",
-                 readable: bool = True, restricted: pl.DataFrame | None = None) -> list[tuple[str, str]]:
-    """The Art. 15(1) cover letter as (style, text) blocks: from data/art15.toml (the privacy notice),
-    the policy and the label catalogue. It lists every file of the package with what it holds and how
-    many entries, says which records an erasure request restricts instead of erasing (section 5:
-    ``restricted``, from query subject_restricted) and until when, and what the package does not hold
-    and why."""
+                 readable: bool = True, restricted: pl.DataFrame | None = None, request: dict | None = None,
+                 today: dt.date | None = None) -> list[tuple[str, str]]:
+    """The Art. 15(1) cover letter as (style, text) blocks: from data/art15.toml (the privacy notice and
+    the company's address), the policy and the label catalogue. A letter frame after DIN 5008 (sender,
+    the subject's postal address, place and date, the request's reference, subject line, greeting); it
+    lists every file of the package with what it holds and how many entries, says which records an
+    erasure request restricts instead of erasing (section 5: ``restricted``, from query
+    subject_restricted) and until when, and what the package does not hold and why. Values are written
+    as they are: the spreadsheet guard's apostrophe belongs in the CSV files only."""
     info = _art15_info()
     policy = load_policy()
-    day = as_of.strftime("%d.%m.%Y") if lang == "de" else as_of.isoformat()
-    blocks = [("title", info["title"]), ("text", info["intro"]),
+    day = _day(as_of, lang)
+    blocks = [*_letterhead(info, contact, today or dt.datetime.now(BERLIN).date(), lang, request),
+              ("text", info["intro"]),
               ("bullet", f"{label('art15.subject', lang)}: {_person(contact)} ({contact['contact_id']})"),
               ("bullet", f"{label('art15.as_of', lang)}: {day}"),
               ("bullet", f"{label('art15.controller', lang)}: {info['controller']}")]
@@ -282,8 +308,7 @@ def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: st
         blocks.append(("bullet", f"{names[category]}: {info['files'][category]['what']} ({count} {entries})"))
     if restricted is not None and restricted.height:
         until = restricted["restricted_until"].max()
-        blocks.append(("text", label("art15.restricted", lang, count=restricted.height,
-                                     until=until.strftime("%d.%m.%Y") if lang == "de" else until.isoformat())))
+        blocks.append(("text", label("art15.restricted", lang, count=restricted.height, until=_day(until, lang))))
     blocks += [("heading", info["not_included"]["heading"])]
     blocks += [("bullet", item) for item in info["not_included"]["items"]]
     closing = info["closing"]
@@ -293,12 +318,27 @@ def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: st
 
 
 def _docx(blocks: list[tuple[str, str]]) -> bytes:
-    """The letter as a Word document the DPO can complete, sign and send."""
+    """The letter as a Word document on A4 with DIN 5008 margins, which the DPO can complete, sign and send."""
     from docx import Document  # imported when a letter is written: the pages never need it
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
 
     document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin, section.right_margin = Mm(25), Mm(20)
+    section.top_margin, section.bottom_margin = Mm(27), Mm(20)
     for style, text in blocks:
-        if style == "title":
+        if style == "sender":  # the return address, small, above the window's address field
+            run = document.add_paragraph().add_run(text)
+            run.font.size = Pt(8)
+        elif style == "address":
+            document.add_paragraph(text).paragraph_format.space_after = Pt(36)
+        elif style == "date":
+            document.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        elif style == "subject":
+            document.add_paragraph().add_run(text).bold = True
+        elif style == "title":
             document.add_heading(text, level=0)
         elif style == "heading":
             document.add_heading(text, level=2)
@@ -352,7 +392,8 @@ def subject_access(job, store, progress: Progress) -> tuple[Path, int]:
                 zf.write(csv_path, names[category])
                 progress(10 + 80 * (i + 1) // len(SUBJECT_CATEGORIES))
             letter = art15_letter(contact.row(0, named=True), counts, as_of, lang, readable,
-                                  restricted=data.run(con, "subject_restricted", **subject))
+                                  restricted=data.run(con, "subject_restricted", **subject),
+                                  request={k: job.params.get(k) for k in ("request_id", "received")})
             zf.writestr(ART15_LETTER, _docx(letter))
     finally:
         con.close()
@@ -387,11 +428,39 @@ def audit_csv(job, store, progress: Progress) -> tuple[Path, int]:
     frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
                                           "action": pl.String, "kind": pl.String, "job_id": pl.String,
                                           "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
+    readable = _readable(job.params, "audit_trail")
+    if readable:
+        frame = _audit_for_people(frame, readable.lang)
     target = store.output_path(job, _filename(job.params.get("filename") or "audit_trail", ".csv"))
     part = target.with_name(target.name + ".part")
     part.write_bytes(_csv_text(frame))
     part.replace(target)
     return target, frame.height
+
+
+def _audit_for_people(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The audit trail as the Exporte page shows it: titles, roles, actions and kinds in ``lang``, times
+    in Europe/Berlin with their offset, the job's parameters as "name: value" instead of JSON."""
+    def moment(at: str) -> str:
+        local = dt.datetime.fromisoformat(at).astimezone(BERLIN)
+        text = local.strftime("%d.%m.%Y %H:%M:%S %z" if lang == "de" else "%Y-%m-%d %H:%M:%S %z")
+        return text[:-2] + ":" + text[-2:]
+
+    def parameters(text: str) -> str:
+        try:
+            given = json.loads(text)
+        except (TypeError, ValueError):
+            return text
+        if not isinstance(given, dict):
+            return text
+        return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v}"
+                         for k, v in given.items() if v not in (None, "", [], {}))
+
+    groups = {"role": "role", "action": "audit_action", "kind": "export_kind"}
+    frame = frame.with_columns(
+        data.as_text(frame["at"], moment), data.as_text(frame["params"], parameters),
+        *(pl.col(c).replace(code_labels(g, lang)) for c, g in groups.items()))
+    return frame.rename({c: label(f"audit.{c}", lang) for c in frame.columns})
 
 
 def management_report(job, store, progress: Progress) -> tuple[Path, int]:
@@ -401,11 +470,21 @@ def management_report(job, store, progress: Progress) -> tuple[Path, int]:
     part = target.with_name(target.name + ".part")
     con = _snapshot_connection()
     try:
-        rows = report.write_xlsx(con, part, progress, lang=job.params.get("lang", "de"))
+        rows = report.write_xlsx(con, part, progress, lang=job.params.get("lang", "de"), previous=_previous())
     finally:
         con.close()
     part.replace(target)
     return target, rows
+
+
+def _previous() -> dict[str, float | None]:
+    """The figures of the build before the live snapshot (the overview tiles' arrows); none when the KPI
+    history cannot be read: the report's figures do not depend on it."""
+    snapshot = usable_snapshot().path
+    try:
+        return {} if snapshot is None else history.KpiHistory().previous(snapshot.name)
+    except history.HistoryUnavailable:
+        return {}
 
 
 def deadlines_ics(job, store, progress: Progress) -> tuple[Path, int]:

@@ -44,18 +44,44 @@ def _named(frame: pl.DataFrame, lang: str, **groups: str) -> pl.DataFrame:
     return frame.rename({c: _title(c, lang) for c in frame.columns})
 
 
-def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de") -> tuple[dict, dict[str, list[pl.DataFrame]]]:
-    """The report's content: the snapshot's facts and, per sheet, its tables."""
-    settings = load_policy().settings
+def _number(value: float, unit: str, lang: str) -> str:
+    """A threshold's bound as the overview tile writes it: whole counts, percentages with one place."""
+    text = f"{value:,.1f} %" if unit == "pct" else f"{round(value):,d}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
+
+
+def _threshold(key: str, lang: str) -> str:
+    """The figure's traffic-light thresholds in words, as the overview tile's help says them."""
+    threshold = load_policy().thresholds.get(key)
+    if threshold is None:
+        return label("overview.no_threshold", lang)
+    green, amber = (_number(v, kpis.UNITS[key], lang) for v in (threshold.green, threshold.amber))
+    strict = "_strict" if green == amber else ""
+    return label(f"overview.threshold_{threshold.better}{strict}", lang, green=green, amber=amber)
+
+
+def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de",
+                  previous: dict[str, float | None] | None = None) -> tuple[dict, dict[str, list[pl.DataFrame]]]:
+    """The report's content: the snapshot's facts and, per sheet, its tables. The overview lists each
+    headline figure with its traffic light, thresholds and change against ``previous`` (the figures of
+    the build before, from the KPI history)."""
+    policy = load_policy()
+    settings = policy.settings
     info = data.run(con, "snapshot_info").row(0, named=True)
     now = info["built_at"].astimezone(dt.UTC).replace(second=0, microsecond=0)
     as_of = now.astimezone(BERLIN).date()
     figures = kpis.headline(functools.partial(data.run, con), as_of, now, settings)
+    previous = previous or {}
+    lights = {k: kpis.traffic_light(v, policy.thresholds.get(k)) for k, v in figures.items()}
     headline = pl.DataFrame({
         _title("area", lang): [label(f"nav.{kpis.AREAS[k]}", lang) for k in figures],
         _title("kpi", lang): [_title(k, lang) for k in figures],
-        _title("value", lang): [None if v is None else round(float(v), 1) for v in figures.values()],
-    })
+        _title("value", lang): [None if v is None else float(v) for v in figures.values()],
+        _title("light", lang): [label(f"overview.light_{lights[k] or 'none'}", lang) for k in figures],
+        _title("thresholds", lang): [_threshold(k, lang) for k in figures],
+        _title("change", lang): [None if v is None or previous.get(k) is None else float(v) - previous[k]
+                                 for k, v in figures.items()],
+    }, schema_overrides={_title("value", lang): pl.Float64, _title("change", lang): pl.Float64})
     sheets = {
         "overview": [headline],
         "requests": [_named(data.run(con, "requests_by_right", as_of=as_of, due_soon_days=settings.due_soon_days,
@@ -71,14 +97,18 @@ def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de") -> tuple[dic
         ],
     }
     facts = {"built_at": info["built_at"], "as_of": as_of, "policy_version": info["policy_version"],
-             "figures": figures}
+             "figures": figures, "units": [kpis.UNITS[k] for k in figures]}
     return facts, sheets
 
 
+# Excel number formats: counts whole, percentages with one place, changes with their sign.
+FORMATS = {"count": "#,##0", "pct": '0.0" %"', "count_change": "+#,##0;-#,##0;0", "pct_change": "+0.0;-0.0;0"}
+
+
 def write_xlsx(con: duckdb.DuckDBPyConnection, target: Path, progress: Callable[[int], None] = lambda _: None,
-               lang: str = "de") -> int:
+               lang: str = "de", previous: dict[str, float | None] | None = None) -> int:
     """Write the report to ``target``; returns the number of table rows written."""
-    facts, sheets = report_frames(con, lang)
+    facts, sheets = report_frames(con, lang, previous)
     progress(40)
     rows = 0
     # Text stays text: xlsxwriter would otherwise turn a string starting with "=" into a formula.
@@ -91,12 +121,37 @@ def write_xlsx(con: duckdb.DuckDBPyConnection, target: Path, progress: Callable[
             ws.write(1, 0, f"{label('app.data_as_of', lang)}: {built:%d.%m.%Y %H:%M} {built:%z} · "
                            f"{label('app.policy_version', lang)}: {facts['policy_version']}")
             row = 3
-            for frame in sheets[name]:
+            for caption, frame in zip(_captions(name, len(sheets[name]), lang), sheets[name], strict=True):
+                if caption:  # what the table counts: the open ones of all time, or the last 12 months
+                    ws.write_string(row - 1, 0, caption)
                 frame.write_excel(workbook=wb, worksheet=ws.name, position=(row, 0), autofit=True,
                                   table_style="Table Style Light 9", float_precision=1,
                                   dtype_formats={pl.Date: "dd.mm.yyyy"}, include_header=True)
-                row += frame.height + 3
+                if name == "overview":
+                    _overview_numbers(wb, ws, frame, row, facts.get("units", []), lang)
+                row += frame.height + 4
                 rows += frame.height
             ws.set_column(0, 0, 34)
         progress(90)
     return rows
+
+
+def _captions(sheet: str, tables: int, lang: str) -> list[str | None]:
+    """A line above each table that says what it counts (the page's own words)."""
+    if sheet == "incidents" and tables == 2:
+        return [label("incidents.open_by_clock", lang), label("incidents.last_12_months", lang)]
+    return [None] * tables
+
+
+def _overview_numbers(wb, ws, frame: pl.DataFrame, top: int, units: list[str], lang: str) -> None:
+    """Each figure and its change in its own number format: a count whole ("22", not "22,0"), a rate with
+    one place and a percent sign."""
+    formats = {k: wb.add_format({"num_format": f}) for k, f in FORMATS.items()}
+    value_col, change_col = (frame.columns.index(_title(c, lang)) if _title(c, lang) in frame.columns else None
+                             for c in ("value", "change"))
+    for i, unit in enumerate(units[:frame.height]):
+        kind = "pct" if unit == "pct" else "count"
+        for col, suffix in ((value_col, ""), (change_col, "_change")):
+            value = frame[i, col] if col is not None else None
+            if value is not None:
+                ws.write_number(top + 1 + i, col, value, formats[kind + suffix])

@@ -182,6 +182,46 @@ def test_a_link_with_filters_opens_the_filtered_view(demo_data_dir, use_data_dir
     assert at.query_params["status"] == "approaching"
 
 
+def test_a_package_that_would_name_past_retention_dates_is_flagged_before_it_is_sent(demo_data_dir, use_data_dir):
+    """DSR-DEMO-12's subject still has two records past their retention date, the oldest since 31.12.2017:
+    the drill-down warns above the Art. 15 button."""
+    use_data_dir(demo_data_dir)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["request"] = "DSR-DEMO-12-held-while-open"
+    at.run()
+    at.switch_page("views/requests.py").run()
+    assert not at.exception
+    warned = [w.value for w in at.warning if w.value.startswith("Vor dem Versand prüfen")]
+    assert warned and "nennt 2 Datensätze" in warned[0] and "31.12.2017" in warned[0], warned
+
+
+def test_every_filter_and_the_date_come_back_from_a_link(demo_data_dir, use_data_dir):
+    """Codes and ISO dates in the URL set the filters and "Stand am"; a date that is not one is ignored;
+    a choice writes the URL back (today's date is not written: such a link opens at its own today)."""
+    from dashboard.policy import load_policy
+
+    use_data_dir(demo_data_dir)
+    first = next(iter(load_policy().retention))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"category": [first, "nonsense"], "as_of": "2026-06-30", "until": ["2026-01-01", "x"]})
+    at.run()
+    at.switch_page("views/retention.py").run()
+    assert not at.exception
+    assert at.multiselect(key="retention_categories").value == [first]
+    assert at.date_input(key="retention_as_of").value == dt.date(2026, 6, 30)
+    assert at.date_input(key="retention_until").value == ()  # "x" is no date: the range is not guessed
+    at.date_input(key="retention_as_of").set_value(dt.date(2026, 7, 31)).run()
+    assert at.query_params["as_of"] == "2026-07-31"
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"right": ["erasure"], "channel": ["phone"], "received": ["2026-01-01", "2026-03-31"]})
+    at.run()
+    at.switch_page("views/requests.py").run()
+    assert not at.exception
+    assert at.multiselect(key="requests_rights").value == ["erasure"]
+    assert at.multiselect(key="requests_channels").value == ["phone"]
+    assert at.date_input(key="requests_received").value == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
 def test_requests_look_ahead_changes_figures(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/requests.py")

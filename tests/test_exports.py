@@ -317,6 +317,54 @@ def test_subject_access_says_what_an_erasure_restricts_and_until_when(store):
     assert "eingeschränkt" not in letter
 
 
+
+def test_the_art15_letter_is_an_a4_letter_ready_to_sign(store):
+    """A4 with DIN 5008 margins; the company's address from data/art15.toml as the sender's line, the
+    subject's postal address, place and date, the request's reference, the subject line in bold and a
+    greeting; names written as they are (the spreadsheet guard's apostrophe stays in the CSV files)."""
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    job = _run(store, "subject_access", {"contact_id": "S1", "request_id": "Q0", "received": "2026-11-10"})
+    with zipfile.ZipFile(job.path) as zf:
+        document = docx.Document(io.BytesIO(zf.read("Auskunft_Art15.docx")))
+        contact = _rows_from(zf, "stammdaten.csv")
+    section = document.sections[0]
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297  # A4, not US Letter
+    assert round(section.left_margin.mm) == 25 and round(section.right_margin.mm) == 20
+    paragraphs = [p for p in document.paragraphs if p.text]
+    texts = [p.text for p in paragraphs]
+    assert texts[0] == "aelvirionek · In der Lohe 14 · 55546 Neu-Bamberg"
+    assert texts[1] == '=HYPERLINK("http://x") +Muster\n@Weg 1\n55546 \tNeu-Bamberg'  # no apostrophe here
+    assert contact[1][contact[0].index("Vorname")].startswith("'=")  # but in the spreadsheet file
+    assert re.fullmatch(r"Neu-Bamberg, \d\d\.\d\d\.\d{4}", texts[2])
+    assert paragraphs[2].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    assert texts[3] == "Ihre Anfrage vom 10.11.2026 – unser Zeichen: Q0"
+    assert texts[4] == "Auskunft nach Art. 15 DSGVO" and paragraphs[4].runs[0].bold
+    assert texts[5] == 'Guten Tag =HYPERLINK("http://x") +Muster,'
+    assert not [text for text in texts if text.startswith("'")]
+
+
+def test_past_retention_is_found_before_a_package_is_sent(demo_data_dir, data_dir):
+    """The demo's C90000012 still has records past their retention date (a package made now would name
+    them); C90000013's are due because of an erasure request, not because their date passed. S1's tickets
+    are past their date too, but S1's open request holds them: nothing to warn of."""
+    from dashboard import data
+    from dashboard.snapshot import current_snapshot
+
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
+    try:
+        assert data.run(con, "subject_past_retention", contact_id="C90000012", as_of=AS_OF).row(0) == (
+            2, dt.date(2017, 12, 31))
+        assert data.run(con, "subject_past_retention", contact_id="C90000013", as_of=AS_OF).row(0)[0] == 0
+    finally:
+        con.close()
+    con = data.connect(current_snapshot(data_dir / "snapshots"))
+    try:
+        assert data.run(con, "subject_past_retention", contact_id="S1", as_of=AS_OF).row(0)[0] == 0
+    finally:
+        con.close()
+
 def _rows_from(zf: zipfile.ZipFile, name: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(zf.read(name).decode("utf-8-sig")), delimiter=";"))
 
@@ -459,3 +507,55 @@ def test_hold_reasons_the_rules_derive_are_in_the_files_language(store, demo_dat
     assert {"Open data subject request", "Open incident"} <= english
     assert not english & {"Offene Betroffenenanfrage", "Offene Datenpanne"}
     assert {"open_request", "open_incident"} <= reasons()  # machine-readable: the codes
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")), delimiter=";"))
+
+
+def test_the_files_an_office_sends_are_german_unless_machine_readable_is_asked(demo_data_dir, use_data_dir, tmp_path):
+    """The Löschliste a DPO hands to a team and the audit trail: German titles, labels and dates as the
+    pages ask for them; codes, ISO dates and UTC only when "maschinenlesbar" is ticked."""
+    use_data_dir(demo_data_dir)
+    store = jobs.JobStore(tmp_path / "state" / "jobs.sqlite", tmp_path / "exports")
+    readable = {"format": "readable", "lang": "de"}
+    worklist = _run(store, "deletion_worklist", {"system": "helpdesk", "as_of": AS_OF, **readable})
+    header, *rows = _csv_rows(worklist.path)
+    assert header[:4] == ["Art", "Datensatz", "Kategorie", "Aufbewahren bis"], header
+    assert rows and all(re.fullmatch(r"\d\d\.\d\d\.\d{4}", r[3]) for r in rows), rows[:2]
+    assert {r[0] for r in rows} <= {"Ticket", "Anhang", "Stammdaten", "Vertrag", "Rechnung"}, rows[:2]
+    machine = _run(store, "deletion_worklist", {"system": "helpdesk", "as_of": AS_OF, "format": "machine"})
+    assert _csv_rows(machine.path)[0][:4] == ["record_type", "record_id", "category", "retained_until"]
+
+    audit = _run(store, "audit_csv", {"user": "dsb", **readable})
+    header, *rows = _csv_rows(audit.path)
+    assert header == ["Nr.", "Zeitpunkt", "Person", "Rolle", "Aktion", "Art", "Auftrag", "Parameter", "Zeilen",
+                      "SHA-256"], header
+    assert {r[4] for r in rows} <= {"erstellt", "heruntergeladen"} and {r[3] for r in rows} == {
+        "Datenschutzbeauftragte/r"}
+    assert all(re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+0[12]:00", r[1]) for r in rows), rows[0]
+    assert not [r for r in rows if r[7].startswith("{")] and "system: helpdesk" in rows[-1][7], rows[-1]
+    machine = _run(store, "audit_csv", {"user": "dsb", "format": "machine"})
+    header, first, *_ = _csv_rows(machine.path)
+    assert header[:5] == ["seq", "at", "user", "role", "action"] and first[1].endswith("+00:00")
+
+
+def test_the_management_report_writes_counts_whole_with_light_threshold_and_change(store, data_dir):
+    """The overview sheet: a count as a whole number ("5", not "5,0"), a rate with one place and a percent
+    sign, each figure's traffic light, thresholds in words and change; the incidents sheet says which
+    table counts all open breaches and which the last 12 months."""
+    import openpyxl
+
+    job = _run(store, "management_report", {}, role="management", user="chef")
+    sheet = openpyxl.load_workbook(job.path)["Übersicht"]
+    header = [c.value for c in sheet[4]]
+    assert header == ["Bereich", "Kennzahl", "Wert", "Ampel", "Schwellen", "Veränderung ggü. vorigem Datenstand"]
+    cells = {row[1].value: row for row in sheet.iter_rows(min_row=5) if row[1].value}
+    assert cells["Offene Anfragen"][2].number_format == "#,##0" and cells["Offene Anfragen"][2].value == 5
+    assert cells["Einwilligungsquote Newsletter (%)"][2].number_format == '0.0" %"'
+    assert cells["Überfällige Anfragen"][4].value == "Ampel: im Soll bis 0, beobachten bis 2, handeln ab mehr als 2 " \
+                                                   "(Schwellen der Löschrichtlinie)."
+    assert {row[3].value for row in cells.values()} <= {"im Soll", "beobachten", "handeln", "ohne Schwelle"}
+    incidents = [c.value for row in openpyxl.load_workbook(job.path)["Datenpannen"].iter_rows() for c in row if c.value]
+    assert "Noch nicht abgeschlossene Vorfälle nach Meldefrist-Status (Art. 33 DSGVO)" in incidents
+    assert "Kennzahlen der letzten 12 Monate (Kenntnis im Zeitraum)" in incidents

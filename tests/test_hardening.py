@@ -313,8 +313,8 @@ def test_8_xlsx_never_turns_text_into_a_formula(demo_data_dir, tmp_path, monkeyp
 
     real = report.report_frames
 
-    def with_formulas(con, lang="de"):
-        facts, sheets = real(con, lang)
+    def with_formulas(con, lang="de", previous=None):
+        facts, sheets = real(con, lang, previous)
         facts["policy_version"] = "=HYPERLINK(\"http://x.invalid\")"
         sheets["overview"] = [pl.DataFrame({"Kennzahl": ["=1+1", "+49 6131"]})]
         return facts, sheets

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dashboard.i18n import LANGUAGES, catalogue
+from dashboard.i18n import LANGUAGES, catalogue, label
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +62,12 @@ def test_the_reasons_a_row_is_set_aside_read_in_either_language():
     assert reason_text("line 3: not valid JSON or not UTF-8", "de") == "Zeile 3: kein gültiges JSON oder kein UTF-8"
     assert reason_text("contact: needs a name or an e-mail", "en") == "contact without a name and without an e-mail"
     assert reason_text("something new", "de") == "something new" and reason_text(None, "de") is None
+
+
+def test_every_download_says_what_it_holds():
+    """A ZIP, a JSON, an Excel report and a calendar are not "Zeilen": each kind's label exists."""
+    from dashboard.ui.jobwidgets import DOWNLOAD_LABELS
+
+    assert set(DOWNLOAD_LABELS) == {"subject_access", "portability", "management_report", "deadlines_ics"}
+    assert not [k for k in DOWNLOAD_LABELS.values() if k not in catalogue()]
+    assert "Zeilen" not in label("jobs.download_report", "de", name="x.xlsx", size="1 KB", rows="5")

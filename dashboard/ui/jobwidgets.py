@@ -44,9 +44,7 @@ def list_export(name: str, filename: str, key: str, total: int, label: str | Non
     if total == 0 or not access.may_export(role(), "list_csv", name):
         return
     left, right = st.columns([1, 2], vertical_alignment="center")
-    machine = right.checkbox(t("exports.machine_readable"), key=f"{key}_machine", help=t("exports.machine_help"))
-    job_params = {"query": name, "params": params, "filename": Path(filename).stem,
-                  "format": "machine" if machine else "readable", "lang": lang()}
+    job_params = {"query": name, "params": params, "filename": Path(filename).stem, **file_format(right, key)}
     label = label or t("app.download_csv")
     with left:
         if total > IMMEDIATE_ROWS:
@@ -54,6 +52,13 @@ def list_export(name: str, filename: str, key: str, total: int, label: str | Non
             return
         instant_download("list_csv", job_params, f"{key}_now", f"{label} ({fmt_int(total)})",
                          f"{Path(filename).stem}.csv")
+
+
+def file_format(container, key: str) -> dict:
+    """A file for people in the UI's language (titles, labels, local dates), unless "maschinenlesbar" is
+    ticked (codes, ISO dates, UTC): the job parameters that say which."""
+    machine = container.checkbox(t("exports.machine_readable"), key=f"{key}_machine", help=t("exports.machine_help"))
+    return {"format": "machine" if machine else "readable", "lang": lang()}
 
 
 def instant_download(kind: str, params: dict, key: str, label: str, file_name: str) -> None:
@@ -117,6 +122,12 @@ def _live_job(job_id: str) -> None:
                                          progress=job.progress))
 
 
+# What a download holds, said by its kind: lines of a CSV, a subject's records in a ZIP or JSON, events of
+# a calendar; the Excel report by its size alone.
+DOWNLOAD_LABELS = {"subject_access": "jobs.download_records", "portability": "jobs.download_records",
+                   "management_report": "jobs.download_report", "deadlines_ics": "jobs.download_events"}
+
+
 def job_result(job: jobs.Job, where: str) -> None:
     """The download (for a job the viewer may see) or why the job failed."""
     store = runner().store
@@ -129,7 +140,8 @@ def job_result(job: jobs.Job, where: str) -> None:
         # and writes the audit entry: no file sits behind a /media URL before someone asked for it.
         identity = st.session_state.get(IDENTITY_KEY)
         st.download_button(
-            t("jobs.download", name=job.path.name, size=fmt_bytes(job.size), rows=fmt_int(job.rows)),
+            t(DOWNLOAD_LABELS.get(job.kind, "jobs.download"), name=job.path.name, size=fmt_bytes(job.size),
+              rows=fmt_int(job.rows)),
             functools.partial(_serve, job.id, identity), file_name=job.path.name, key=key,
             mime=MIME.get(job.path.suffix, "application/octet-stream"), icon=":material/file_download:",
             on_click=functools.partial(_check_click, key, identity, job.id, job.kind, job.params.get("query")))

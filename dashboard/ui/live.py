@@ -18,6 +18,7 @@ from dashboard.policy import Policy, load_policy
 from dashboard.snapshot import LAYOUT, current_snapshot, snapshot_layout, usable_snapshot
 from dashboard.ui.formats import date_format, fmt_date
 from dashboard.ui.text import t
+from dashboard.ui.urlstate import bind as bind_to_url
 from dashboard.ui.who import role
 
 STALE_AFTER = dt.timedelta(hours=24)
@@ -140,7 +141,11 @@ def as_of_input(key: str = "as_of") -> dt.date:
     widget itself refused would leave the previous figures on screen); one out of range stops the
     page with the range it accepts, so no figure of another date stays visible."""
     first, last = as_of_range()
-    day = st.date_input(t("app.as_of"), value=today(), key=key, format=date_format(),
+    # In the URL (a link opens at the date it was sent with) and kept for the session (back on the page
+    # after another, the date is still there).
+    in_url = bind_to_url(key, "as_of", dates=True, default=today())
+    day = st.date_input(t("app.as_of"), value=today(), key=key, format=date_format(), on_change=in_url,
+                        persist_state="session",
                         min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31),
                         help=t("app.as_of_help", first=fmt_date(first), last=fmt_date(last)))
     if day is None or not first <= day <= last:

@@ -7,6 +7,7 @@ user's choice back into the URL. Values a page does not offer are ignored, never
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from collections.abc import Callable, Sequence
 
@@ -18,18 +19,27 @@ _SEEN = "_url_seen_"
 
 
 def bind(key: str, param: str, allowed: Sequence[str] | None = None, many: bool = False,
-         flag: bool = False) -> Callable[[], None]:
-    """Seed widget ``key`` from ``?param=`` (several values when ``many``; "1" for an on/off ``flag``)."""
+         flag: bool = False, dates: bool = False, default=None) -> Callable[[], None]:
+    """Seed widget ``key`` from ``?param=`` (several values when ``many``; "1" for an on/off ``flag``; ISO
+    dates for a date picker when ``dates``, a range when ``many`` too). The value ``default`` is not
+    written (a link without a date opens at today)."""
     raw = st.query_params.get_all(param)
     if raw and st.session_state.get(_SEEN + key) != raw:
         values = [v for v in raw if allowed is None or v in allowed]
-        st.session_state[key] = values if many else (raw[0] == "1") if flag else (values or [None])[0]
+        if dates:
+            values = _iso_dates(raw)
+            if values is not None:
+                st.session_state[key] = tuple(values) if many else values[0]
+        else:
+            st.session_state[key] = values if many else (raw[0] == "1") if flag else (values or [None])[0]
         st.session_state[_SEEN + key] = raw
 
     def write_back() -> None:
         value = st.session_state.get(key)
-        chosen = [str(v) for v in value] if many else (["1"] if value else []) if flag else (
-            [str(value)] if value is not None else [])
+        if value == default:
+            value = None
+        chosen = [str(v) for v in value or ()] if many else (["1"] if value else []) if flag else (
+            [value.isoformat() if dates else str(value)] if value is not None else [])
         if chosen:
             st.query_params[param] = chosen if many else chosen[0]
         elif param in st.query_params:
@@ -37,6 +47,14 @@ def bind(key: str, param: str, allowed: Sequence[str] | None = None, many: bool 
         st.session_state[_SEEN + key] = chosen
 
     return write_back
+
+
+def _iso_dates(raw: list[str]) -> list | None:
+    """Up to two ISO dates from a URL, or None when one is not a date (a link is never guessed at)."""
+    try:
+        return [dt.date.fromisoformat(v) for v in raw[:2]]
+    except ValueError:
+        return None
 
 
 def selected(event, ids: list, param: str, key: str) -> str | None:

@@ -43,7 +43,8 @@ def _figures(as_of) -> None:
 def _trend(as_of) -> None:
     st.subheader(t("consent.trend"))
     channels = ui.pick(st, t("consent.channels"), CHANNELS, key="consent_channels",
-                       format_func=lambda v: ui.coded("consent_channel", v))
+                       format_func=lambda v: ui.coded("consent_channel", v),
+                       on_change=ui.bind_to_url("consent_channels", "channel", CHANNELS, many=True))
     monthly = ui.translate(ui.query("consent_monthly", as_of=as_of, channels=channels), purpose="purpose")
     axis = {"month": t("requests_page.month"), "purpose": t("consent.purpose"), "value": "%",
             "series": t("requests_page.series"), "count": t("requests_page.count")}
@@ -79,6 +80,7 @@ def _findings(as_of) -> None:
                      version=settings.current_notice_version), ui.fmt_int(totals[finding]))
     finding = st.segmented_control(
         t("consent.finding_open"), FINDINGS, key="consent_finding", default="no_notice_version",
+        on_change=ui.bind_to_url("consent_finding", "finding", FINDINGS),
         format_func=lambda f: f"{t(f'consent.finding_{f}', days=settings.pending_optin_max_days, version=settings.current_notice_version)} ({ui.fmt_int(totals[f])})")  # noqa: E501
     if finding is None:
         return

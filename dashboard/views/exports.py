@@ -124,8 +124,9 @@ def _audit_trail() -> None:
     else:
         st.dataframe(shown, hide_index=True, width="stretch", placeholder="–", column_config={
             c: st.column_config.Column(t(f"audit.{c}")) for c in shown.columns})
-    ui.export_button("audit_csv", {"user": user, "kind": kind, "since": since.isoformat() if since else None},
-                     key="export_audit")
+    chosen = ui.file_format(st, "export_audit")
+    ui.export_button("audit_csv", {"user": user, "kind": kind, "since": since.isoformat() if since else None,
+                                   **chosen}, key="export_audit")
 
 
 def _kind(kind: str) -> str:

@@ -26,7 +26,7 @@ def _as_of() -> dt.datetime:
     with c1:
         day = ui.as_of_input("incidents_as_of_day")
     moment = c2.time_input(t("incidents.as_of_time"), value=now.time().replace(second=0, microsecond=0),
-                           key="incidents_as_of_time", step=dt.timedelta(minutes=15))
+                           key="incidents_as_of_time", step=dt.timedelta(minutes=15), bind="query-params")
     if day == now.date() and moment == now.time().replace(second=0, microsecond=0):
         return ui.now()
     return dt.datetime.combine(day, moment, BERLIN).astimezone(dt.UTC)

@@ -81,7 +81,8 @@ def _history(figures: dict) -> None:
         return
     chosen = ui.pick(st, t("overview.history_kpis"), list(figures), key="overview_history_kpis",
                      default=["requests_overdue", "retention_due", "incidents_overdue"],
-                     format_func=lambda k: t(f"report.{k}"))
+                     format_func=lambda k: t(f"report.{k}"),
+                     on_change=ui.bind_to_url("overview_history_kpis", "kpi", list(figures), many=True))
     shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
         pl.col("kpi").replace(kpis.UNITS).alias("unit"),
         pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),

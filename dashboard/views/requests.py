@@ -67,10 +67,22 @@ def _filter_by_clicked_bar() -> None:
         st.session_state["requests_rights"] = sorted({p["customdata"][0] for p in points})
         st.session_state["requests_overdue_only"] = all(p["customdata"][1] == "overdue" for p in points)
         to_url()
+        _url("requests_rights")()  # the link keeps the right too
 
 
 FILTER_KEYS = ("requests_rights", "requests_statuses", "requests_assignees", "requests_channels",
                "requests_overdue_only", "requests_due_within", "requests_received")
+# The choice filters in the URL by their codes (a link works in either language): widget -> (parameter,
+# the values it may take; None: any, e.g. an assignee's login). Dates, numbers and switches bind natively.
+URL_PARAMS = {"requests_rights": ("right", RIGHTS),
+              "requests_statuses": ("request_status", BY_NAME["requests"].column("status").enum),
+              "requests_assignees": ("assignee", None),
+              "requests_channels": ("channel", BY_NAME["requests"].column("channel").enum)}
+
+
+def _url(key: str):
+    param, allowed = URL_PARAMS[key]
+    return ui.bind_to_url(key, param, allowed, many=True)
 
 
 def _filtered() -> bool:
@@ -83,22 +95,26 @@ def _filters() -> dict:
     with st.expander(t("requests_page.filters"), expanded=_filtered(), icon=":material/filter_alt:"):
         c1, c2, c3, c4 = st.columns(4)
         rights = ui.pick(c1, t("requests_page.rights"), RIGHTS, key="requests_rights",
-                         format_func=lambda v: ui.coded("right", v))
+                         format_func=lambda v: ui.coded("right", v), on_change=_url("requests_rights"))
         statuses = ui.pick(c2, t("requests_page.statuses"), BY_NAME["requests"].column("status").enum,
-                           key="requests_statuses", format_func=lambda v: ui.coded("request_status", v))
+                           key="requests_statuses", format_func=lambda v: ui.coded("request_status", v),
+                           on_change=_url("requests_statuses"))
         # Staff names are personal data too: only roles that see personal data filter by them.
         assignees = ui.pick(c3, t("requests_page.assignees"), ui.query("request_assignees")["assignee"].to_list(),
-                            key="requests_assignees") if ui.sees_personal_data() else []
+                            key="requests_assignees", on_change=_url("requests_assignees")
+                            ) if ui.sees_personal_data() else []
         channels = ui.pick(c4, t("requests_page.channels"), BY_NAME["requests"].column("channel").enum,
-                           key="requests_channels", format_func=lambda v: ui.coded("channel", v))
+                           key="requests_channels", format_func=lambda v: ui.coded("channel", v),
+                           on_change=_url("requests_channels"))
         c1, c2, c3 = st.columns(3)
         overdue_only = c1.toggle(t("requests_page.overdue_only"), key="requests_overdue_only", on_change=on_url)
         due_within = c2.number_input(t("requests_page.due_within"), min_value=0, max_value=120, value=None,
-                                     step=1, key="requests_due_within")
+                                     step=1, key="requests_due_within", bind="query-params")
         between = c3.date_input(t("requests_page.received_between"), value=(), key="requests_received",
-                                format=ui.date_format())
+                                format=ui.date_format(),
+                                on_change=ui.bind_to_url("requests_received", "received", dates=True, many=True))
     received_from, received_to = (tuple(between) + (None, None))[:2] if between else (None, None)
-    show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden")
+    show_hidden = st.toggle(t("requests.show_hidden"), key="requests_show_hidden", bind="query-params")
     return dict(show_hidden=show_hidden, rights=rights, statuses=statuses, assignees=assignees, channels=channels,
                 overdue_only=overdue_only, due_within=due_within, received_from=received_from,
                 received_to=received_to)
@@ -186,8 +202,14 @@ def _subject(row: dict, request_id: str, as_of) -> None:
         st.text("\n".join(f"{r['source']}: {r['source_contact_id']}" for r in identities.iter_rows(named=True)))
     # Answering the request: the subject's data as an Art. 15 package or, for portability, Art. 20 JSON.
     kinds = ("portability", "subject_access") if row["right"] == "portability" else ("subject_access",)
+    past = ui.query("subject_past_retention", contact_id=row["contact_id"], as_of=as_of).row(0, named=True)
+    if past["records"]:  # before it is sent: the letter would name dates the company has let pass
+        st.warning(t("requests_page.art15_past_retention", records=ui.fmt_int(past["records"]),
+                     earliest=ui.fmt_date(past["earliest"])), icon=":material/warning:")
+    received = row["received_date"].isoformat() if row.get("received_date") else None
     for kind in kinds:
-        ui.export_button(kind, {"contact_id": row["contact_id"], "lang": ui.lang()}, key=f"{kind}_{request_id}")
+        ui.export_button(kind, {"contact_id": row["contact_id"], "lang": ui.lang(), "request_id": request_id,
+                                "received": received}, key=f"{kind}_{request_id}")
 
 
 def _erasure_proof(proofs: pl.DataFrame) -> None:

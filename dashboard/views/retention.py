@@ -24,11 +24,13 @@ def _filters() -> dict:
         as_of = ui.as_of_input("retention_as_of")
     windows = sorted({30, 60, 90, ui.policy().settings.approaching_days})
     window = c2.radio(t("retention.window"), windows, horizontal=True, key="retention_window",
-                      index=windows.index(ui.policy().settings.approaching_days))
+                      index=windows.index(ui.policy().settings.approaching_days), bind="query-params")
     categories = ui.pick(c3, t("col.category"), CATEGORIES, key="retention_categories",
-                         format_func=lambda v: ui.coded("category", v))
+                         format_func=lambda v: ui.coded("category", v),
+                         on_change=ui.bind_to_url("retention_categories", "category", CATEGORIES, many=True))
     systems = ui.pick(c4, t("col.system"), SYSTEMS, key="retention_systems",
-                      format_func=lambda v: ui.coded("system", v))
+                      format_func=lambda v: ui.coded("system", v),
+                      on_change=ui.bind_to_url("retention_systems", "system", SYSTEMS, many=True))
     return dict(as_of=as_of, window_days=window, categories=categories, systems=systems)
 
 
@@ -92,7 +94,8 @@ def _lists(filters: dict) -> None:
     statuses = ui.pick(c1, t("retention.status"), STATUSES, default=["due"], key="retention_statuses",
                        format_func=lambda s: ui.coded("status", s), on_change=on_change)
     between = c2.date_input(t("retention.until_between"), value=(), key="retention_until",
-                            format=ui.date_format())
+                            format=ui.date_format(),
+                            on_change=ui.bind_to_url("retention_until", "until", dates=True, many=True))
     until_from, until_to = (tuple(between) + (None, None))[:2] if between else (None, None)
     params = dict(filters, statuses=statuses, until_from=until_from, until_to=until_to)
     page = ui.query_page("retention_due_list", LIST_LIMIT, **params)
@@ -104,10 +107,11 @@ def _lists(filters: dict) -> None:
 def _worklists(as_of) -> None:
     st.subheader(t("retention.worklists"))
     st.caption(t("retention.worklists_help"))
+    chosen = ui.file_format(st, "worklists")  # German like every list; machine-readable on request
     for col, system in zip(st.columns(len(SYSTEMS)), SYSTEMS, strict=True):
         with col:
-            ui.export_button("deletion_worklist", {"system": system, "as_of": as_of}, key=f"worklist_{system}",
-                             label=t("retention.worklist", system=ui.coded("system", system)))
+            ui.export_button("deletion_worklist", {"system": system, "as_of": as_of, **chosen},
+                             key=f"worklist_{system}", label=t("retention.worklist", system=ui.coded("system", system)))
 
 
 def _erasures(erasures: pl.DataFrame) -> None:

@@ -172,3 +172,90 @@ def test_numbers_fit_and_a_breach_reads_in_full_at_1440_px(server, browser):
                 or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
     assert all(apart(a, b) for i, a in enumerate(named) for b in named[i + 1:]), named
     context.close()
+
+
+def _what_it_shows(page) -> list[str]:
+    """Every figure, every list's count (its CSV button) and every "N von M Zeilen" on the page, in order."""
+    wait_idle(page)
+    page.wait_for_selector("[data-testid=stMetricValue]", timeout=30_000)
+    page.wait_for_timeout(1000)  # a page draws its lists after its figures: let it finish, then look
+    wait_idle(page)
+    figures = page.locator("[data-testid=stMetricValue]").all_inner_texts()
+    counts = [b for b in page.locator("[data-testid=stDownloadButton]:visible").all_inner_texts() if "(" in b]
+    shown = page.get_by_text(re.compile(r"Zeilen angezeigt$")).all_inner_texts()
+    return figures + counts + shown
+
+
+def _set_year(page, year: str) -> None:
+    """Type a year into the page's "Stand am" and apply it with Enter."""
+    segment = page.locator("[data-testid=stDateInput]").filter(has_text="Stand am").first.get_by_role(
+        "spinbutton").nth(2)
+    segment.click()
+    page.keyboard.type(year)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+
+
+def test_a_link_keeps_every_filter_and_the_date(server, browser):
+    """On every page with filters, what a user sets (the red bar of a chart, a category, a window, a
+    channel, a finding, a clock, "Stand am") goes into the URL: the link opened in a fresh browser shows the
+    same figures and list counts. "Stand am" also survives leaving the page and coming back."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    fresh_context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    fresh = fresh_context.new_page()
+
+    def same_in_a_fresh_browser(*params: str) -> None:
+        for param in params:
+            assert f"{param}=" in page.url, (param, page.url)
+        fresh.goto(page.url)
+        assert _what_it_shows(fresh) == _what_it_shows(page), page.url
+
+    page.goto(f"{server}/anfragen")
+    page.wait_for_selector("[data-testid=stPlotlyChart] .barlayer .point", timeout=30_000)
+    wait_idle(page)
+    everything = _what_it_shows(page)
+    red = page.locator("[data-testid=stPlotlyChart]").first.locator(".barlayer .trace").first.locator(
+        ".point path").first
+    box = red.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .barlayer .point')"
+                           ".length === 1", timeout=30_000)
+    page.wait_for_url(re.compile(r"[?&]right=access"), timeout=30_000)  # codes: a link works in any language
+    assert _what_it_shows(page) != everything  # the click filtered the queue
+    same_in_a_fresh_browser("right", "overdue")
+    _set_year(page, "2025")
+    page.wait_for_url(re.compile(r"[?&]as_of=2025-"), timeout=30_000)
+    same_in_a_fresh_browser("right", "as_of")
+
+    page.goto(f"{server}/loeschfristen")
+    wait_idle(page)
+    choose(page, "Kategorie", "Vertragsdaten")
+    page.locator("[data-testid=stRadio]").get_by_text("60", exact=True).click()
+    wait_idle(page)
+    _set_year(page, "2027")
+    page.wait_for_url(re.compile(r"[?&]as_of=2027-"), timeout=30_000)
+    same_in_a_fresh_browser("category", "retention_window", "as_of")
+    # Leaving the page and coming back: the date chosen is still there.
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Übersicht").click()
+    wait_idle(page)
+    page.locator("[data-testid=stSidebarNav]").get_by_role("link", name="Löschfristen").click()
+    wait_idle(page)
+    year = page.locator("[data-testid=stDateInput]").filter(has_text="Stand am").first.get_by_role("spinbutton")
+    assert year.nth(2).inner_text() == "2027"
+
+    page.goto(f"{server}/einwilligungen")
+    wait_idle(page)
+    choose(page, "Anmeldekanal", "Website")
+    page.locator("[data-testid=stButtonGroup]").get_by_text(re.compile(r"^Opt-in offen")).first.click()
+    wait_idle(page)
+    same_in_a_fresh_browser("channel", "finding")
+
+    page.goto(f"{server}/datenpannen")
+    wait_idle(page)
+    choose(page, "Fristenstatus", "offen")
+    _set_year(page, "2025")
+    page.wait_for_url(re.compile(r"[?&]as_of=2025-"), timeout=30_000)
+    same_in_a_fresh_browser("clock", "as_of")
+    context.close()
+    fresh_context.close()
