@@ -446,19 +446,10 @@ def _audit_for_people(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
         text = local.strftime("%d.%m.%Y %H:%M:%S %z" if lang == "de" else "%Y-%m-%d %H:%M:%S %z")
         return text[:-2] + ":" + text[-2:]
 
-    def parameters(text: str) -> str:
-        try:
-            given = json.loads(text)
-        except (TypeError, ValueError):
-            return text
-        if not isinstance(given, dict):
-            return text
-        return "; ".join(f"{k}: {json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v}"
-                         for k, v in given.items() if v not in (None, "", [], {}))
-
     groups = {"role": "role", "action": "audit_action", "kind": "export_kind"}
     frame = frame.with_columns(
-        data.as_text(frame["at"], moment), data.as_text(frame["params"], parameters),
+        data.as_text(frame["at"], moment),
+        data.as_text(frame["params"], lambda text: presentation.job_parameters(text, lang)),
         *(pl.col(c).replace(code_labels(g, lang)) for c, g in groups.items()))
     return frame.rename({c: label(f"audit.{c}", lang) for c in frame.columns})
 

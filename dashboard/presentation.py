@@ -7,6 +7,8 @@ like the page it came from. Plain Python, no Streamlit import.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -118,3 +120,30 @@ def _one_reason(part: str, lang: str) -> str:
 def _column(name: str, lang: str) -> str:
     key = f"col.{name}"
     return label(key, lang) if key in catalogue() else name
+
+
+
+def job_parameters(stored: str | None, lang: str) -> str | None:
+    """A job's stored parameters (JSON, dates as {"__date__": ...}: dashboard.jobs) as a person reads
+    them: "name: value; ..." with dates in the language's format, a list's filters in brackets, empty ones
+    left out. Text that is not such JSON is returned as it is."""
+    try:
+        given = json.loads(stored) if stored else {}
+    except (TypeError, ValueError):
+        return stored
+    return _parameters(given, lang) if isinstance(given, dict) else stored
+
+
+def _parameters(given: dict, lang: str) -> str:
+    def shown(value) -> str:
+        if isinstance(value, dict) and set(value) in ({"__date__"}, {"__datetime__"}):
+            text = next(iter(value.values()))
+            day = dt.date.fromisoformat(text[:10])
+            return (day.strftime("%d.%m.%Y") if lang == "de" else text[:10]) + text[10:16].replace("T", " ")
+        if isinstance(value, dict):
+            return "(" + _parameters(value, lang) + ")"
+        if isinstance(value, list):
+            return ", ".join(shown(v) for v in value)
+        return str(value)
+
+    return "; ".join(f"{k}: {shown(v)}" for k, v in given.items() if v not in (None, "", [], {}))

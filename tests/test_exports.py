@@ -535,6 +535,7 @@ def test_the_files_an_office_sends_are_german_unless_machine_readable_is_asked(d
         "Datenschutzbeauftragte/r"}
     assert all(re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+0[12]:00", r[1]) for r in rows), rows[0]
     assert not [r for r in rows if r[7].startswith("{")] and "system: helpdesk" in rows[-1][7], rows[-1]
+    assert "as_of: 26.11.2026" in rows[-1][7], rows[-1]
     machine = _run(store, "audit_csv", {"user": "dsb", "format": "machine"})
     header, first, *_ = _csv_rows(machine.path)
     assert header[:5] == ["seq", "at", "user", "role", "action"] and first[1].endswith("+00:00")

@@ -2,7 +2,10 @@
 
 ``bind`` seeds a widget from the URL's query parameter when the URL names a value the widget has not
 taken yet (a link, a tile on the overview, a reload), and returns the ``on_change`` that writes the
-user's choice back into the URL. Values a page does not offer are ignored, never guessed.
+user's choice back into the URL. Values a page does not offer are ignored, never guessed. Choices go
+into the URL by their codes, dates as ISO: Streamlit's own binding (``bind="query-params"``) writes a
+choice's label (a German link would not open in English) and misses a date typed and applied with Enter,
+so it serves only numbers, switches and plain radio values.
 """
 
 from __future__ import annotations

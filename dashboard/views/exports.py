@@ -7,7 +7,7 @@ import datetime as dt
 import polars as pl
 import streamlit as st
 
-from dashboard import access, i18n, ui
+from dashboard import access, i18n, presentation, ui
 from dashboard.ui import t
 
 JOBS_SHOWN = 50
@@ -118,7 +118,8 @@ def _audit_trail() -> None:
         ui.as_text(frame["at"], lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at))),
         ui.as_text(frame["role"], lambda r: ui.coded("role", r)),
         ui.as_text(frame["action"], lambda a: ui.coded("audit_action", a)),
-        ui.as_text(frame["kind"], _kind))
+        ui.as_text(frame["kind"], _kind),
+        ui.as_text(frame["params"], lambda text: presentation.job_parameters(text, ui.lang())))
     if shown.is_empty():
         st.info(t("exports.audit_empty"), icon=":material/inbox:")
     else:
