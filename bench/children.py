@@ -30,7 +30,8 @@ def build(mode: str) -> dict:
     from dashboard.build import build_snapshot
 
     result = build_snapshot(full=mode == "full")
-    return {"rows": sum(v[0] for v in result.tables.values()), "s": result.seconds, "reused": len(result.reused)}
+    return {"rows": sum(v[0] for v in result.tables.values()), "s": result.seconds, "reused": len(result.reused),
+            "unchanged": result.unchanged}
 
 
 def build_from(sources: str) -> dict:
@@ -95,8 +96,36 @@ def peer(demo: str, as_of: str) -> dict:
     return measure(demo, as_of)
 
 
+def change_one_percent(demo: str) -> dict:
+    """A day's work in the stores: every hundredth ticket closed or reopened, a day of consent events
+    appended (the newest day's events again, a day later, with new ids)."""
+    import polars as pl
+
+    tickets = Path(demo) / "helpdesk" / "tickets.csv"
+    frame = pl.read_csv(tickets, infer_schema=False)
+    hit = (pl.int_range(pl.len()) % 100) == 0
+    reopened = hit & (pl.col("status") == "closed")
+    frame = frame.with_columns(
+        pl.when(reopened).then(pl.lit("open")).when(hit).then(pl.lit("closed")).otherwise(pl.col("status"))
+        .alias("status"),
+        pl.when(reopened).then(pl.lit(None)).when(hit).then(pl.col("opened_at")).otherwise(pl.col("closed_at"))
+        .alias("closed_at"))
+    frame.write_csv(tickets)
+    events = Path(demo) / "newsletter" / "consent_events.jsonl"
+    lines = events.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines]
+    newest = max(r["occurred_at"][:10] for r in rows)
+    day = [r for r in rows if r["occurred_at"].startswith(newest)]
+    later = (dt.date.fromisoformat(newest) + dt.timedelta(days=1)).isoformat()
+    with events.open("a", encoding="utf-8") as out:
+        for i, r in enumerate(day):
+            out.write(json.dumps({**r, "event_id": f"B{len(rows) + i:09d}",
+                                  "occurred_at": later + r["occurred_at"][10:]}) + "\n")
+    return {"tickets": int(frame.select(hit.sum()).item()), "events": len(day)}
+
+
 CHILDREN = {"generate": generate, "build": build, "build_from": build_from, "stage_tickets": stage_tickets,
-            "raw_ingest": raw_ingest, "floor": floor, "peer": peer}
+            "raw_ingest": raw_ingest, "floor": floor, "peer": peer, "change_one_percent": change_one_percent}
 
 
 def main(argv: list[str]) -> None:

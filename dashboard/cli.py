@@ -55,6 +55,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     if args.report:  # started by the app's refresh job (dashboard.refresh): the result for the sidebar
         refresh.report(Path(args.report), result)
         return 0
+    if result.unchanged:
+        print(f"sources unchanged: {result.path.name} stays live (checked in {result.seconds:.1f} s)")
+        return 0
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
@@ -76,7 +79,7 @@ def _sources(args: argparse.Namespace) -> int:
 
 
 def _status(_args: argparse.Namespace) -> int:
-    from dashboard.snapshot import current_snapshot, snapshot_problem
+    from dashboard.snapshot import current_snapshot, last_check, snapshot_problem
 
     live = current_snapshot()
     problem = snapshot_problem(live) if live is not None else "none (run: python -m dashboard snapshot)"
@@ -86,6 +89,9 @@ def _status(_args: argparse.Namespace) -> int:
     print(f"audit key: {audit.key_source()}; anchors in {audit.folder()}")
     if live is not None and problem is None:
         print(f"live snapshot: {live.name}")
+        checked = last_check(live)
+        if checked is not None:
+            print(f"sources last checked: {checked.isoformat(timespec='seconds')} (unchanged since the snapshot)")
         return 0
     print(f"live snapshot: {live.name + ': ' if live else ''}{problem}")
     return 1

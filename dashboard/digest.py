@@ -46,10 +46,12 @@ class DpoDigest:
     build_failed: dict | None = None  # at, error: the last build attempt failed
     seen_requests: list[str] = field(default_factory=list)  # every request id known now (the state)
     finding_counts: dict[str, int] = field(default_factory=dict)  # "purpose:finding" -> count (the state)
+    checked_at: dt.datetime | None = None  # a refresh since found the sources unchanged
 
     @property
     def stale(self) -> bool:
-        return self.built_at is None or self.now - self.built_at > STALE_AFTER
+        """Not refreshed for a day: neither built nor found unchanged by a refresh."""
+        return self.built_at is None or self.now - max(self.built_at, self.checked_at or self.built_at) > STALE_AFTER
 
     @property
     def needs_action(self) -> bool:

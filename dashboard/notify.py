@@ -28,7 +28,7 @@ from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError, first_line, read_toml
 from dashboard.i18n import LANGUAGES
 from dashboard.policy import load_policy
-from dashboard.snapshot import usable_snapshot
+from dashboard.snapshot import last_check, usable_snapshot
 
 SECURITY = ("starttls", "tls", "none")
 CADENCES = ("daily", "weekly", "action")
@@ -254,6 +254,7 @@ def _outgoing(r: Recipient, mine: dict, con, now: dt.datetime, policy, base_url,
                                                                                    else 1)
         seen = set(mine["seen_requests"]) if "seen_requests" in mine else None
         d = digest.dpo_digest(con, now, policy, seen, mine.get("finding_counts", {}), since, _build_failed())
+        d.checked_at = last_check(usable_snapshot().path)
         if force or cadence_due(r.cadence, last, now, d.needs_action):
             def advance(m, d=d):
                 m.update(last_digest=stamp, seen_requests=d.seen_requests, finding_counts=d.finding_counts)

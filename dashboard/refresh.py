@@ -52,7 +52,8 @@ def run(job, store, progress) -> tuple[Path, int]:
 def report(path: Path, result) -> None:
     """The child's side: write the finished build's result for the job (``run`` above reads it)."""
     path.write_text(json.dumps({"snapshot": result.path.name, "seconds": round(result.seconds, 1),
-                                "tables": result.tables, "unchanged": list(result.reused)}), encoding="utf-8")
+                                "tables": result.tables, "unchanged": list(result.reused),
+                                "nothing_changed": result.unchanged}), encoding="utf-8")
 
 
 def summary(job) -> dict | None:

@@ -13,6 +13,7 @@ Pages import this module, never the builder: reading a snapshot needs none of th
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
@@ -53,6 +54,29 @@ def current_snapshot(snapshot_dir: Path | None = None) -> Path | None:
         return None
     path = folder / name
     return path if name.startswith(PREFIX) and path.is_file() else None
+
+
+CHECKED = "CHECKED"  # "<snapshot name> <UTC time>": a refresh found the live snapshot's sources unchanged
+
+
+def record_check(folder: Path, live: Path, at: dt.datetime) -> None:
+    """A refresh found nothing changed: the live snapshot stays and says when its sources were last asked
+    (written aside and renamed, like the pointer)."""
+    aside = folder / f".building-{CHECKED}"
+    aside.write_text(f"{live.name} {at.astimezone(dt.UTC).isoformat()}", encoding="utf-8")
+    paths.private_file(aside)
+    os.replace(aside, folder / CHECKED)
+
+
+def last_check(live: Path | None) -> dt.datetime | None:
+    """When a refresh last found the live snapshot's sources unchanged (None: not since it was built)."""
+    if live is None:
+        return None
+    try:
+        name, at = (live.parent / CHECKED).read_text(encoding="utf-8").split()
+    except (OSError, ValueError):
+        return None
+    return dt.datetime.fromisoformat(at) if name == live.name else None
 
 
 def list_snapshots(snapshot_dir: Path) -> list[Path]:

@@ -322,6 +322,23 @@ def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
     assert any(h.value.replace("\\", "") == f"Verlauf von {first['incident_id']}" for h in at.subheader)
 
 
+def test_the_sidebar_says_when_a_refresh_last_found_nothing_changed(demo_data_dir, use_data_dir):
+    """The Datenstand is when the data was built; a refresh since that found no source changed says when
+    it asked, and a day without a build is then not stale."""
+    from dashboard.snapshot import CHECKED, current_snapshot, record_check
+
+    use_data_dir(demo_data_dir)
+    folder = demo_data_dir / "snapshots"
+    record_check(folder, current_snapshot(folder), dt.datetime(2026, 12, 7, 5, 15, tzinfo=dt.UTC))
+    try:
+        at = app()
+        assert not at.exception
+        captions = [c.value for c in at.sidebar.caption]
+        assert "Quellen zuletzt geprüft: 07.12.2026, 06:15 Uhr (unverändert)" in captions, captions
+    finally:
+        (folder / CHECKED).unlink()
+
+
 def test_language_switch(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app()

@@ -145,7 +145,7 @@ def test_missing_required_column_is_named(tmp_path):
 def test_publish_switches_pointer_and_prunes(tmp_path):
     data = tmp_path / "data"
     sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
-    paths = [build_snapshot(sources, data_dir=data, keep=3).path for _ in range(4)]
+    paths = [build_snapshot(sources, data_dir=data, keep=3, full=True).path for _ in range(4)]  # each publishes
     assert list_snapshots(data / "snapshots") == paths[1:]
     assert current_snapshot(data / "snapshots") == paths[-1]
 

@@ -34,10 +34,8 @@ def test_unchanged_tables_are_copied_and_the_snapshot_equals_a_full_build(stores
     first = build_snapshot(data_dir=stores)
     assert first.reused == ()
     assert not old_cache.exists()
-    again = build_snapshot(data_dir=stores)
-    assert again.reused == EVERY_TABLE
-    assert again.tables == first.tables
-    assert_same_snapshot(first.path, again.path)
+    kept = build_snapshot(data_dir=stores)  # nothing changed: the live snapshot stays
+    assert (kept.unchanged, kept.path, kept.tables) == (True, first.path, first.tables)
 
     tickets = stores / "demo" / "helpdesk" / "tickets.csv"
     lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -75,10 +73,46 @@ def test_same_size_and_time_but_other_bytes_is_a_change(stores):
 def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     build_snapshot(data_dir=stores)
     use_data_dir(stores)
+    consent = stores / "demo" / "newsletter" / "consent_events.jsonl"
+    consent.write_text(consent.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # other bytes, same rows
     assert main(["snapshot"]) == 0
     assert "copied from the live snapshot: contacts, tickets" in capsys.readouterr().out
     assert main(["snapshot", "--full"]) == 0
     assert "copied from the live snapshot" not in capsys.readouterr().out
+
+
+def test_a_refresh_that_finds_nothing_changed_keeps_the_live_snapshot(stores, use_data_dir, capsys):
+    """No source changed and the same policy: the refresh publishes nothing, keeps the live snapshot
+    (the one a full build publishes from the same files) and records when it asked the sources, which
+    `status` and the sidebar show. A file written anew with the same bytes is no change; another policy,
+    `--full` or a changed file build again, and the new snapshot has no such record."""
+    import dataclasses
+    import datetime as dt
+
+    from dashboard.policy import load_policy
+    from dashboard.snapshot import last_check, list_snapshots
+
+    first = build_snapshot(data_dir=stores)
+    assert last_check(first.path) is None
+    requests = stores / "demo" / "privacy_register" / "requests.jsonl"
+    requests.write_bytes(requests.read_bytes())  # a new time, the same bytes
+    before = dt.datetime.now(dt.UTC)
+    kept = build_snapshot(data_dir=stores)
+    assert kept.unchanged and kept.path == first.path and set(kept.reused) == set(EVERY_TABLE)
+    assert list_snapshots(stores / "snapshots") == [first.path]
+    assert before <= last_check(first.path) <= dt.datetime.now(dt.UTC)
+    use_data_dir(stores)
+    assert main(["status"]) == 0
+    assert "sources last checked: " in capsys.readouterr().out
+    assert main(["snapshot"]) == 0
+    assert f"sources unchanged: {first.path.name} stays live" in capsys.readouterr().out
+
+    full = build_snapshot(data_dir=stores, full=True)
+    assert not full.unchanged and full.path != first.path and last_check(full.path) is None
+    assert_same_snapshot(first.path, full.path)  # what was kept is what a full build publishes
+    policy = load_policy()
+    other = dataclasses.replace(policy, settings=dataclasses.replace(policy.settings, erasure_grace_days=8))
+    assert not build_snapshot(policy=other, data_dir=stores).unchanged  # the rules changed: built again
 
 
 def _two_contact_sources(stores: Path) -> Path:

@@ -375,7 +375,7 @@ def test_11_corrupt_live_snapshot_falls_back_and_status_fails(demo_data_dir, tmp
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     older = build_snapshot(data_dir=tmp_path).path
     time.sleep(0.01)
-    live = build_snapshot(data_dir=tmp_path).path
+    live = build_snapshot(data_dir=tmp_path, full=True).path  # a second version (nothing changed: --full)
     with open(live, "r+b") as fh:  # damage the live file
         fh.seek(0)
         fh.write(b"\0" * 8192)

@@ -48,7 +48,7 @@ def test_history_appends_one_row_per_build_and_survives_pruning(tmp_path):
     sources = write_store(tmp_path / "src", {"requests": [
         {"request_id": "Q1", "contact_id": "C1", "right": "access", "channel": "email",
          "received_at": "2026-01-05T09:00:00Z", "status": "in_progress"}]})
-    built = [build_snapshot(sources, data_dir=tmp_path, keep=2).path.name for _ in range(4)]
+    built = [build_snapshot(sources, data_dir=tmp_path, keep=2, full=True).path.name for _ in range(4)]
     assert len(list_snapshots(tmp_path / "snapshots")) == 2  # pruned
     series = KpiHistory(tmp_path / "state" / "kpi_history.sqlite").series()
     builds = series.filter(series["kind"] == "build")

@@ -162,9 +162,9 @@ def test_disk_full_during_build_fails_cleanly_and_keeps_the_previous_snapshot(de
 
     shutil.copytree(demo_data_dir / "demo", tmp_path / "demo")
     previous = build_snapshot(data_dir=tmp_path).path
-    proc = subprocess.run([sys.executable, "-m", "dashboard", "snapshot"], cwd=ROOT, capture_output=True, text=True,
-                          env={**_env(), "DASHBOARD_DATA_DIR": str(tmp_path)}, preexec_fn=_limited(1_000_000),
-                          timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "dashboard", "snapshot", "--full"], cwd=ROOT, capture_output=True,
+                          text=True, env={**_env(), "DASHBOARD_DATA_DIR": str(tmp_path)},
+                          preexec_fn=_limited(1_000_000), timeout=120)
     assert proc.returncode == 2, proc.stderr[-2000:]
     error = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert error and "snapshot build failed" in error[0] and "previous snapshot stays live" in error[0]
@@ -378,12 +378,12 @@ def test_build_memory_is_limited_and_out_of_memory_says_how_to_raise_it(tmp_path
     monkeypatch.setenv("DASHBOARD_BUILD_MEMORY", "1MB")
     hint = r"\(the build may use 1MB: set DASHBOARD_BUILD_MEMORY higher\); the previous snapshot stays live"
     with pytest.raises(BuildError, match=r"Out of Memory.*" + hint):
-        build_snapshot(sources, data_dir=tmp_path / "data")
+        build_snapshot(sources, data_dir=tmp_path / "data", full=True)  # nothing changed: --full builds
     assert current_snapshot(folder) == previous
     assert not [p for p in folder.iterdir() if p.name.startswith(".building-")]
     monkeypatch.delenv("DASHBOARD_BUILD_MEMORY")
     spill = folder / ".building-20260101T000000000000Z.duckdb.tmp"  # what a killed build leaves
     spill.mkdir()
     (spill / "duckdb_temp_block-1.block").write_bytes(b"personal data")
-    assert build_snapshot(sources, data_dir=tmp_path / "data").path != previous
+    assert build_snapshot(sources, data_dir=tmp_path / "data", full=True).path != previous
     assert not spill.exists()

@@ -32,7 +32,17 @@ from dashboard.ingest.readers import is_demo, load_sources, stage
 from dashboard.ingest.staging import writing_failed
 from dashboard.policy import Policy, load_policy
 from dashboard.schema import TABLES, Table
-from dashboard.snapshot import LAYOUT, PREFIX, build_lock, current_snapshot, discard, prune, publish
+from dashboard.snapshot import (
+    LAYOUT,
+    PREFIX,
+    build_lock,
+    current_snapshot,
+    discard,
+    prune,
+    publish,
+    record_check,
+    snapshot_problem,
+)
 from dashboard.sqltext import BERLIN_MACROS, identifier, literal
 
 log = logging.getLogger(__name__)
@@ -44,6 +54,7 @@ class BuildResult:
     tables: dict[str, tuple[int, int, int]]  # table -> (read, accepted, rejected)
     seconds: float
     reused: tuple[str, ...] = ()  # tables copied from the live snapshot: their sources had not changed
+    unchanged: bool = False  # nothing had changed: the live snapshot stays, its sources checked now
 
 
 class BuildError(DashboardError, RuntimeError):
@@ -96,10 +107,19 @@ def build_snapshot(
     with build_lock(folder):
         tmp = folder / f".building-{version}.duckdb"
         final = folder / f"{PREFIX}{version}.duckdb"
+        live = current_snapshot(folder)
+        keys = fingerprints(table_sources, policy)
+        # Nothing changed and the live snapshot is one this version reads: it stays.
+        if not full and live and snapshot_problem(live) is None and reuse.nothing_changed(keys, reuse.recorded(live)):
+            record_check(folder, live, built_at)  # the sidebar and `status` say the sources were asked now
+            progress(100)
+            seconds = time.monotonic() - started
+            log.info("sources unchanged: %s stays live (checked in %.1f s)", live.name, seconds)
+            return BuildResult(live, _counts(live), seconds, tuple(k for k in keys if k != reuse.POLICY_KEY),
+                               unchanged=True)
         try:
-            live = current_snapshot(folder)
             loaded = _build_into(tmp, table_sources, policy, built_at, started, progress,
-                                 None if full else live, live)
+                                 None if full else live, live, keys)
             publish(folder, tmp, final)
         except BaseException as exc:
             discard(folder, tmp, final)
@@ -117,17 +137,40 @@ def build_snapshot(
     return BuildResult(final, loaded.counts, seconds, loaded.reused)
 
 
+def fingerprints(table_sources: dict[str, tuple[TableSource, ...]], policy: Policy) -> dict[str, str | None]:
+    """Each fed table's fingerprint (``reuse.fingerprint``; None: read every time) and the policy's."""
+    keys: dict[str, str | None] = {reuse.POLICY_KEY: reuse.policy_key(policy)}
+    for table in TABLES:
+        parts = table_sources.get(table.name, ())
+        if parts:
+            keep_source = keeps_source(table.name, table_sources)
+            # A table whose contact ids become merged people's is not in the live snapshot as read.
+            merged_ids = keep_source and len(table_sources["contacts"]) > 1
+            keys[table.name] = None if merged_ids else reuse.fingerprint(table, parts, keep_source, LAYOUT)
+    return keys
+
+
+def _counts(snapshot: Path) -> dict[str, tuple[int, int, int]]:
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        return {name: (read, accepted, rejected) for name, read, accepted, rejected in con.sql(
+            "SELECT table_name, rows_read, accepted, rejected FROM snapshot_tables").fetchall()}
+    finally:
+        con.close()
+
+
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
                 built_at: dt.datetime, started: float, progress: Callable[[int], None],
-                previous: Path | None, live: Path | None) -> Loaded:
+                previous: Path | None, live: Path | None, keys: dict[str, str | None]) -> Loaded:
     """Build into ``path``; ``previous``: the snapshot to copy unchanged tables from (None: read every
-    source), ``live``: the snapshot whose memory of erasure subjects carries on (also on a full build)."""
+    source), ``live``: the snapshot whose memory of erasure subjects carries on (also on a full build),
+    ``keys``: the fingerprints of this build's tables and policy."""
     con = duckdb.connect(str(path))
     try:
         build_settings(con)
         con.execute(queries.sql("build_layout"))  # the snapshot's own tables
-        loaded = load_tables(con, table_sources, started, progress, previous)
-        reuse.record(con, loaded.keys)
+        loaded = load_tables(con, table_sources, started, progress, previous, keys)
+        reuse.record(con, keys)
         counts = loaded.counts
         resolve_people(con, table_sources)
         register_findings(con, table_sources, policy)
@@ -144,22 +187,21 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
 
 @dataclass
 class Loaded:
-    """What loading the canonical tables did: counts per table, fingerprints, tables from the cache."""
+    """What loading the canonical tables did: counts per table, the tables copied from the live snapshot."""
 
     counts: dict[str, tuple[int, int, int]]
-    keys: dict[str, str]
     reused: tuple[str, ...]
 
 
 def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None], previous: Path | None) -> Loaded:
+                 progress: Callable[[int], None], previous: Path | None, keys: dict[str, str | None]) -> Loaded:
     """Every canonical table from its sources, validated, or copied from the ``previous`` (live) snapshot
-    when its source files are unchanged; (read, accepted, rejected) per table."""
-    loaded = Loaded({}, {}, ())
-    fingerprints = reuse.attach_previous(con, previous)
+    when its fingerprint in ``keys`` is the one recorded there; (read, accepted, rejected) per table."""
+    loaded = Loaded({}, ())
+    recorded = reuse.attach_previous(con, previous)
     try:
         for table in TABLES:
-            _load_table(con, table, table_sources, fingerprints, loaded)
+            _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded)
             log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
                      " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
             progress(5 + 75 * len(loaded.counts) // len(TABLES))
@@ -168,8 +210,8 @@ def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started:
     return loaded
 
 
-def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, ...]], fingerprints: dict[str, str],
-                loaded: Loaded) -> None:
+def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, ...]], recorded: dict[str, str],
+                key: str | None, loaded: Loaded) -> None:
     parts = table_sources.get(table.name, ())
     if not parts:  # an optional table no source feeds: present, empty
         columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
@@ -177,12 +219,7 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         loaded.counts[table.name] = (0, 0, 0)
         return
     keep_source = keeps_source(table.name, table_sources)
-    # A table whose contact ids become merged people's is not in the live snapshot as read: not copied.
-    merged_ids = keep_source and len(table_sources["contacts"]) > 1
-    key = None if merged_ids else reuse.fingerprint(table, parts, keep_source, LAYOUT)
-    if key:
-        loaded.keys[table.name] = key
-    if key and fingerprints.get(table.name) == key:
+    if key and recorded.get(table.name) == key:
         loaded.counts[table.name] = reuse.copy_table(con, table, parts, keep_source)
         loaded.reused += (table.name,)
         return

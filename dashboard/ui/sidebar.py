@@ -9,6 +9,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard import access, jobs, refresh
+from dashboard.snapshot import last_check
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.formats import fmt_int, fmt_moment
 from dashboard.ui.jobwidgets import ACTIVE, runner
@@ -30,13 +31,16 @@ def sidebar() -> None:
         built = info["built_at"]
         # to the minute, as an office writes it; the tooltip names the exact version (seconds included)
         st.caption(f"{t('app.data_as_of')}: {fmt_moment(built)}", help=t("app.snapshot_version", name=snapshot.name))
+        checked = last_check(snapshot)  # a refresh since found nothing changed: say when it asked
+        if checked is not None:
+            st.caption(t("app.checked_unchanged", at=fmt_moment(checked)))
         st.caption(t("app.fed_by", sources=md(", ".join(info["fed_by"]))))
         st.caption(f"{t('app.policy_version')}: {info['policy_version']}")
         if ROLE_KEY in st.session_state:
             st.caption(t("auth.signed_in_as", user=md(user_name()), role=coded("role", role())))
             if access.auth_mode() == "oidc":
                 st.button(t("auth.sign_out"), on_click=st.logout, icon=":material/logout:")
-        if dt.datetime.now(dt.UTC) - built > STALE_AFTER:
+        if dt.datetime.now(dt.UTC) - max(built, checked or built) > STALE_AFTER:
             st.warning(t("app.stale"))
         _refresh_panel()
 
@@ -79,6 +83,9 @@ def _refresh_result(job: jobs.Job) -> None:
     if result is None:
         return
     tables = result["tables"]
+    if result.get("nothing_changed"):
+        st.success(t("refresh.nothing_changed"), icon=":material/check_circle:")
+        return
     st.success(t("refresh.done", read=fmt_int(sum(v[0] for v in tables.values())),
                  rejected=fmt_int(sum(v[2] for v in tables.values()))), icon=":material/check_circle:")
     with st.expander(t("refresh.per_table")):  # the sidebar is narrow: one line per table

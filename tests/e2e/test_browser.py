@@ -101,7 +101,7 @@ def test_new_snapshot_shows_after_rerun(server, page, demo_data_dir):
         re.compile(r"^Datenstand:")).inner_text().strip())  # to the minute, as an office writes it
     before = _snapshot_version(page)
     assert before.startswith("Version snapshot-")
-    build_snapshot(data_dir=demo_data_dir)
+    build_snapshot(data_dir=demo_data_dir, full=True)  # a new version (nothing changed would keep the live one)
     page.locator("h1").first.click()
     page.keyboard.press("r")  # Streamlit's rerun shortcut: the same session, no reload
     wait_idle(page)
