@@ -259,3 +259,29 @@ def test_a_link_keeps_every_filter_and_the_date(server, browser):
     same_in_a_fresh_browser("clock", "as_of")
     context.close()
     fresh_context.close()
+
+
+def test_rows_set_aside_are_named_where_they_are_missing(server, browser):
+    """The demo's closed breach without a closing time is set aside: Datenpannen says so and its link
+    opens Datenqualität; management reads the notice without the link, and on Exporte that only its own
+    jobs are listed."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{server}/datenpannen")
+    wait_idle(page)
+    notice = page.get_by_text(re.compile(r"^1 Zeile der Quellen wurde wegen eines Fehlers nicht übernommen"))
+    notice.wait_for(timeout=30_000)
+    assert "Datenpannen (1)" in notice.inner_text()
+    page.locator("[data-testid=stMain]").get_by_role("link", name="Datenqualität").click()
+    wait_idle(page)
+    page.wait_for_url(re.compile(r"/datenqualitaet"), timeout=30_000)
+    page.get_by_role("heading", name="Abgewiesene Zeilen").wait_for(timeout=30_000)
+
+    page.goto(f"{server}/datenpannen?role=management")
+    wait_idle(page)
+    page.get_by_text(re.compile(r"^1 Zeile der Quellen wurde")).wait_for(timeout=30_000)
+    assert page.locator("[data-testid=stMain]").get_by_role("link", name="Datenqualität").count() == 0
+    page.goto(f"{server}/exporte?role=management")
+    wait_idle(page)
+    page.get_by_text(re.compile(r"^Hier stehen nur Ihre eigenen Export-Aufträge")).wait_for(timeout=30_000)
+    context.close()
