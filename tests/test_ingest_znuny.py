@@ -19,6 +19,7 @@ import pytest
 
 from dashboard import data, paths
 from dashboard.build import build_snapshot
+from tests.helpdesks import ARTICLES_INTO, HISTORY_INTO, TICKETS_INTO
 from tests.helpers import snapshot_rows as _rows
 from tests.helpers import write_store
 from tests.pg import as_role, database, run
@@ -117,14 +118,9 @@ INSERT INTO queue (id, name, group_id, system_address_id, salutation_id, signatu
                    valid_id, create_time, create_by, change_time, change_by) VALUES
  (1, 'Users', 1, 1, 1, 1, 1, 0, 1, '2024-01-01', 1, '2024-01-01', 1),
  (2, 'Netzwerk', 1, 1, 1, 1, 1, 0, 1, '2024-01-01', 1, '2024-01-01', 1);
-INSERT INTO ticket (id, tn, title, queue_id, ticket_lock_id, user_id, responsible_user_id, ticket_priority_id,
-                    ticket_state_id, customer_id, customer_user_id, timeout, until_time, escalation_time,
-                    escalation_update_time, escalation_response_time, escalation_solution_time, archive_flag,
-                    create_time, create_by, change_time, change_by) VALUES {', '.join(tickets)};
-INSERT INTO ticket_history (name, history_type_id, ticket_id, type_id, queue_id, owner_id, priority_id, state_id,
-                            create_time, create_by, change_time, change_by) VALUES {', '.join(history)};
-INSERT INTO article (id, ticket_id, article_sender_type_id, communication_channel_id, is_visible_for_customer,
-                     create_time, create_by, change_time, change_by) VALUES {articles};
+{TICKETS_INTO}{', '.join(tickets)};
+{HISTORY_INTO}{', '.join(history)};
+{ARTICLES_INTO}{articles};
 INSERT INTO article_data_mime_attachment (id, article_id, filename, content_size, content_type, disposition, content,
                                           create_time, create_by, change_time, change_by)
  VALUES {', '.join(attachments)};

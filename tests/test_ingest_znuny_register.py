@@ -20,10 +20,18 @@ import pytest
 
 from dashboard import cli, data, paths
 from dashboard.build import build_snapshot
+from tests.helpdesks import (
+    ARTICLES_INTO,
+    BILLING,
+    FIGURE_CHECKS,
+    HISTORY_INTO,
+    TICKETS_INTO,
+    helpdesk_sources,
+    setup_zammad,
+    zammad_sources,
+)
 from tests.helpers import snapshot_rows as _rows
-from tests.helpers import write_store
 from tests.pg import as_role, database, run
-from tests.test_ingest_zammad_register import BILLING, REGISTER_TABLES, _setup_zammad, _zammad_sources
 
 pytestmark = pytest.mark.postgres
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -171,15 +179,10 @@ INSERT INTO queue (id, name, group_id, system_address_id, salutation_id, signatu
  {', '.join(f"({i}, '{n}', 1, 1, 1, 1, 1, 0, 1, '2024-01-01', 1, '2024-01-01', 1)" for n, i in QUEUES.items())};
 INSERT INTO dynamic_field (id, name, label, field_order, field_type, object_type, config, valid_id, create_time,
                            create_by, change_time, change_by) VALUES {fields};
-INSERT INTO ticket (id, tn, title, queue_id, ticket_lock_id, user_id, responsible_user_id, ticket_priority_id,
-                    ticket_state_id, customer_id, customer_user_id, timeout, until_time, escalation_time,
-                    escalation_update_time, escalation_response_time, escalation_solution_time, archive_flag,
-                    create_time, create_by, change_time, change_by) VALUES {', '.join(tickets)};
-INSERT INTO ticket_history (name, history_type_id, ticket_id, type_id, queue_id, owner_id, priority_id, state_id,
-                            create_time, create_by, change_time, change_by) VALUES {', '.join(history)};
+{TICKETS_INTO}{', '.join(tickets)};
+{HISTORY_INTO}{', '.join(history)};
 INSERT INTO dynamic_field_value (field_id, object_id, value_text, value_date, value_int) VALUES {', '.join(values)};
-INSERT INTO article (id, ticket_id, article_sender_type_id, communication_channel_id, is_visible_for_customer,
-                     create_time, create_by, change_time, change_by) VALUES {articles};
+{ARTICLES_INTO}{articles};
 INSERT INTO link_object (id, name) VALUES (1, 'Ticket');
 -- ticket 1 and ticket 3 concern breach 30 (linked in both directions); a temporary link is not one yet
 INSERT INTO link_relation (source_object_id, source_key, target_object_id, target_key, type_id, state_id, create_time,
@@ -205,18 +208,10 @@ def _setup_znuny(admin: str, name: str, extra: str = "") -> str:
 
 
 def _znuny_sources(folder: Path) -> Path:
-    """Contacts, tickets and the whole register from Znuny (OTRSTimeZone Europe/Berlin); billing as files,
-    naming Anna by her Znuny login."""
+    """Contacts, tickets and the register from Znuny (OTRSTimeZone Europe/Berlin); billing as files, naming
+    Anna by her Znuny login."""
     billing = {t: [{**r, "contact_id": "anna"} for r in rows] for t, rows in BILLING.items()}
-    sources = write_store(folder / "files", billing)
-    text = sources.read_text(encoding="utf-8")
-    for table in ("contacts", "tickets", "attachments", *REGISTER_TABLES):
-        text = text.replace(f'[tables.{table}]\nsource = "fixture"\nfile = "{table}.jsonl"\n', "")
-    text += '\n[sources.helpdesk]\nkind = "znuny"\ndsn_env = "ZNUNY_DSN"\ntimezone = "Europe/Berlin"\n'
-    text += "".join(f'[tables.{t}]\nsource = "helpdesk"\n' for t in ("contacts", "tickets", "attachments",
-                                                                         *REGISTER_TABLES))
-    sources.write_text(text, encoding="utf-8")
-    return sources
+    return helpdesk_sources(folder, billing, 'kind = "znuny"\ndsn_env = "ZNUNY_DSN"\ntimezone = "Europe/Berlin"')
 
 
 @pytest.fixture(scope="module")
@@ -224,10 +219,10 @@ def built(pg_dsn, tmp_path_factory, request):
     """The same facts from Zammad (UTC) and from Znuny (Europe/Berlin)."""
     mp = pytest.MonkeyPatch()
     request.addfinalizer(mp.undo)
-    mp.setenv("ZAMMAD_DSN", _setup_zammad(pg_dsn, "zammad_same_register"))
+    mp.setenv("ZAMMAD_DSN", setup_zammad(pg_dsn, "zammad_same_register"))
     mp.setenv("ZNUNY_DSN", _setup_znuny(pg_dsn, "znuny_register"))
     root = tmp_path_factory.mktemp("znuny-register")
-    zammad = build_snapshot(_zammad_sources(root / "z", BILLING), data_dir=root / "z-data")
+    zammad = build_snapshot(zammad_sources(root / "z", BILLING), data_dir=root / "z-data")
     znuny = build_snapshot(_znuny_sources(root / "n"), data_dir=root / "n-data")
     return zammad, znuny
 
@@ -272,20 +267,9 @@ def test_the_register_from_znuny_is_the_register_from_zammad(built):
 def test_same_figures_on_every_page(built):
     """The requests, breach, hold and retention figures of both snapshots, at a date and a moment."""
     z, n = built
-    as_of = dt.date(2026, 12, 1)
-    checks = [
-        ("requests_kpis", {"as_of": as_of, "due_soon_days": 7}),
-        ("request_queue", {"as_of": as_of, "due_soon_days": 7, "show_hidden": True, "rights": [], "statuses": [],
-                           "assignees": [], "channels": [], "due_within": None, "overdue_only": False,
-                           "received_from": None, "received_to": None}),
-        ("incident_kpis", {"as_of": as_of, "warning_hours": 24}),
-        ("incident_register", {"as_of": dt.datetime(2026, 10, 2, 12, tzinfo=dt.UTC), "warning_hours": 24,
-                               "clocks": [], "window_months": None}),
-        ("retention_summary", {"as_of": as_of, "window_days": 30, "categories": [], "systems": []}),
-    ]
     cons = [duckdb.connect(str(s.path), read_only=True) for s in (z, n)]
     try:
-        for name, params in checks:
+        for name, params in FIGURE_CHECKS:
             left, right = ([tuple(_same(v) for v in row) for row in data.run(c, name, **params).rows()] for c in cons)
             assert left == right, name
             assert left, name

@@ -136,16 +136,28 @@ def as_of_range() -> tuple[dt.date, dt.date]:
     return dt.date(year - 10, 1, 1), dt.date(year + 2, 12, 31)
 
 
+KEPT = "_kept_"  # session keys that outlive a page's widgets: the "Stand am" a user chose on each page
+
+
 def as_of_input(key: str = "as_of") -> dt.date:
     """The "Stand am" date. The picker takes any date, so a typed date is always applied (a date the
     widget itself refused would leave the previous figures on screen); one out of range stops the
     page with the range it accepts, so no figure of another date stays visible."""
     first, last = as_of_range()
-    # In the URL (a link opens at the date it was sent with) and kept for the session (back on the page
-    # after another, the date is still there).
+    # In the URL (a link opens at the date it was sent with) and kept for the session: back on the page
+    # after another (Streamlit forgets a widget that was not drawn), the date and its URL come back.
+    # Kept by hand: Streamlit's persist_state="session" cost 0.2 s on every page load (first paint).
     in_url = bind_to_url(key, "as_of", dates=True, default=today())
-    day = st.date_input(t("app.as_of"), value=today(), key=key, format=date_format(), on_change=in_url,
-                        persist_state="session",
+    kept = KEPT + key
+    if key not in st.session_state and st.session_state.get(kept) not in (None, today()):
+        st.session_state[key] = st.session_state[kept]
+        in_url()
+
+    def chosen() -> None:
+        st.session_state[kept] = st.session_state.get(key)
+        in_url()
+
+    day = st.date_input(t("app.as_of"), value=today(), key=key, format=date_format(), on_change=chosen,
                         min_value=dt.date(1900, 1, 1), max_value=dt.date(2199, 12, 31),
                         help=t("app.as_of_help", first=fmt_date(first), last=fmt_date(last)))
     if day is None or not first <= day <= last:

@@ -10,8 +10,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import presentation
+from dashboard.deadlines import BERLIN
 from dashboard.i18n import code_labels
-from dashboard.ui.formats import decimal, fmt_date, fmt_int, fmt_moment
+from dashboard.ui.formats import date_format, fmt_int
 from dashboard.ui.text import lang, t
 
 # A clock read at a glance: its cell in the colour of its state (the list's first columns).
@@ -44,30 +45,37 @@ def _as_listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace(labels[c]) for c in frame.columns if labels[c])
 
 
-def _styled(frame: pl.DataFrame, codes: dict[str, list]):
-    """The table as the UI writes every value (thousands separators as in the figures, dates and times as
-    an office writes them), its state cells (clock, Art. 34) coloured by state: a pandas Styler, which
-    ``st.dataframe`` draws; sorting still goes by the values themselves."""
+def _styled(frame: pl.DataFrame, codes: dict[str, list], cell):
+    """The table as the UI writes every value (``cell``: thousands separators as in the figures, dates and
+    times as an office writes them), its state cells (clock, Art. 34) coloured by state: a pandas Styler,
+    which ``st.dataframe`` draws; sorting still goes by the values themselves."""
     styler = frame.to_pandas(use_pyarrow_extension_array=True).style
     for column, values in codes.items():
         colours = COLOURED[column]
         styles = [f"color: {colours[c]}; font-weight: 600" if c in colours else "" for c in values]
         styler = styler.apply(lambda _, s=styles: s, subset=[column])
-    return styler.format(_cell, na_rep="–")
+    return styler.format(cell, na_rep="–")
 
 
-def _cell(value) -> str:
-    if isinstance(value, dt.datetime):
-        return fmt_moment(value)
-    if isinstance(value, dt.date):
-        return fmt_date(value)
-    if isinstance(value, bool):
+def _writer(language: str):
+    """One cell as the UI writes it in ``language`` (read once per table, not once per cell)."""
+    german = language == "de"
+    swap = str.maketrans(",.", ".,")
+
+    def cell(value) -> str:
+        if isinstance(value, dt.datetime):
+            local = value.astimezone(BERLIN)
+            return local.strftime("%d.%m.%Y, %H:%M Uhr") if german else local.strftime("%Y-%m-%d %H:%M")
+        if isinstance(value, dt.date):
+            return value.strftime("%d.%m.%Y") if german else value.isoformat()
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, int | float):
+            text = f"{value:,.1f}" if isinstance(value, float) else f"{value:,d}"
+            return text.translate(swap) if german else text
         return str(value)
-    if isinstance(value, float):
-        return decimal(value, 1)
-    if isinstance(value, int):
-        return fmt_int(value)
-    return str(value)
+
+    return cell
 
 
 # A text longer than this goes after the counts, so no count is pushed off a 1440 px screen.
@@ -85,14 +93,31 @@ def _counts_before_long_text(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(naming + counts + rest + long)
 
 
-def _width(frame: pl.DataFrame, column: str, title: str) -> int | None:
+def _width(frame: pl.DataFrame, column: str, title: str, cell) -> int | None:
     """A column as wide as its widest value as the UI writes it, so a number is never cut at 1440 px; a
     long title gets at most 100 px (it is cut, and whole in the tooltip). Long texts, last, fit the rest."""
-    widest = max((len(_cell(v)) for v in frame[column].drop_nulls().to_list()), default=1)
-    if frame.schema[column] == pl.String and widest > LONG_TEXT:
-        return None
-    per_char = 8.0 if frame.schema[column].is_numeric() else 7.2
+    series = frame[column].drop_nulls()
+    dtype = frame.schema[column]
+    if dtype == pl.String:
+        widest = series.str.len_chars().max() or 1
+        if widest > LONG_TEXT:
+            return None
+    elif dtype.is_numeric():  # the widest number is the smallest or the largest
+        widest = max((len(cell(v)) for v in (series.min(), series.max()) if v is not None), default=1)
+    else:  # dates and times all write alike: one of them says how wide
+        widest = len(cell(series[0])) if series.len() else 1
+    per_char = 8.0 if dtype.is_numeric() else 7.2
     return int(max(widest * per_char + 28, min(len(title) * 7 + 24, 100)))
+
+
+def _column(dtype, title: str, width: int | None):
+    """A column's title, width and format: numbers with the reader's thousands separators and decimal
+    mark (the browser's locale: "3.263" and "2,5" in a German browser), dates as the UI writes them."""
+    if dtype.is_numeric():
+        return st.column_config.NumberColumn(title, width=width, help=title, format="localized")
+    if dtype == pl.Date:
+        return st.column_config.DateColumn(title, width=width, help=title, format=date_format())
+    return st.column_config.Column(title, width=width, help=title)
 
 
 def show_table(frame: pl.DataFrame, total: int | None = None, key: str | None = None,
@@ -112,12 +137,16 @@ def show_table(frame: pl.DataFrame, total: int | None = None, key: str | None = 
         frame = _as_listed(frame, list_name)
         titles = {**presentation.look(list_name).titles, **(titles or {})}
     frame = _counts_before_long_text(frame)
+    cell = _writer(lang())
     keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
-    config = {c: st.column_config.Column(t(keys[c]), width=_width(frame, c, t(keys[c])), help=t(keys[c]))
-              for c in frame.columns}
+    config = {c: _column(frame.schema[c], t(keys[c]), _width(frame, c, t(keys[c]), cell)) for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
-    event = st.dataframe(_styled(frame, codes), hide_index=True, width="stretch", column_config=config,
-                         placeholder="–", **selectable)
+    # Coloured states need a Styler (it writes every cell, in the UI's language); every other table is
+    # drawn from its values with the column formats below: a Styler's text for 500 rows costs the page's
+    # first paint a tenth of a second or more.
+    shown = _styled(frame, codes, cell) if codes else frame
+    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder="–",
+                         **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
     return event if key else None

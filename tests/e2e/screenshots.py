@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         _sample_exports(data_dir)
         with serve(data_dir) as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="de-DE").new_page()
+            locale = "en-GB" if args.lang == "en" else "de-DE"  # as a reader of that language browses
+            page = browser.new_context(viewport={"width": 1440, "height": 1000}, locale=locale).new_page()
             for path in (url_path(p) if p in IDS else p for p in args.pages.split(",")):
                 page.goto(f"{url}/{path}" + ("?lang=en" if args.lang == "en" else ""))  # language: a URL param
                 wait_idle(page)

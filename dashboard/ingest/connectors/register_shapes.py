@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.postgres import fetch_into
 from dashboard.sqltext import BERLIN_DATE, BERLIN_MIDNIGHT, identifier, literal
 
 # Accepted besides the canonical codes: the article numbers a DPO may have used as option keys.
@@ -46,6 +48,41 @@ class Vocabulary:
 def shape(con, table: str, target: str, words: Vocabulary) -> None:
     """Create temp table ``target`` as the canonical ``table`` from the staged ``_reg_*`` tables."""
     con.execute(f"CREATE TEMP TABLE {identifier(target)} AS {SHAPES[table](words)}")
+
+
+# Which register attributes each fed table reads (pauses need the identity date, events the received date).
+READS = {"requests": "requests", "request_pauses": "requests", "request_events": "requests",
+         "incidents": "incidents"}
+
+
+def register_settings(ts: TableSource, defaults: dict[str, str], attributes: dict, also: set[str] = frozenset()
+                      ) -> dict[str, str]:
+    """A helpdesk register's names: ``defaults``, overridden by ``[sources.NAME.register]``, where an
+    attribute or field is renamed by its canonical name (``attributes``); anything else is refused."""
+    given = ts.settings.get("register", {})
+    unknown = set(given) - set(defaults) - {c for cols in attributes.values() for c in cols} - set(also)
+    if unknown:
+        raise SourceError(f"{ts.describe()}: register: unknown setting {', '.join(sorted(unknown))}")
+    return {**defaults, **{k: v for k, v in given.items() if k in defaults}}
+
+
+def register_names(ts: TableSource, table: str, attributes: dict) -> dict[str, tuple[str, str]]:
+    """canonical -> (the helpdesk's name, its type) of the attributes ``table`` reads; a DPO who named one
+    differently says so as ``right = "..."`` under ``[sources.NAME.register]``."""
+    given = ts.settings.get("register", {})
+    return {canonical: (given.get(canonical, name), kind)
+            for canonical, (name, kind) in attributes.get(READS.get(table, ""), {}).items()}
+
+
+def fetch_logins(con, cur, s: str, table: str) -> None:
+    """The logins of the agents a register names (a request's owner, who set a hold): those users only,
+    from the helpdesk's ``users`` (id, login: both Zammad and Znuny)."""
+    ids = ("SELECT owner_id AS id FROM _reg_tickets" if table == "requests" else
+           "SELECT by_id FROM _reg_history WHERE type = 'added' UNION SELECT by_id FROM _reg_tags")
+    wanted = [row[0] for row in con.sql(f"SELECT DISTINCT TRY_CAST(id AS BIGINT) FROM ({ids}) AS _i(id) "
+                                        "WHERE TRY_CAST(id AS BIGINT) IS NOT NULL").fetchall()]
+    listed = ", ".join(str(int(i)) for i in wanted) or "NULL"
+    fetch_into(con, cur, f"SELECT id::text AS user_id, login FROM {s}.users WHERE id IN ({listed})", "_reg_logins")
 
 
 def in_group(column: str, group: str) -> str:

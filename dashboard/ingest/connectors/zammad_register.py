@@ -26,7 +26,7 @@ of a request, a message body or a subject line.
 
 from __future__ import annotations
 
-from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.config import TableSource
 from dashboard.ingest.connectors import register_shapes
 from dashboard.ingest.connectors.catalogue import readable_columns
 from dashboard.ingest.connectors.register_shapes import in_group
@@ -68,10 +68,6 @@ ATTRIBUTES: dict[str, dict[str, tuple[str, str]]] = {
         "delay_reason": ("incident_delay_reason", "input"),
     },
 }
-# Which attributes each fed table reads (pauses need the identity date, events the received date).
-READS = {"requests": "requests", "request_pauses": "requests", "request_events": "requests",
-         "incidents": "incidents"}
-
 # Catalogue checks (dashboard.ingest.connectors.check_relation): what each table needs besides attributes.
 _TICKETS = ("id", "group_id", "state_id", "customer_id", "owner_id", "created_at", "updated_at", "last_close_at")
 _STATES = {"ticket_states": ("id", "name", "state_type_id"), "ticket_state_types": ("id", "name"),
@@ -99,20 +95,13 @@ REQUIRES: dict[str, dict[str, tuple[str, ...]]] = {
 
 def settings(ts: TableSource) -> dict[str, str]:
     """The register's names: the defaults, overridden by ``[sources.NAME.register]``."""
-    given = ts.settings.get("register", {})
-    unknown = set(given) - set(DEFAULTS) - {a for cols in ATTRIBUTES.values() for a, _t in cols.values()} - {
-        c for cols in ATTRIBUTES.values() for c in cols}
-    if unknown:
-        raise SourceError(f"{ts.describe()}: register: unknown setting {', '.join(sorted(unknown))}")
-    return {**DEFAULTS, **{k: v for k, v in given.items() if k in DEFAULTS}}
+    return register_shapes.register_settings(ts, DEFAULTS, ATTRIBUTES, also={
+        a for cols in ATTRIBUTES.values() for a, _t in cols.values()})
 
 
 def attribute_names(ts: TableSource, table: str) -> dict[str, tuple[str, str]]:
-    """canonical -> (ticket column, data type) of the attributes ``table`` reads; a DPO who named an
-    attribute differently says so as ``right = "dsgvo_recht"`` under ``[sources.NAME.register]``."""
-    given = ts.settings.get("register", {})
-    return {canonical: (given.get(canonical, name), kind)
-            for canonical, (name, kind) in ATTRIBUTES.get(READS.get(table, ""), {}).items()}
+    """canonical -> (ticket column, data type) of the attributes ``table`` reads."""
+    return register_shapes.register_names(ts, table, ATTRIBUTES)
 
 
 def stage(con, cur, ts: TableSource, table: str, target: str, schema: str) -> None:
@@ -128,7 +117,7 @@ def stage(con, cur, ts: TableSource, table: str, target: str, schema: str) -> No
         _articles(con, cur, ts, s, group)
     if table in ("requests", "holds"):
         _tags(con, cur, ts, s)
-        _logins(con, cur, s, table)
+        register_shapes.fetch_logins(con, cur, s, table)
     if table == "incident_records":
         fetch_into(con, cur, f"""
             SELECT l.id::text AS link_id, l.link_object_source_value::text AS source_id,
@@ -257,16 +246,6 @@ def _history(con, cur, ts: TableSource, s: str, group: str | None) -> None:
         JOIN {s}.history_objects ho ON ho.id = h.history_object_id AND ho.name = 'Ticket'
         LEFT JOIN {s}.history_attributes ha ON ha.id = h.history_attribute_id
         WHERE {scope}""", "_reg_history")
-
-
-def _logins(con, cur, s: str, table: str) -> None:
-    """The logins of the agents a register names (a request's owner, who set a hold): those users only."""
-    ids = ("SELECT owner_id AS id FROM _reg_tickets" if table == "requests" else
-           "SELECT by_id FROM _reg_history WHERE type = 'added' UNION SELECT by_id FROM _reg_tags")
-    wanted = [row[0] for row in con.sql(f"SELECT DISTINCT TRY_CAST(id AS BIGINT) FROM ({ids}) AS _i(id) "
-                                        "WHERE TRY_CAST(id AS BIGINT) IS NOT NULL").fetchall()]
-    listed = ", ".join(str(int(i)) for i in wanted) or "NULL"
-    fetch_into(con, cur, f"SELECT id::text AS user_id, login FROM {s}.users WHERE id IN ({listed})", "_reg_logins")
 
 
 def _articles(con, cur, ts: TableSource, s: str, group: str) -> None:

@@ -35,7 +35,7 @@ request, a message body or a subject line.
 
 from __future__ import annotations
 
-from dashboard.ingest.config import SourceError, TableSource
+from dashboard.ingest.config import TableSource
 from dashboard.ingest.connectors import register_shapes
 from dashboard.ingest.connectors.register_shapes import in_group
 from dashboard.ingest.postgres import fetch_into
@@ -76,8 +76,6 @@ ATTRIBUTES: dict[str, dict[str, tuple[str, str]]] = {
         "delay_reason": ("IncidentDelayReason", "Text"),
     },
 }
-READS = {"requests": "requests", "request_pauses": "requests", "request_events": "requests",
-         "incidents": "incidents"}
 # The field types a register field may have (a text may be a TextArea).
 ACCEPTED = {"Text": ("Text", "TextArea"), "Dropdown": ("Dropdown",), "Date": ("Date",), "DateTime": ("DateTime",),
             "Checkbox": ("Checkbox",)}
@@ -114,19 +112,12 @@ HISTORY_TYPES = ("NewTicket", "StateUpdate", "Move", "Merged", "TicketDynamicFie
 
 def settings(ts: TableSource) -> dict[str, str]:
     """The register's names: the defaults, overridden by ``[sources.NAME.register]``."""
-    given = ts.settings.get("register", {})
-    unknown = set(given) - set(DEFAULTS) - {c for cols in ATTRIBUTES.values() for c in cols}
-    if unknown:
-        raise SourceError(f"{ts.describe()}: register: unknown setting {', '.join(sorted(unknown))}")
-    return {**DEFAULTS, **{k: v for k, v in given.items() if k in DEFAULTS}}
+    return register_shapes.register_settings(ts, DEFAULTS, ATTRIBUTES)
 
 
 def field_names(ts: TableSource, table: str) -> dict[str, tuple[str, str]]:
-    """canonical -> (dynamic field name, field type) of the fields ``table`` reads; a DPO who named a
-    field differently says so as ``right = "DSGVORecht"`` under ``[sources.NAME.register]``."""
-    given = ts.settings.get("register", {})
-    return {canonical: (given.get(canonical, name), kind)
-            for canonical, (name, kind) in ATTRIBUTES.get(READS.get(table, ""), {}).items()}
+    """canonical -> (dynamic field name, field type) of the fields ``table`` reads."""
+    return register_shapes.register_names(ts, table, ATTRIBUTES)
 
 
 def vocabulary(names: dict[str, str]) -> register_shapes.Vocabulary:
@@ -151,7 +142,7 @@ def stage(con, cur, ts: TableSource, table: str, target: str, schema: str) -> No
         _articles(con, cur, ts, s, queue)
     if table in ("requests", "holds"):
         _marks(con, cur, ts, s, names, fields)
-        _logins(con, cur, s, table)
+        register_shapes.fetch_logins(con, cur, s, table)
     if table == "incident_records":
         fetch_into(con, cur, f"""
             SELECT l.source_key || '-' || l.target_key AS link_id, l.source_key AS source_id,
@@ -326,13 +317,3 @@ def _marks(con, cur, ts: TableSource, s: str, names: dict, fields: dict) -> None
         WHERE v.field_id IN ({', '.join(str(i) for i in ids) or 'NULL'}) AND v.value_int = 1""", "_reg_tags")
     con.execute("DELETE FROM _reg_tags g WHERE EXISTS (SELECT 1 FROM _reg_history h WHERE h.ticket_id = g.ticket_id "
                 "AND h.attribute = 'tag' AND g.tag IN (h.value_to, h.value_from))")  # history says when
-
-
-def _logins(con, cur, s: str, table: str) -> None:
-    """The logins of the agents a register names (a request's owner, who set a hold): those users only."""
-    ids = ("SELECT owner_id AS id FROM _reg_tickets" if table == "requests" else
-           "SELECT by_id FROM _reg_history WHERE type = 'added'")
-    wanted = [row[0] for row in con.sql(f"SELECT DISTINCT TRY_CAST(id AS BIGINT) FROM ({ids}) AS _i(id) "
-                                        "WHERE TRY_CAST(id AS BIGINT) IS NOT NULL").fetchall()]
-    listed = ", ".join(str(int(i)) for i in wanted) or "NULL"
-    fetch_into(con, cur, f"SELECT id::text AS user_id, login FROM {s}.users WHERE id IN ({listed})", "_reg_logins")
