@@ -32,10 +32,12 @@ def _forbidden(title_key: str):
 st.html("<style>[data-testid=stMetricLabel], [data-testid=stMetricLabel] * "
         "{white-space: normal !important; overflow: visible !important; text-overflow: clip !important; "
         "height: auto !important;}"
-        # An empty date filter shows nothing, not "dd.mm.yyyy – dd.mm.yyyy" (its label says what it takes);
-        # the segments appear when it is focused or partly filled.
-        "[data-testid=stDateInputFieldsScroller]:not(:focus-within)"
-        ":not(:has([role=spinbutton]:not([data-placeholder=true]))) span {color: transparent;}</style>")
+        # An empty date filter shows no "dd.mm.yyyy" (its label says what it takes): a segment not filled in,
+        # and the dot after it, are blank until the field is focused. (A rule with :has() did the same for
+        # the whole field but slowed every page's paint: the browser re-checks it on each change.)
+        "[data-testid=stDateInputFieldsScroller]:not(:focus-within) [data-placeholder=true], "
+        "[data-testid=stDateInputFieldsScroller]:not(:focus-within) [data-placeholder=true] + [data-type=literal] "
+        "{color: transparent;}</style>")
 
 keys.enter_applies_dates()  # a typed date applies on Enter, as users expect
 media.short_lived_downloads()  # a download's file is deleted seconds after it was made

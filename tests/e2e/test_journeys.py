@@ -151,7 +151,8 @@ def test_numbers_fit_and_a_breach_reads_in_full_at_1440_px(server, browser):
     width, shown = scroller.evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert width <= shown + 1, (width, shown)
     empty = page.locator("[data-testid=stDateInputFieldsScroller]").filter(has_text="yyyy").last
-    colours = empty.locator("span").evaluate_all("spans => spans.map(s => getComputedStyle(s).color)")
+    colours = empty.locator("[role=spinbutton], [data-type=literal]").evaluate_all(
+        "spans => spans.map(s => getComputedStyle(s).color)")  # the segments and their dots
     assert colours and set(colours) == {"rgba(0, 0, 0, 0)"}, colours
 
     page.goto(f"{server}/datenpannen?incident=INC-DEMO-06-late-reason")
