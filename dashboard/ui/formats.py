@@ -12,10 +12,11 @@ from dashboard.deadlines import BERLIN
 from dashboard.ui.text import lang, t
 
 
-def decimal(value: float, digits: int = 1, sign: bool = False) -> str:
-    """The one decimal formatter: ``digits`` places, a decimal comma and dot thousands in German."""
+def decimal(value: float, digits: int = 1, sign: bool = False, language: str | None = None) -> str:
+    """The one decimal formatter: ``digits`` places, a decimal comma and dot thousands in German
+    (``language``: the UI's unless given, e.g. read once for a whole table)."""
     text = f"{value:{'+' if sign else ''},.{digits}f}"
-    return text.translate(str.maketrans(",.", ".,")) if lang() == "de" else text
+    return text.translate(str.maketrans(",.", ".,")) if (language or lang()) == "de" else text
 
 
 def date_format() -> str:
@@ -56,13 +57,14 @@ def fmt_bytes(value: float | None) -> str:
     return ""
 
 
-def fmt_moment(value: dt.datetime | None) -> str:
+def fmt_moment(value: dt.datetime | None, language: str | None = None) -> str:
     """A timestamp in Europe/Berlin as an office writes it: "27.10.2025, 09:00 Uhr" (English: 2025-10-27
     09:00). Files keep seconds and the offset (dashboard.exports)."""
     if value is None:
         return ""
     local = value.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang() == "de" else local.strftime("%Y-%m-%d %H:%M")
+    german = (language or lang()) == "de"
+    return local.strftime("%d.%m.%Y, %H:%M Uhr") if german else local.strftime("%Y-%m-%d %H:%M")
 
 
 def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -70,7 +72,7 @@ def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
     return frame.with_columns(as_text(frame[c], fmt_moment).fill_null("") for c in columns if c in frame.columns)
 
 
-def fmt_date(value: dt.date | None) -> str:
+def fmt_date(value: dt.date | None, language: str | None = None) -> str:
     if value is None:
         return ""
-    return value.strftime("%d.%m.%Y") if lang() == "de" else value.isoformat()
+    return value.strftime("%d.%m.%Y") if (language or lang()) == "de" else value.isoformat()

@@ -10,9 +10,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import presentation
-from dashboard.deadlines import BERLIN
 from dashboard.i18n import code_labels
-from dashboard.ui.formats import date_format, fmt_int
+from dashboard.ui.formats import date_format, decimal, fmt_date, fmt_int, fmt_moment
 from dashboard.ui.text import lang, t
 
 # A clock read at a glance: its cell in the colour of its state (the list's first columns).
@@ -59,20 +58,15 @@ def _styled(frame: pl.DataFrame, codes: dict[str, list], cell):
 
 def _writer(language: str):
     """One cell as the UI writes it in ``language`` (read once per table, not once per cell)."""
-    german = language == "de"
-    swap = str.maketrans(",.", ".,")
-
     def cell(value) -> str:
         if isinstance(value, dt.datetime):
-            local = value.astimezone(BERLIN)
-            return local.strftime("%d.%m.%Y, %H:%M Uhr") if german else local.strftime("%Y-%m-%d %H:%M")
+            return fmt_moment(value, language)
         if isinstance(value, dt.date):
-            return value.strftime("%d.%m.%Y") if german else value.isoformat()
+            return fmt_date(value, language)
         if isinstance(value, bool):
             return str(value)
         if isinstance(value, int | float):
-            text = f"{value:,.1f}" if isinstance(value, float) else f"{value:,d}"
-            return text.translate(swap) if german else text
+            return decimal(value, 1 if isinstance(value, float) else 0, language=language)
         return str(value)
 
     return cell
