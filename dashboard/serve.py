@@ -11,6 +11,7 @@ Streamlit's runtime exists, so that it fills the runtime's own caches.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 import threading
@@ -24,6 +25,11 @@ RUNTIME_WAIT_SECONDS = 120
 
 def main(streamlit_args: Sequence[str]) -> int:
     _import_pages_modules()
+    # What the imports made lives as long as the process: moved out of the collector's sight, a full
+    # collection during a page's run walks only what came after (gen-2 pauses of 33-110 ms inside page
+    # loads before, with 90-180 thousand objects tracked; 12-07).
+    gc.collect()
+    gc.freeze()
     threading.Thread(target=_warm_up_once_serving, daemon=True, name="cache-warmup-start").start()
     from streamlit.web import cli
 

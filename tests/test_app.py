@@ -272,6 +272,25 @@ def test_retention_filters(demo_data_dir, use_data_dir):
     assert "Supportkommunikation" not in _chart_values(at, 0, "name") and _chart_values(at, 0, "name")
 
 
+def test_folded_sections_are_built_when_opened(demo_data_dir, use_data_dir):
+    """Löschfristen's deletable master data and policy are folded: nothing of them is sent with the page
+    (a table nobody opened still cost every load its render); opened, they show their list and rules."""
+    use_data_dir(demo_data_dir)
+    at = app("views/retention.py")
+    folded = {e.label: e for e in at.expander if e.label in ("Löschbare Stammdaten", "Geltende Löschrichtlinie")}
+    assert len(folded) == 2 and not any(e.children for e in folded.values())
+    tables = len(at.dataframe)
+    at.session_state["retention_subjects_open"] = True
+    at.session_state["retention_policy_open"] = True
+    at.run()
+    assert not at.exception
+    subjects = next(e for e in at.expander if e.label == "Löschbare Stammdaten")
+    assert len(subjects.dataframe) == 1 and len(at.dataframe) == tables + 1
+    assert len(subjects.dataframe[0].value) > 0
+    policy = next(e for e in at.expander if e.label == "Geltende Löschrichtlinie")
+    assert any("Supportkommunikation" in m.value for m in policy.markdown)
+
+
 def _chart_values(at: AppTest, index: int, field: str) -> set:
     """The values of ``field`` ("x", "name", ...) over the traces of the page's ``index``-th Plotly chart."""
     values = set()
@@ -500,6 +519,10 @@ def test_erasure_not_carried_out_opens_its_drill_down(demo_data_dir, use_data_di
     proof = " ".join(m.value for m in at.markdown)
     assert "fehlgeschlagen (angelegt" in proof and "in Bearbeitung seit" in proof, proof
     # Every completed erasure request's proof, as the accountability file lists it.
+    proofs = next(e for e in at.expander if e.label.startswith("Löschnachweise ("))
+    assert not proofs.children  # folded: built only when opened
+    at.session_state["requests_proofs_open"] = True
+    at.run()
     proofs = next(e for e in at.expander if e.label.startswith("Löschnachweise ("))
     listed = proofs.dataframe[0].value
     assert set(listed["system"]) == {"Helpdesk", "Verträge & Abrechnung"}

@@ -5,6 +5,7 @@
 - ``boundary``: the error boundary every page and fragment runs in;
 - ``live``: the live snapshot, cached named queries, the "as of" date;
 - ``formats``, ``tables`` and ``charts``: numbers, dates, tables, charts and pickers in the UI's language;
+- ``folded``: a collapsed section built only while open;
 - ``jobwidgets``: export buttons, job status and audited downloads;
 - ``sidebar``: the Datenstand, who is signed in, the DPO's refresh;
 - ``keys``: Enter applies a typed date (a listener in the page).
@@ -17,6 +18,7 @@ from __future__ import annotations
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.charts import FORMATS as CHART_FORMATS
 from dashboard.ui.charts import chart, pick
+from dashboard.ui.folded import folded
 from dashboard.ui.formats import (
     as_text,
     date_format,
@@ -83,6 +85,7 @@ __all__ = [
     "as_of_range",
     "as_text",
     "chart",
+    "folded",
     "pick",
     "selected_in_url",
     "cockpit_base_url",

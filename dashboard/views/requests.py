@@ -238,12 +238,16 @@ def _erasure_proofs() -> None:
     proofs = ui.query("erasure_proofs", request_id=None)
     if proofs.is_empty():
         return
-    with st.expander(t("requests_page.proofs", count=ui.fmt_int(proofs["request_id"].n_unique()))):
+
+    def draw() -> None:
         st.caption(t("requests_page.proofs_help"))
         ui.list_export("erasure_proofs", "loeschnachweise.csv", key="proofs_csv", total=proofs.height,
                        request_id=None)
         ui.show_table(ui.with_moments(proofs, ("created_at", "completed_at", "last_seen_at")),
                       list_name="erasure_proofs")
+
+    ui.folded(t("requests_page.proofs", count=ui.fmt_int(proofs["request_id"].n_unique())), "requests_proofs_open",
+              draw)
 
 
 def _restricted(contact_id: str, as_of) -> None:

@@ -127,15 +127,17 @@ def _erasures(erasures: pl.DataFrame) -> None:
 
 
 def _subjects(subjects: data.Page, as_of) -> None:
-    with st.expander(t("retention.subjects_deletable")):
+    def draw() -> None:
         st.caption(t("retention.subjects_help"))
         ui.list_export("deletable_subjects", f"stammdaten_loeschbar_{as_of.isoformat()}.csv",
                        key="subjects_csv", total=subjects.total, as_of=as_of)
         ui.show_table(subjects.frame, total=subjects.total, list_name="deletable_subjects")
 
+    ui.folded(t("retention.subjects_deletable"), "retention_subjects_open", draw)
+
 
 def _policy() -> None:
-    with st.expander(t("retention.policy")):
+    def draw() -> None:
         policy = ui.policy()
         st.caption(f"{policy.source} · {t('app.policy_version')} {policy.version} · {policy.effective_date}")
         for rule in policy.retention.values():
@@ -143,6 +145,8 @@ def _policy() -> None:
             st.markdown(f"**{ui.coded('category', rule.category)}**: {rule.records} — "
                         f"{rule.period} {ui.coded('unit', rule.unit)}{start}; {rule.legal_basis}")
         st.info(t("retention.billing_note"))
+
+    ui.folded(t("retention.policy"), "retention_policy_open", draw)
 
 
 def _helpdesk_rules() -> None:

@@ -33,15 +33,41 @@ FIGURES = "[data-testid=stMetricValue], [data-testid=stDataFrame]"
 # page gave 1.27-2.0 s over 8 loads in a row while the app's own run took 0.11 s, and the code of the
 # morning (89e6507) crossed the budget under best of two as often as the evening's.
 TRIES = 3
+# When a figure was first in a painted frame, by the page's own clock: checked on every animation frame
+# (the last step before the browser paints). Playwright's selector wait cannot say: it looks after 0, 20,
+# 70, 170 and 270 ms and then every 500 ms, so it reported an element shown 0.9 s after the wait began at
+# 1.30 s and one shown at 0.3 s at 0.79 s (12-07: 90-494 ms late); CI's Löschfristen failed at 1.55 s so.
+# The probes: the figures (tiles, tables) and the Exporte page's audit heading.
+PAINT_CLOCK = """
+(() => {
+  const probes = {
+    figures: () => document.querySelector('FIGURES'),
+    audit: () => [...document.querySelectorAll('h3')].find(h => h.textContent.includes('Audit-Trail')),
+  };
+  const shown = el => !!el && el.checkVisibility() && el.getBoundingClientRect().height > 0;
+  window.__painted = {};
+  const frame = () => {
+    for (const [name, probe] of Object.entries(probes)) {
+      if (!(name in window.__painted) && shown(probe())) {
+        window.__painted[name] = performance.timeOrigin + performance.now();
+      }
+    }
+    requestAnimationFrame(frame);
+  };
+  requestAnimationFrame(frame);
+})();
+""".replace("FIGURES", FIGURES)
 
 
-def _first_paint(page, load, figures: str = FIGURES) -> float:
-    start = time.monotonic()
+def _first_paint(page, load, probe: str = "figures") -> float:
+    """Seconds from asking for the page to the first painted frame that shows ``probe`` (the context
+    carries PAINT_CLOCK)."""
+    start = time.time() * 1000
     load()
-    page.wait_for_selector(figures, timeout=30_000)
-    seconds = time.monotonic() - start
+    painted = page.wait_for_function("name => window.__painted && window.__painted[name]", arg=probe,
+                                     timeout=30_000).json_value()
     wait_idle(page)  # the run finishes before the next load starts
-    return seconds
+    return (painted - start) / 1000
 
 
 @pytest.mark.solo  # a paint time: measured on a quiet machine, not next to other tests
@@ -49,12 +75,13 @@ def test_every_page_renders_and_paints_its_figures_quickly(server, page):
     """The first paint of every page's figures, from a direct load and from a reload, each within the
     budget; then the page, rendered to the end, shows no error element."""
     slow = {}
+    page.context.add_init_script(PAINT_CLOCK)
     page.goto(server)  # the browser's first visit fetches the app's assets: not a page's paint
     wait_idle(page)
     for path in URL_PAGES:
-        figures = FIGURES if path != "exporte" else "h3:has-text('Audit-Trail')"
+        probe = "figures" if path != "exporte" else "audit"
         for kind, load in (("load", lambda url=f"{server}/{path}": page.goto(url)), ("reload", page.reload)):
-            best = min(_first_paint(page, load, figures) for _ in range(TRIES))
+            best = min(_first_paint(page, load, probe) for _ in range(TRIES))
             print(f"first paint {path or 'uebersicht'} ({kind}): {best:.2f} s")
             if best > FIRST_PAINT_BUDGET:
                 slow[f"{path or 'uebersicht'} ({kind})"] = round(best, 2)
@@ -72,6 +99,7 @@ def test_first_view_after_a_server_restart_is_quick(browser, demo_data_dir):
     from before the restart, as a returning user's has."""
     port = free_port()
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    context.add_init_script(PAINT_CLOCK)
     page = context.new_page()
     try:
         with serve(demo_data_dir, port=port) as url:
