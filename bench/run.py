@@ -12,7 +12,7 @@ Steps (each reports into one table, written as JSON too):
             the time of the same page's SQL run directly in DuckDB (the dashboard's overhead ratio)
   server    peak memory of a Streamlit server after a browser visited every page
   export    a 1M-row CSV export job, next to DuckDB's own COPY of the same query
-  load      20 concurrent sessions running every page against one server
+  load      20 concurrent sessions running every page twice against one server while a refresh publishes
   peer      the same figures the way a pandas-in-memory app computes them, and the ratios
 The budget (docs/PERFORMANCE.md) is checked and each line says whether it holds.
 """
@@ -42,7 +42,9 @@ BUDGET = {"page_warm_s": 1.0, "page_cold_s": 3.0, "overhead_ratio": 2.0, "overhe
           # Against the limit (plain DuckDB doing the same work), measured in the same run
           "build_vs_raw": 2.0, "build_mem_vs_raw": 2.0, "export_vs_copy": 1.5, "page_after_warmup_s": 1.0,
           # Refresh in proportion to change (each against the full build measured in the same run)
-          "unchanged_vs_full": 0.1, "small_change_vs_full": 0.5, "build_vs_floor": 1.3}
+          "unchanged_vs_full": 0.1, "small_change_vs_full": 0.5, "build_vs_floor": 1.3,
+          # 20 sessions at once, each walking every page twice while a refresh publishes
+          "load_p95_s": 2.5}
 MIN_SQL_FOR_RATIO = 0.25  # seconds of SQL below which the overhead is judged in absolute terms
 
 results: list[dict] = []
@@ -337,7 +339,9 @@ def _plain_copy(data_dir: Path, params: dict, target: Path) -> float:
 
 
 def step_load(data_dir: Path) -> None:
-    """20 concurrent sessions (websocket protocol, tests/wsclient.py) run every page once each."""
+    """20 concurrent sessions (websocket protocol, tests/wsclient.py) each run every page twice, while a
+    full refresh builds and publishes a new snapshot (issue 41.4): a page run's time from the request
+    to the script's end, as the session sees it."""
     import asyncio
     import concurrent.futures
 
@@ -348,15 +352,24 @@ def step_load(data_dir: Path) -> None:
     pages = URL_PAGES
     with serve(data_dir) as url:
         started = time.perf_counter()
+        refresh = subprocess.Popen([PY, "-m", "dashboard", "snapshot", "--full"], cwd=ROOT,
+                                   env={**os.environ, "DASHBOARD_DATA_DIR": str(data_dir)},
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:  # its own event loop
-            result = pool.submit(asyncio.run, load(url, sessions=20, pages=pages)).result()
+            result = pool.submit(asyncio.run, load(url, sessions=20, pages=pages, rounds=2)).result()
         seconds = time.perf_counter() - started
+        _, refresh_err = refresh.communicate()
+        refreshed = time.perf_counter() - started
+    if refresh.returncode != 0:
+        raise RuntimeError(refresh_err[-3000:])
     titles = ["DSGVO-Compliance-Cockpit", "Löschfristen", "Betroffenenanfragen", "Einwilligungen", "Datenpannen",
               "Exporte", "Datenqualität"]
     wrong = [r for r in result.runs if not any(titles[pages.index(r.page)] in h for h in r.headings)]
-    report("load", f"20 sessions x {len(pages)} pages: errors", len(result.errors) + len(wrong), "", 0)
-    report("load", "page run p50", result.quantile(0.5), "s", note=f"{len(result.runs)} runs in {seconds:.0f} s")
-    report("load", "page run p95", result.quantile(0.95), "s")
+    report("load", f"20 sessions x {len(pages)} pages x 2: errors", len(result.errors) + len(wrong), "", 0)
+    report("load", "page run p50", result.quantile(0.5), "s",
+           note=f"{len(result.runs)} runs in {seconds:.0f} s; the refresh published after {refreshed:.0f} s")
+    report("load", "page run p95", result.quantile(0.95), "s", BUDGET["load_p95_s"])
+    report("load", "page run max", max(r.seconds for r in result.runs), "s")
 
 
 def step_peer(data_dir: Path) -> None:
