@@ -151,6 +151,12 @@ class KpiHistory:
         finally:
             con.close()
 
+    def stamp(self) -> tuple:
+        """What changes whenever a figure is recorded or recomputed (rows, newest build, sum of values):
+        a chart drawn from ``series`` is made anew only then."""
+        with self._db() as db:
+            return tuple(db.execute("SELECT count(*), max(built_at), sum(value) FROM kpi_history").fetchone())
+
     def series(self) -> pl.DataFrame:
         """Every recorded figure: snapshot, built_at (UTC), as_of, kind, kpi, value; oldest first."""
         with self._db() as db:

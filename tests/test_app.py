@@ -587,14 +587,13 @@ def test_warm_up_leaves_the_overview_nothing_to_compute(demo_data_dir, use_data_
     """After the background warm-up saw a snapshot, the overview's first view runs no query of its own."""
     import threading
 
-    import streamlit as st
-
     from dashboard import data
     from dashboard.snapshot import usable_snapshot
-    from dashboard.ui import warmup
+    from dashboard.ui import live, warmup
 
     use_data_dir(demo_data_dir)
-    st.cache_data.clear()
+    live._cached_query.clear()
+    live._cached_page.clear()
     warmup.warm(str(usable_snapshot(demo_data_dir / "snapshots").path))
     ran = []
     real = data.run

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.charts import FORMATS as CHART_FORMATS
-from dashboard.ui.charts import chart, pick
+from dashboard.ui.charts import chart, pick, plot, shared_figure, style
 from dashboard.ui.folded import folded
 from dashboard.ui.formats import (
     as_text,
@@ -85,6 +85,9 @@ __all__ = [
     "as_of_range",
     "as_text",
     "chart",
+    "plot",
+    "shared_figure",
+    "style",
     "folded",
     "pick",
     "selected_in_url",

@@ -8,9 +8,13 @@ import datetime as dt
 from collections.abc import Callable
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.errors import DashboardError
+from dashboard.ui.live import live_snapshot
 from dashboard.ui.text import lang, t
+from dashboard.ui.who import role
 
 # Plotly's bundle in Streamlit carries only its English locale, so dates use numeric formats
 # (a date axis ignores them on categories, so they apply to every chart's x axis).
@@ -20,10 +24,20 @@ FORMATS = {"day": {"de": "%d.%m.%Y", "en": "%Y-%m-%d"}, "month": {"de": "%m.%Y",
 
 def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, partial_to: dt.date | None = None,
           **kwargs):
-    """Draw a Plotly figure with the language's decimal and thousands separators, dates on the x axis
+    """Draw a Plotly figure styled for the UI (``style``): what a page draws for one row only."""
+    return plot(style(fig, x, counts, partial_to), where, **kwargs)
+
+
+def plot(fig, where=st, **kwargs):
+    """Draw a figure as it is (styled already), full width, without the Plotly logo."""
+    return where.plotly_chart(fig, width="stretch", config={"displaylogo": False}, **kwargs)
+
+
+def style(fig, x: str = "day", counts: bool | Callable = True, partial_to: dt.date | None = None):
+    """A Plotly figure with the language's decimal and thousands separators, dates on the x axis
     as the UI writes them (``x``: day, month or moment), whole numbers on count axes (every axis, or
-    those whose traces ``counts(trace)`` says are counts), no Plotly logo. A monthly chart read on
-    ``partial_to`` marks that month as running (counted up to that day), so it does not read as a fall."""
+    those whose traces ``counts(trace)`` says are counts). A monthly chart read on ``partial_to``
+    marks that month as running (counted up to that day), so it does not read as a fall."""
     fig.update_layout(separators=",." if lang() == "de" else ".,")
     if x == "month" and partial_to is not None:
         _running_month(fig, partial_to)
@@ -36,7 +50,27 @@ def chart(fig, where=st, x: str = "day", counts: bool | Callable = True, partial
         for axis, traces in _axes(fig).items():
             if all(counts(trace) for trace in traces):
                 _whole_numbers(fig, traces, axis)
-    return where.plotly_chart(fig, width="stretch", config={"displaylogo": False}, **kwargs)
+    return fig
+
+
+def shared_figure(build: Callable[..., go.Figure], **params) -> go.Figure:
+    """The figure ``build(**params)`` makes, made once per live snapshot, language and role and shared
+    by every session that asks for the same; ``build`` reads nothing but the snapshot (``ui.query``),
+    the language and ``params``, and returns the figure styled (``style``).
+
+    Building a Plotly figure is Python work (30-90 ms each): with 20 sessions at once it was half of
+    every page run (cProfile, medium profile, 12-07). A shared figure is only read afterwards:
+    Streamlit copies it into the page (``to_dict``)."""
+    snapshot = live_snapshot()
+    if snapshot is None:
+        raise DashboardError("no snapshot published")
+    return _shared(str(snapshot), lang(), role(), f"{build.__module__}.{build.__qualname__}",
+                   tuple(sorted(params.items())), build)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _shared(snapshot: str, language: str, viewer: str, name: str, params: tuple, _build) -> go.Figure:
+    return _build(**dict(params))
 
 
 def _running_month(fig, day: dt.date) -> None:

@@ -45,25 +45,39 @@ def _trend(as_of) -> None:
     channels = ui.pick(st, t("consent.channels"), CHANNELS, key="consent_channels",
                        format_func=lambda v: ui.coded("consent_channel", v),
                        on_change=ui.bind_to_url("consent_channels", "channel", CHANNELS, many=True))
-    monthly = ui.translate(ui.query("consent_monthly", as_of=as_of, channels=channels), purpose="purpose")
-    axis = {"month": t("requests_page.month"), "purpose": t("consent.purpose"), "value": "%",
-            "series": t("requests_page.series"), "count": t("requests_page.count")}
     left, right = st.columns(2)
-    rates = monthly.unpivot(index=["month", "purpose"], on=["consent_rate_pct", "doi_rate_pct"],
-                            variable_name="series", value_name="value").with_columns(
+    ui.plot(ui.shared_figure(_rates_figure, as_of=as_of, channels=channels), left)
+    ui.plot(ui.shared_figure(_flows_figure, as_of=as_of, channels=channels), right)
+
+
+def _monthly(as_of, channels) -> pl.DataFrame:
+    return ui.translate(ui.query("consent_monthly", as_of=as_of, channels=channels), purpose="purpose")
+
+
+def _axis() -> dict:
+    return {"month": t("requests_page.month"), "purpose": t("consent.purpose"), "value": "%",
+            "series": t("requests_page.series"), "count": t("requests_page.count")}
+
+
+def _rates_figure(as_of, channels):
+    rates = _monthly(as_of, channels).unpivot(index=["month", "purpose"], on=["consent_rate_pct", "doi_rate_pct"],
+                                              variable_name="series", value_name="value").with_columns(
         pl.col("series").replace({"consent_rate_pct": t("consent.rate"), "doi_rate_pct": t("consent.doi_rate")}))
     fig = px.line(rates.to_pandas(), x="month", y="value", color="purpose", line_dash="series", markers=True,
-                  title=t("consent.trend_rates"), labels=axis)
+                  title=t("consent.trend_rates"), labels=_axis())
     fig.update_yaxes(ticksuffix=" %", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    ui.chart(fig, left, x="month", counts=False, partial_to=as_of)
-    flows = monthly.unpivot(index=["month", "purpose"], on=["grants", "withdrawals"], variable_name="series",
-                            value_name="count").with_columns(
+    return ui.style(fig, x="month", counts=False, partial_to=as_of)
+
+
+def _flows_figure(as_of, channels):
+    flows = _monthly(as_of, channels).unpivot(index=["month", "purpose"], on=["grants", "withdrawals"],
+                                              variable_name="series", value_name="count").with_columns(
         pl.col("series").replace({"grants": t("consent.grants"), "withdrawals": t("consent.withdrawals")}))
     fig = px.bar(flows.to_pandas(), x="month", y="count", color="series", facet_row="purpose", barmode="group",
-                 title=t("consent.trend_flows"), labels=axis, height=480)
+                 title=t("consent.trend_flows"), labels=_axis(), height=480)
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
-    ui.chart(fig, right, x="month", partial_to=as_of)
+    return ui.style(fig, x="month", partial_to=as_of)
 
 
 def _findings(as_of) -> None:

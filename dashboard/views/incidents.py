@@ -50,6 +50,10 @@ def _figures(as_of: dt.datetime, warning_hours: int) -> None:
 
 
 def _quarters(as_of: dt.datetime) -> None:
+    ui.plot(ui.shared_figure(_quarters_figure, as_of=as_of))
+
+
+def _quarters_figure(as_of: dt.datetime):
     quarters = ui.query("incident_quarters", as_of=as_of)
     shown = ui.translate(quarters.with_columns(
         label=pl.col("quarter").dt.year().cast(pl.String) + " Q" + pl.col("quarter").dt.quarter().cast(pl.String)),
@@ -57,7 +61,7 @@ def _quarters(as_of: dt.datetime) -> None:
     fig = px.bar(shown.to_pandas(), x="label", y="breaches", color="type", title=t("incidents.by_quarter"),
                  category_orders={"label": sorted(shown["label"].unique())},
                  labels={"label": t("incidents.quarter"), "breaches": t("incidents.breaches"), "type": t("col.type")})
-    ui.chart(fig)
+    return ui.style(fig)
 
 
 def _register(as_of: dt.datetime, warning_hours: int) -> str | None:

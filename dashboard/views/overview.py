@@ -72,22 +72,30 @@ def _help(key: str, previous, threshold) -> str:
 def _history(figures: dict) -> None:
     st.subheader(t("overview.history"))
     try:
-        series = ui.kpi_history().series()
+        recorded = ui.kpi_history().stamp()
     except history.HistoryUnavailable as exc:  # the tiles above stand on their own
         st.warning(t(exc.label, reason=ui.md(exc)), icon=":material/history:")
         return
-    if series.is_empty():
+    if recorded[0] == 0:
         st.caption(t("overview.no_history"))
         return
     chosen = ui.pick(st, t("overview.history_kpis"), list(figures), key="overview_history_kpis",
                      default=["requests_overdue", "retention_due", "incidents_overdue"],
                      format_func=lambda k: t(f"report.{k}"),
                      on_change=ui.bind_to_url("overview_history_kpis", "kpi", list(figures), many=True))
+    ui.plot(ui.shared_figure(_history_figure, recorded=recorded, chosen=tuple(chosen), names=tuple(figures)))
+    st.caption(t("overview.kinds_help"))
+
+
+def _history_figure(recorded: tuple, chosen: tuple, names: tuple):
+    """The chosen figures over the recorded history (``recorded``: its stamp, so that the chart is made
+    anew when a figure is recorded): one small chart per figure, each with its own scale (a backlog of
+    thousands next to a count of 1)."""
+    series = ui.kpi_history().series()
     shown = series.filter(pl.col("kpi").is_in(chosen)).with_columns(
         pl.col("kpi").replace(kpis.UNITS).alias("unit"),
-        pl.col("kpi").replace({k: t(f"report.{k}") for k in figures}),
+        pl.col("kpi").replace({k: t(f"report.{k}") for k in names}),
         pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
-    # One small chart per figure, each with its own scale (a backlog of thousands next to a count of 1).
     fig = px.line(shown.to_pandas(), x="as_of", y="value", color="kind", markers=True, facet_col="kpi",
                   custom_data=["unit"],
                   facet_col_wrap=3, facet_col_spacing=0.06, title=t("overview.history_chart"),
@@ -95,8 +103,7 @@ def _history(figures: dict) -> None:
     fig.update_yaxes(matches=None, showticklabels=True, rangemode="tozero")
     fig.for_each_annotation(lambda a: a.update(text=a.text.split("=", 1)[-1]))
     fig.update_layout(legend={"orientation": "h", "y": -0.2})
-    ui.chart(fig, counts=lambda trace: trace.customdata[0][0] == "count")  # a count facet never shows 1,5
-    st.caption(t("overview.kinds_help"))
+    return ui.style(fig, counts=lambda trace: trace.customdata[0][0] == "count")  # a count facet never shows 1,5
 
 
 def render() -> None:

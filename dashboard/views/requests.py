@@ -30,6 +30,18 @@ def _charts(as_of, due_soon_days: int, filters: dict) -> None:
     """The open requests by right and clock, and the monthly flow, both of the requests the page's
     filters leave (the same ones as the queue below)."""
     left, right = st.columns(2)
+    with left:
+        ui.plot(ui.shared_figure(_by_right_figure, as_of=as_of, due_soon_days=due_soon_days, **filters),
+                on_select=_filter_by_clicked_bar, key="requests_by_right", selection_mode="points")
+        st.caption(t("requests_page.by_right_help"))
+    chosen = {k: filters[k] for k in ("rights", "channels", "assignees", "received_from", "received_to")}
+    with right:
+        ui.plot(ui.shared_figure(_monthly_figure, as_of=as_of, **chosen))
+        if _filtered():
+            st.caption(t("requests_page.monthly_filtered"))
+
+
+def _by_right_figure(as_of, due_soon_days: int, **filters):
     by_right = ui.query("requests_by_right", as_of=as_of, due_soon_days=due_soon_days, **filters)
     labels = {c: ui.coded("status", c) for c in CLOCKS}
     fig = px.bar(by_right.with_columns(right_code=pl.col("right"), clock_code=pl.col("clock"))
@@ -40,21 +52,19 @@ def _charts(as_of, due_soon_days: int, filters: dict) -> None:
                  category_orders={"clock": [labels[c] for c in CLOCKS]},
                  title=t("requests_page.by_right"),
                  labels={"right": "", "requests": t("requests_page.count"), "clock": t("col.clock")})
-    with left:
-        ui.chart(fig, on_select=_filter_by_clicked_bar, key="requests_by_right", selection_mode="points")
-        st.caption(t("requests_page.by_right_help"))
-    chosen = {k: filters[k] for k in ("rights", "channels", "assignees", "received_from", "received_to")}
+    return ui.style(fig)
+
+
+def _monthly_figure(as_of, **chosen):
     monthly = ui.query("requests_monthly", as_of=as_of, **chosen)
     series = {"received": t("requests_page.received"), "on_time": t("requests_page.answered_on_time"),
               "late": t("requests_page.answered_late")}
     long = monthly.unpivot(index="month", on=list(series), variable_name="series", value_name="count")
-    with right:
-        ui.chart(px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
-                         y="count", color="series", markers=True, title=t("requests_page.monthly"),
-                         labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
-                                 "series": t("requests_page.series")}), x="month", partial_to=as_of)
-        if _filtered():
-            st.caption(t("requests_page.monthly_filtered"))
+    fig = px.line(long.with_columns(pl.col("series").replace(series)).to_pandas(), x="month",
+                  y="count", color="series", markers=True, title=t("requests_page.monthly"),
+                  labels={"month": t("requests_page.month"), "count": t("requests_page.count"),
+                          "series": t("requests_page.series")})
+    return ui.style(fig, x="month", partial_to=as_of)
 
 
 def _filter_by_clicked_bar() -> None:

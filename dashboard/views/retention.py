@@ -54,28 +54,46 @@ def _figures(summary: pl.DataFrame, subjects: data.Page, erasures: pl.DataFrame)
 
 def _forecast(filters: dict) -> None:
     """What becomes deletable in the next 12 months, of the categories and systems the page shows."""
-    forecast = ui.translate(ui.query("retention_forecast", as_of=filters["as_of"], categories=filters["categories"],
-                                     systems=filters["systems"]), category="category")
+    ui.plot(ui.shared_figure(_forecast_figure, as_of=filters["as_of"], categories=filters["categories"],
+                             systems=filters["systems"]))
+
+
+def _forecast_figure(as_of: dt.date, categories: list, systems: list):
+    forecast = ui.translate(ui.query("retention_forecast", as_of=as_of, categories=categories, systems=systems),
+                            category="category")
     fig = px.bar(forecast.to_pandas(), x="month", y="records", color="category",
                  title=t("retention.forecast"),
                  labels={"month": t("requests_page.month"), "records": t("retention.records_unit"),
                          "category": t("col.category")})
     fig.update_xaxes(dtick="M1")
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    ui.chart(fig, x="month")
+    return ui.style(fig, x="month")
 
 
 def _backlog_trend() -> None:
     """The deletion backlog over earlier snapshots (from the KPI history; it outlives pruning)."""
     try:
-        series = ui.kpi_history().series()
+        recorded = ui.kpi_history().stamp()
     except history.HistoryUnavailable as exc:
         st.warning(t(exc.label, reason=ui.md(exc)), icon=":material/history:")
         return
-    backlog = series.filter(pl.col("kpi").is_in(["retention_due", "retention_approaching"]))
-    if backlog.is_empty():
+    if recorded[0] == 0:
         st.caption(t("overview.no_history"))
         return
+    fig = ui.shared_figure(_backlog_figure, recorded=recorded)
+    if fig is None:
+        st.caption(t("overview.no_history"))
+        return
+    ui.plot(fig)
+
+
+def _backlog_figure(recorded: tuple):
+    """``recorded``: the history's stamp, so that the figure is made anew when a figure is recorded;
+    None when the history holds no backlog figure."""
+    series = ui.kpi_history().series()
+    backlog = series.filter(pl.col("kpi").is_in(["retention_due", "retention_approaching"]))
+    if backlog.is_empty():
+        return None
     shown = backlog.with_columns(pl.col("kpi").replace({k: t(f"report.{k}") for k in ("retention_due",
                                                                                       "retention_approaching")}),
                                  pl.col("kind").replace({k: t(f"overview.kind_{k}") for k in history.KINDS}))
@@ -84,7 +102,7 @@ def _backlog_trend() -> None:
                   labels={"as_of": t("overview.as_of"), "value": t("retention.records_unit"), "kpi": "",
                           "kind": t("overview.kind")})
     fig.update_layout(legend={"orientation": "h", "y": -0.3, "title": None})
-    ui.chart(fig)
+    return ui.style(fig)
 
 
 def _lists(filters: dict) -> None:
