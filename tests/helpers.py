@@ -17,6 +17,12 @@ AS_OF = dt.date(2026, 11, 26)  # the demo's "today": its situations sit around t
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
 
 
+def states(column) -> list:
+    """A coloured state column of a shown table (clock, Art. 34) as its labels: each cell is a list holding
+    the one label, drawn on the state's colour."""
+    return [None if cell is None else cell[0] for cell in column]
+
+
 def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
     """Write every canonical table as JSON Lines (absent ones empty) plus a sources.toml for them."""
     folder.mkdir(parents=True, exist_ok=True)

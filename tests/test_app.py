@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.helpers import APP, app
+from tests.helpers import APP, app, states
 
 PAGES = {
     "views/overview.py": ["Offene Anfragen", "Löschrückstand (Datensätze)", "Einwilligungsquote Newsletter (%)",
@@ -106,8 +107,11 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
     at.button(key="tile_requests_overdue").click().run()
     assert not at.exception
     assert at.toggle(key="requests_overdue_only").value is True
-    clocks = {c for c in at.dataframe[0].value["clock"]}
+    clocks = set(states(at.dataframe[0].value["clock"]))
     assert clocks == {"überfällig"}
+    # Each state on its colour (a label, not a Styler writing every cell): overdue red.
+    options = json.loads(at.dataframe[0].proto.columns)["clock"]["type_config"]["options"]
+    assert {"value": "überfällig", "color": "#c62828"} in options
     assert at.query_params["overdue"] == "1"  # the filtered view is a link
     at = app()
     at.button(key="tile_incidents_overdue").click().run()
@@ -137,8 +141,9 @@ def test_the_72_hour_tile_opens_exactly_the_breaches_it_counts(demo_data_dir, us
     finally:
         con.close()
     assert len(listed) == kpi["decided"] > 0
-    assert set(listed["clock"]) <= {"fristgerecht gemeldet", "verspätet gemeldet", "überfällig"}
-    on_time = (listed["clock"] == "fristgerecht gemeldet").sum()
+    clocks = states(listed["clock"])
+    assert set(clocks) <= {"fristgerecht gemeldet", "verspätet gemeldet", "überfällig"}
+    on_time = clocks.count("fristgerecht gemeldet")
     assert round(100 * on_time / len(listed), 1) == kpi["on_time_pct"]
 
 
@@ -334,7 +339,7 @@ def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
     at = app("views/incidents.py")
     assert not at.exception
     first = at.dataframe[0].value.iloc[0]
-    assert first["clock"] in ("überfällig", "Warnung (< 24 h)")  # needing action first
+    assert states([first["clock"]]) in (["überfällig"], ["Warnung (< 24 h)"])  # needing action first
     at.session_state["incidents_register"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
     at.run()
     assert not at.exception

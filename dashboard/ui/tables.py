@@ -44,20 +44,30 @@ def _as_listed(frame: pl.DataFrame, name: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).replace(labels[c]) for c in frame.columns if labels[c])
 
 
-def _styled(frame: pl.DataFrame, codes: dict[str, list], cell):
-    """The table as the UI writes every value (``cell``: thousands separators as in the figures, dates and
-    times as an office writes them), its state cells (clock, Art. 34) coloured by state: a pandas Styler,
-    which ``st.dataframe`` draws; sorting still goes by the values themselves."""
-    styler = frame.to_pandas(use_pyarrow_extension_array=True).style
+# A state without a colour of its own (e.g. a request answered): a quiet grey label.
+NEUTRAL = "#9e9e9e"
+
+
+def _state_labels(frame: pl.DataFrame, codes: dict[str, list], config: dict, titles: dict[str, str]) -> pl.DataFrame:
+    """Each coloured state cell (clock, Art. 34) as one label on its state's colour: Streamlit's own
+    multiselect column, read-only. A pandas Styler did the same by writing every cell of the table as text
+    on every run; with 20 sessions at once that was a third of the server's work (bench load step, 12-07).
+    ``codes``: the states' codes row by row (the frame holds their labels); ``config`` gets the columns."""
     for column, values in codes.items():
         colours = COLOURED[column]
-        styles = [f"color: {colours[c]}; font-weight: 600" if c in colours else "" for c in values]
-        styler = styler.apply(lambda _, s=styles: s, subset=[column])
-    return styler.format(cell, na_rep="–")
+        palette = dict(zip(frame[column].to_list(), (colours.get(code, NEUTRAL) for code in values), strict=True))
+        options = [label for label in palette if label is not None]
+        widest = max((len(label) for label in options), default=1)
+        config[column] = st.column_config.MultiselectColumn(
+            titles[column], width=int(widest * 7.2 + 40), help=titles[column], options=options,
+            color=[palette[label] for label in options])
+        frame = frame.with_columns(pl.when(pl.col(column).is_null()).then(None)
+                                   .otherwise(pl.concat_list(column)).alias(column))
+    return frame
 
 
 def _writer(language: str):
-    """One cell as the UI writes it in ``language`` (read once per table, not once per cell)."""
+    """One value as the UI writes it in ``language``: how wide a column must be (read once per table)."""
     def cell(value) -> str:
         if isinstance(value, dt.datetime):
             return fmt_moment(value, language)
@@ -135,10 +145,8 @@ def show_table(frame: pl.DataFrame, total: int | None = None, key: str | None = 
     keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
     config = {c: _column(frame.schema[c], t(keys[c]), _width(frame, c, t(keys[c]), cell)) for c in frame.columns}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
-    # Coloured states need a Styler (it writes every cell, in the UI's language); every other table is
-    # drawn from its values with the column formats below: a Styler's text for 500 rows costs the page's
-    # first paint a tenth of a second or more.
-    shown = _styled(frame, codes, cell) if codes else frame
+    # Every table is drawn from its values with the column formats above; coloured states as labels.
+    shown = _state_labels(frame, codes, config, {c: t(keys[c]) for c in codes})
     event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder="–",
                          **selectable)
     if total is not None and total > frame.height:
