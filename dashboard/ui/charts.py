@@ -74,13 +74,15 @@ def _shared(snapshot: str, language: str, viewer: str, name: str, params: tuple,
 
 
 def _running_month(fig, day: dt.date) -> None:
-    """Shade the month of ``day`` unless it is its last day: that month has only been counted so far."""
+    """Shade the month of ``day`` unless it is its last day: that month has only been counted so far. The
+    note sits inside the shade, at its right edge: placed after it, its text stretched the axis years past
+    the data (Plotly fits the axis to its notes)."""
     first = day.replace(day=1)
     if (day + dt.timedelta(days=1)).month == day.month:
         until = day.strftime("%d.%m.") if lang() == "de" else day.strftime("%m-%d")
         shade = dict(x0=first - dt.timedelta(days=14), x1=first + dt.timedelta(days=14), fillcolor="#9e9e9e",
                      opacity=0.15, line_width=0, layer="below", annotation_text=t("app.running_month", until=until),
-                     annotation_position="top left", annotation_font={"size": 11, "color": "#616161"},
+                     annotation_position="top right", annotation_font={"size": 11, "color": "#616161"},
                      annotation_bgcolor="rgba(255,255,255,0.85)")
         if fig._grid_ref is not None:  # facets: every one
             fig.add_vrect(row="all", col="all", **shade)

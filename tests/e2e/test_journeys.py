@@ -4,6 +4,7 @@ figures appear after a reload: test_browser.py.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -296,3 +297,21 @@ def test_rows_set_aside_are_named_where_they_are_missing(server, browser):
     wait_idle(page)
     page.get_by_text(re.compile(r"^Hier stehen nur Ihre eigenen Export-Aufträge")).wait_for(timeout=30_000)
     context.close()
+
+
+def test_a_monthly_chart_ends_where_its_months_end(server, browser):
+    """The running month's note sits over the last month: it does not stretch the axis years past the
+    data (its text, placed after the month, once ran the 24-month charts out to 2029 at half width)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    try:
+        for path, index in (("anfragen", 1), ("einwilligungen", 0)):
+            page.goto(f"{server}/{path}")
+            wait_idle(page)
+            page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length > {index}",
+                                   timeout=30_000)
+            end = page.evaluate(f"() => document.querySelectorAll('.js-plotly-plot')[{index}]._fullLayout"
+                                ".xaxis.range[1]")
+            assert dt.date.fromisoformat(end[:10]) <= dt.date.today() + dt.timedelta(days=62), (path, end)
+    finally:
+        context.close()
