@@ -371,6 +371,26 @@ def test_language_switch(demo_data_dir, use_data_dir):
     assert "Open requests" in labels and "Offene Anfragen" not in labels
 
 
+def test_a_figure_is_made_once_and_shown_in_each_language(demo_data_dir, use_data_dir, monkeypatch):
+    """Every session that asks for the same figure gets the one made first (a Plotly figure is made once
+    per snapshot, language, role and filters); another language gets its own, in its words."""
+    import plotly.express as px
+
+    use_data_dir(demo_data_dir)
+    made = []
+    real = px.bar
+    monkeypatch.setattr(px, "bar", lambda *a, **k: made.append(k.get("title")) or real(*a, **k))
+    app("views/requests.py")  # made here, or by an earlier test on the same snapshot
+    made.clear()
+    at = app("views/requests.py")
+    assert not at.exception and made == []  # the second session makes no figure
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Offene Anfragen nach Recht und Fristenstatus" in titles[0]
+    at.selectbox(key="lang").set_value("en").run()
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Open requests by right and clock" in titles[0], titles
+
+
 def test_quality_page_lists_sources(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/quality.py")

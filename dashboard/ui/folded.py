@@ -13,10 +13,10 @@ from collections.abc import Callable
 import streamlit as st
 
 
-def folded(label: str, key: str, draw: Callable[[], None], **kwargs) -> None:
+def folded(label: str, key: str, draw: Callable[[], None]) -> None:
     """An expander ``label`` (its open state kept under ``key``) whose content ``draw`` builds only while
     it is open."""
-    section = st.expander(label, key=key, on_change="rerun", **kwargs)
+    section = st.expander(label, key=key, on_change="rerun")
     if section.open:
         with section:
             draw()
