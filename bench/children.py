@@ -124,8 +124,53 @@ def change_one_percent(demo: str) -> dict:
     return {"tickets": int(frame.select(hit.sum()).item()), "events": len(day)}
 
 
+# The moment and the duration of a build are the only things two builds of the same files may differ in.
+BUILD_MOMENT = {"snapshot_meta": ("built_at", "build_seconds")}
+
+
+def same_as_full() -> dict:
+    """The live snapshot (a refresh) against a full build of DASHBOARD_DATA_DIR's sources, published
+    after it: every table compared in DuckDB with EXCEPT ALL both ways (the rows one has and the other
+    has not, duplicates counted), the build's moment and duration left out; the tables that differ."""
+    from dashboard import paths
+    from dashboard.build import build_snapshot
+    from dashboard.snapshot import current_snapshot
+    from dashboard.sqltext import identifier, literal
+
+    refreshed = current_snapshot(paths.snapshots_dir())
+    full = build_snapshot(full=True).path
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"ATTACH {literal(str(refreshed))} AS a (READ_ONLY)")
+    con.execute(f"ATTACH {literal(str(full))} AS b (READ_ONLY)")
+
+    def columns(db: str) -> dict[str, list[tuple[str, str]]]:
+        found: dict[str, list[tuple[str, str]]] = {}
+        for table, column, kind in con.sql(
+                "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+                "AND schema_name = 'main' ORDER BY table_name, column_index", params=[db]).fetchall():
+            if column not in BUILD_MOMENT.get(table, ()):
+                found.setdefault(table, []).append((column, kind))
+        return found
+
+    left, right = columns("a"), columns("b")
+    differing = {}
+    for table in sorted(left.keys() | right.keys()):
+        if left.get(table) != right.get(table):
+            differing[table] = "columns"
+            continue
+        cols = ", ".join(identifier(c) for c, _ in left[table])
+        name = identifier(table)
+        rows = sum(con.sql(f"SELECT count(*) FROM (SELECT {cols} FROM {x}.{name} EXCEPT ALL "
+                           f"SELECT {cols} FROM {y}.{name})").fetchall()[0][0] for x, y in (("a", "b"), ("b", "a")))
+        if rows:
+            differing[table] = rows
+    return {"tables": len(left), "differing": differing}
+
+
 CHILDREN = {"generate": generate, "build": build, "build_from": build_from, "stage_tickets": stage_tickets,
-            "raw_ingest": raw_ingest, "floor": floor, "peer": peer, "change_one_percent": change_one_percent}
+            "raw_ingest": raw_ingest, "floor": floor, "peer": peer, "change_one_percent": change_one_percent,
+            "same_as_full": same_as_full}
 
 
 def main(argv: list[str]) -> None:
