@@ -21,7 +21,7 @@ import polars as pl
 
 from dashboard import calendar_ics, data, kpis
 from dashboard.deadlines import BERLIN
-from dashboard.i18n import code_labels, label
+from dashboard.i18n import code_labels, label, local_date, local_moment
 from dashboard.policy import Policy
 
 STALE_AFTER = dt.timedelta(days=2)  # "Datenstand veraltet" is itself an alert
@@ -140,15 +140,6 @@ def _n(key: str, lang: str, count: int, **values) -> str:
     return _t(f"{key}_{'one' if count == 1 else 'many'}", lang, n=count, **values)
 
 
-def _date(day: dt.date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
-
-
-def _moment(at: dt.datetime, lang: str) -> str:
-    local = at.astimezone(BERLIN)
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime("%Y-%m-%d %H:%M")
-
-
 def _hours(value: float | None) -> str:
     """Whole hours (a clock's hours left or late)."""
     return f"{abs(value or 0):.0f}"
@@ -188,20 +179,20 @@ def _request_line(r: dict, lang: str, rights: dict) -> str:
     days = r["days_left"]
     when = _n("overdue_since", lang, -days) if days < 0 else _n("days_left", lang, days)
     parts = [r["request_id"], rights.get(r["right"], r["right"]), when,
-             _t("deadline", lang, date=_date(r["deadline"], lang))]
+             _t("deadline", lang, date=local_date(r["deadline"], lang))]
     return " · ".join(parts + ([r["assignee"]] if r.get("assignee") else []))
 
 
 def render_dpo(d: DpoDigest, lang: str, base_url: str | None) -> Mail:
     rights = code_labels("right", lang)
     doc = _Doc()
-    day = _date(d.now.astimezone(BERLIN).date(), lang)
+    day = local_date(d.now.astimezone(BERLIN).date(), lang)
     doc.para(_t("dpo_intro", lang, date=day))
     if d.build_failed:
-        doc.para(_t("build_failed", lang, at=_moment(dt.datetime.fromisoformat(d.build_failed["at"]), lang),
+        doc.para(_t("build_failed", lang, at=local_moment(dt.datetime.fromisoformat(d.build_failed["at"]), lang),
                     error=d.build_failed["error"]))
     if d.stale:
-        doc.para(_t("stale", lang, at=_moment(d.built_at, lang)) if d.built_at else _t("no_snapshot", lang))
+        doc.para(_t("stale", lang, at=local_moment(d.built_at, lang)) if d.built_at else _t("no_snapshot", lang))
 
     def request_link(request_id: str) -> str | None:
         return calendar_ics.link(base_url, "anfragen", "request", request_id, lang)
@@ -220,15 +211,15 @@ def render_dpo(d: DpoDigest, lang: str, base_url: str | None) -> Mail:
          incident_link(b["incident_id"])) for b in d.late_without_reason])
     doc.section(_t("section_received", lang), [
         (f"{r['request_id']} · {rights.get(r['right'], r['right'])} · "
-         f"{_t('received_on', lang, date=_date(r['received_date'], lang))}", request_link(r["request_id"]))
+         f"{_t('received_on', lang, date=local_date(r['received_date'], lang))}", request_link(r["request_id"]))
         for r in d.received])
     doc.section(_t("section_erasures", lang), [
-        (_n("erasure_line", lang, r["systems"], request_id=r["request_id"], date=_date(r["erasure_date"], lang)),
+        (_n("erasure_line", lang, r["systems"], request_id=r["request_id"], date=local_date(r["erasure_date"], lang)),
          request_link(r["request_id"])) for r in d.erasures])
     systems = code_labels("system", lang)
     doc.section(_t("section_deletions", lang), [
         (_t(f"deletion_{task['state']}", lang, system=systems.get(task["system"], task["system"]),
-            task=task["task_id"], date=_date(task["created_at"].astimezone(BERLIN).date(), lang)),
+            task=task["task_id"], date=local_date(task["created_at"].astimezone(BERLIN).date(), lang)),
          _page(base_url, "loeschfristen", lang))
         for task in d.deletions])
     findings = code_labels("digest_finding", lang)
@@ -253,7 +244,7 @@ def _page(base_url: str | None, page: str, lang: str) -> str | None:
 
 
 def _breach_line(b: dict, lang: str) -> str:
-    deadline = _moment(b["notification_deadline"], lang)
+    deadline = local_moment(b["notification_deadline"], lang)
     if b["clock"] == "overdue":
         return _t("breach_overdue", lang, incident_id=b["incident_id"], hours=_hours(b["hours_late"]),
                   deadline=deadline)
@@ -281,7 +272,7 @@ def dpo_subject(d: DpoDigest, lang: str) -> str:
     if d.erasures:
         parts.append(_n("subject_erasures", lang, len(d.erasures)))
     return ", ".join(parts) if parts else _t("subject_nothing", lang,
-                                              date=_date(d.now.astimezone(BERLIN).date(), lang))
+                                              date=local_date(d.now.astimezone(BERLIN).date(), lang))
 
 
 def render_alert(b: dict, lang: str, base_url: str | None) -> Mail:
@@ -299,7 +290,7 @@ def render_alert(b: dict, lang: str, base_url: str | None) -> Mail:
 def render_management(figures: list[dict], now: dt.datetime, lang: str, base_url: str | None) -> Mail:
     lights = code_labels("digest_light", lang)
     doc = _Doc()
-    day = _date(now.astimezone(BERLIN).date(), lang)
+    day = local_date(now.astimezone(BERLIN).date(), lang)
     doc.para(_t("management_intro", lang, date=day))
     items = []
     for f in figures:

@@ -25,7 +25,7 @@ import polars as pl
 from dashboard import access, data, history, paths, presentation, queries
 from dashboard.deadlines import BERLIN
 from dashboard.errors import DashboardError
-from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label
+from dashboard.i18n import DEFAULT_LANGUAGE, LANGUAGES, code_labels, label, local_date
 from dashboard.policy import load_policy
 from dashboard.snapshot import usable_snapshot
 from dashboard.sqltext import BERLIN_ZONE, identifier, literal
@@ -253,10 +253,6 @@ def art15_file_names(readable: bool = True) -> dict[str, str]:
     return {c: files[c]["file"] if readable else f"{c}.csv" for c in SUBJECT_CATEGORIES}
 
 
-def _day(day: dt.date, lang: str) -> str:
-    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
-
-
 def _letterhead(info: dict, contact: dict, today: dt.date, lang: str, request: dict | None) -> list[tuple[str, str]]:
     """The frame of a business letter after DIN 5008: the sender's line and the subject's postal address
     (as far as known), place and date, the reference to the request, the subject line and the greeting."""
@@ -265,10 +261,10 @@ def _letterhead(info: dict, contact: dict, today: dt.date, lang: str, request: d
     town = " ".join(part for part in (contact.get("postal_code"), contact.get("city")) if part)
     address = [line for line in (_person(contact), contact.get("street"), town) if line]
     blocks = [("sender", sender), ("address", "\n".join(address)),
-              ("date", f"{company['city']}, {_day(today, lang)}")]
+              ("date", f"{company['city']}, {local_date(today, lang)}")]
     if request and request.get("request_id"):
         received = request.get("received")
-        reference = (label("art15.reference", lang, received=_day(dt.date.fromisoformat(received), lang),
+        reference = (label("art15.reference", lang, received=local_date(dt.date.fromisoformat(received), lang),
                            request=request["request_id"]) if received
                      else label("art15.reference_only", lang, request=request["request_id"]))
         blocks.append(("reference", reference))
@@ -287,7 +283,7 @@ def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: st
     as they are: the spreadsheet guard's apostrophe belongs in the CSV files only."""
     info = _art15_info()
     policy = load_policy()
-    day = _day(as_of, lang)
+    day = local_date(as_of, lang)
     blocks = [*_letterhead(info, contact, today or dt.datetime.now(BERLIN).date(), lang, request),
               ("text", info["intro"]),
               ("bullet", f"{label('art15.subject', lang)}: {_person(contact)} ({contact['contact_id']})"),
@@ -308,7 +304,7 @@ def art15_letter(contact: dict, counts: dict[str, int], as_of: dt.date, lang: st
         blocks.append(("bullet", f"{names[category]}: {info['files'][category]['what']} ({count} {entries})"))
     if restricted is not None and restricted.height:
         until = restricted["restricted_until"].max()
-        blocks.append(("text", label("art15.restricted", lang, count=restricted.height, until=_day(until, lang))))
+        blocks.append(("text", label("art15.restricted", lang, count=restricted.height, until=local_date(until, lang))))
     blocks += [("heading", info["not_included"]["heading"])]
     blocks += [("bullet", item) for item in info["not_included"]["items"]]
     closing = info["closing"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from dashboard.sqltext import BERLIN_ZONE
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -30,3 +34,15 @@ def code_labels(group: str, lang: str) -> dict[str, str]:
     prefix = group + "."
     return {key[len(prefix):]: texts.get(lang, texts[DEFAULT_LANGUAGE])
             for key, texts in catalogue().items() if key.startswith(prefix)}
+
+
+def local_date(day: dt.date, lang: str) -> str:
+    """A date as the language writes it: 27.10.2025 in German, ISO in English (pages, letters, e-mails)."""
+    return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
+
+
+def local_moment(at: dt.datetime, lang: str) -> str:
+    """A moment in Europe/Berlin as an office writes it: "27.10.2025, 09:00 Uhr" (English: 2025-10-27
+    09:00). Files keep seconds and the offset (dashboard.exports)."""
+    local = at.astimezone(ZoneInfo(BERLIN_ZONE))
+    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime("%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from dashboard.i18n import catalogue, code_labels, label
+from dashboard.i18n import catalogue, code_labels, label, local_date
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,6 @@ def _column(name: str, lang: str) -> str:
     return label(key, lang) if key in catalogue() else name
 
 
-
 def job_parameters(stored: str | None, lang: str) -> str | None:
     """A job's stored parameters (JSON, dates as {"__date__": ...}: dashboard.jobs) as a person reads
     them: "name: value; ..." with dates in the language's format, a list's filters in brackets, empty ones
@@ -139,7 +138,7 @@ def _parameters(given: dict, lang: str) -> str:
         if isinstance(value, dict) and set(value) in ({"__date__"}, {"__datetime__"}):
             text = next(iter(value.values()))
             day = dt.date.fromisoformat(text[:10])
-            return (day.strftime("%d.%m.%Y") if lang == "de" else text[:10]) + text[10:16].replace("T", " ")
+            return local_date(day, lang) + text[10:16].replace("T", " ")
         if isinstance(value, dict):
             return "(" + _parameters(value, lang) + ")"
         if isinstance(value, list):

@@ -109,8 +109,9 @@ def build_snapshot(
         final = folder / f"{PREFIX}{version}.duckdb"
         live = current_snapshot(folder)
         keys = fingerprints(table_sources, policy)
+        recorded = {} if full else reuse.recorded(live)  # what the live snapshot was built from
         # Nothing changed and the live snapshot is one this version reads: it stays.
-        if not full and live and snapshot_problem(live) is None and reuse.nothing_changed(keys, reuse.recorded(live)):
+        if recorded and snapshot_problem(live) is None and reuse.nothing_changed(keys, recorded):
             record_check(folder, live, built_at)  # the sidebar and `status` say the sources were asked now
             progress(100)
             seconds = time.monotonic() - started
@@ -119,7 +120,7 @@ def build_snapshot(
                                unchanged=True)
         try:
             loaded = _build_into(tmp, table_sources, policy, built_at, started, progress,
-                                 None if full else live, live, keys)
+                                 None if full else live, live, keys, recorded)
             publish(folder, tmp, final)
         except BaseException as exc:
             discard(folder, tmp, final)
@@ -161,15 +162,17 @@ def _counts(snapshot: Path) -> dict[str, tuple[int, int, int]]:
 
 def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], policy: Policy,
                 built_at: dt.datetime, started: float, progress: Callable[[int], None],
-                previous: Path | None, live: Path | None, keys: dict[str, str | None]) -> Loaded:
+                previous: Path | None, live: Path | None, keys: dict[str, str | None],
+                recorded: dict[str, str]) -> Loaded:
     """Build into ``path``; ``previous``: the snapshot to copy unchanged tables from (None: read every
     source), ``live``: the snapshot whose memory of erasure subjects carries on (also on a full build),
-    ``keys``: the fingerprints of this build's tables and policy."""
+    ``keys``: the fingerprints of this build's tables and policy, ``recorded``: those ``previous``
+    recorded."""
     con = duckdb.connect(str(path))
     try:
         build_settings(con)
         con.execute(queries.sql("build_layout"))  # the snapshot's own tables
-        loaded = load_tables(con, table_sources, started, progress, previous, keys)
+        loaded = load_tables(con, table_sources, started, progress, previous, keys, recorded)
         reuse.record(con, keys)
         counts = loaded.counts
         resolve_people(con, table_sources)
@@ -194,11 +197,13 @@ class Loaded:
 
 
 def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None], previous: Path | None, keys: dict[str, str | None]) -> Loaded:
+                 progress: Callable[[int], None], previous: Path | None, keys: dict[str, str | None],
+                 recorded: dict[str, str]) -> Loaded:
     """Every canonical table from its sources, validated, or copied from the ``previous`` (live) snapshot
-    when its fingerprint in ``keys`` is the one recorded there; (read, accepted, rejected) per table."""
+    when its fingerprint in ``keys`` is the one ``recorded`` there; (read, accepted, rejected) per table."""
     loaded = Loaded({}, ())
-    recorded = reuse.attach_previous(con, previous)
+    if not reuse.attach_previous(con, previous):
+        recorded = {}
     try:
         for table in TABLES:
             _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded)

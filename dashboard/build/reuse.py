@@ -96,28 +96,27 @@ def nothing_changed(keys: dict[str, str | None], previous: dict[str, str]) -> bo
     return bool(previous) and None not in keys.values() and keys == previous
 
 
-def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> dict[str, str]:
-    """Attach the live snapshot (read-only) and return its tables' fingerprints; {} when there is none or
-    it cannot be read (then every table is read from its sources)."""
+def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> bool:
+    """Attach the live snapshot (read-only) to copy unchanged tables from; False when there is none or it
+    cannot be read, or it recorded no fingerprints (an older version): then every table is read."""
     if live is None:
-        return {}
+        return False
     try:
         con.execute(f"ATTACH {literal(str(live))} AS {PREVIOUS} (READ_ONLY)")
     except duckdb.Error as exc:
         log.warning("live snapshot unreadable (%s): reading every source", type(exc).__name__)
-        return {}
-    try:
-        return dict(con.sql(f"SELECT table_name, fingerprint FROM {PREVIOUS}.source_fingerprints").fetchall())
-    except duckdb.Error:  # a snapshot of an older version: it recorded none
-        detach_previous(con)
-        return {}
+        return False
+    if con.sql("SELECT count(*) FROM duckdb_tables() WHERE database_name = $n AND table_name = 'source_fingerprints'",
+               params={"n": PREVIOUS}).fetchall()[0][0]:
+        return True
+    detach_previous(con)
+    return False
 
 
 def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...],
                keep_source: bool) -> tuple[int, int, int]:
     """Create ``table``, its rejected rows and its store's findings as the live snapshot holds them (its
-    source columns, not the
-    derived ones); returns its (read, accepted, rejected)."""
+    source columns, not the derived ones); returns its (read, accepted, rejected)."""
     columns = ", ".join(identifier(c.name) for c in table.columns)
     origin = f", {literal(parts[0].source)} AS _source, 0 AS _rank" if keep_source else ""
     con.execute(f"CREATE TABLE {identifier(table.name)} AS SELECT {columns}{origin} "

@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 
 from dashboard.data import as_text
-from dashboard.deadlines import BERLIN
+from dashboard.i18n import local_date, local_moment
 from dashboard.ui.text import lang, t
 
 
@@ -58,13 +58,8 @@ def fmt_bytes(value: float | None) -> str:
 
 
 def fmt_moment(value: dt.datetime | None, language: str | None = None) -> str:
-    """A timestamp in Europe/Berlin as an office writes it: "27.10.2025, 09:00 Uhr" (English: 2025-10-27
-    09:00). Files keep seconds and the offset (dashboard.exports)."""
-    if value is None:
-        return ""
-    local = value.astimezone(BERLIN)
-    german = (language or lang()) == "de"
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if german else local.strftime("%Y-%m-%d %H:%M")
+    """A timestamp in Europe/Berlin as an office writes it (``i18n.local_moment``); "" for none."""
+    return "" if value is None else local_moment(value, language or lang())
 
 
 def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
@@ -73,6 +68,4 @@ def with_moments(frame: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
 
 
 def fmt_date(value: dt.date | None, language: str | None = None) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%d.%m.%Y") if (language or lang()) == "de" else value.isoformat()
+    return "" if value is None else local_date(value, language or lang())
