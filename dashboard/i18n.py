@@ -36,6 +36,12 @@ def code_labels(group: str, lang: str) -> dict[str, str]:
             for key, texts in catalogue().items() if key.startswith(prefix)}
 
 
+def local_number(value: float, digits: int, lang: str, sign: bool = False) -> str:
+    """The one number writer: ``digits`` places, a decimal comma and dot thousands in German."""
+    text = f"{value:{'+' if sign else ''},.{digits}f}"
+    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
+
+
 def local_date(day: dt.date, lang: str) -> str:
     """A date as the language writes it: 27.10.2025 in German, ISO in English (pages, letters, e-mails)."""
     return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from dashboard.i18n import label, local_number
 from dashboard.policy import Settings, Threshold
 
 # (key, area, unit): the order of the overview and of the report.
@@ -58,6 +59,20 @@ def headline(run: Callable[..., pl.DataFrame], as_of: dt.date, now: dt.datetime,
         "incidents_overdue": still_open.get("overdue", 0),
         "incidents_on_time_pct": incidents["on_time_pct"],
     }
+
+
+def threshold_words(key: str, threshold: Threshold | None, lang: str) -> str:
+    """A figure's traffic-light thresholds in words, as the overview tile's help and the report say them;
+    bounds written like the figure (whole counts, percentages with one place)."""
+    if threshold is None:
+        return label("overview.no_threshold", lang)
+
+    def bound(value: float) -> str:
+        return f"{local_number(value, 1, lang)} %" if UNITS[key] == "pct" else local_number(int(value), 0, lang)
+
+    green, amber = bound(threshold.green), bound(threshold.amber)
+    strict = "_strict" if green == amber else ""  # no "watch" band: not "watch up to 0"
+    return label(f"overview.threshold_{threshold.better}{strict}", lang, green=green, amber=amber)
 
 
 def traffic_light(value: float | None, threshold: Threshold | None) -> str | None:

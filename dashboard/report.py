@@ -44,22 +44,6 @@ def _named(frame: pl.DataFrame, lang: str, **groups: str) -> pl.DataFrame:
     return frame.rename({c: _title(c, lang) for c in frame.columns})
 
 
-def _number(value: float, unit: str, lang: str) -> str:
-    """A threshold's bound as the overview tile writes it: whole counts, percentages with one place."""
-    text = f"{value:,.1f} %" if unit == "pct" else f"{round(value):,d}"
-    return text.translate(str.maketrans(",.", ".,")) if lang == "de" else text
-
-
-def _threshold(key: str, lang: str) -> str:
-    """The figure's traffic-light thresholds in words, as the overview tile's help says them."""
-    threshold = load_policy().thresholds.get(key)
-    if threshold is None:
-        return label("overview.no_threshold", lang)
-    green, amber = (_number(v, kpis.UNITS[key], lang) for v in (threshold.green, threshold.amber))
-    strict = "_strict" if green == amber else ""
-    return label(f"overview.threshold_{threshold.better}{strict}", lang, green=green, amber=amber)
-
-
 def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de",
                   previous: dict[str, float | None] | None = None) -> tuple[dict, dict[str, list[pl.DataFrame]]]:
     """The report's content: the snapshot's facts and, per sheet, its tables. The overview lists each
@@ -78,7 +62,7 @@ def report_frames(con: duckdb.DuckDBPyConnection, lang: str = "de",
         _title("kpi", lang): [_title(k, lang) for k in figures],
         _title("value", lang): [None if v is None else float(v) for v in figures.values()],
         _title("light", lang): [label(f"overview.light_{lights[k] or 'none'}", lang) for k in figures],
-        _title("thresholds", lang): [_threshold(k, lang) for k in figures],
+        _title("thresholds", lang): [kpis.threshold_words(k, policy.thresholds.get(k), lang) for k in figures],
         _title("change", lang): [None if v is None or previous.get(k) is None else float(v) - previous[k]
                                  for k, v in figures.items()],
     }, schema_overrides={_title("value", lang): pl.Float64, _title("change", lang): pl.Float64})

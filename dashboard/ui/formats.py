@@ -8,15 +8,13 @@ import datetime as dt
 import polars as pl
 
 from dashboard.data import as_text
-from dashboard.i18n import local_date, local_moment
+from dashboard.i18n import local_date, local_moment, local_number
 from dashboard.ui.text import lang, t
 
 
 def decimal(value: float, digits: int = 1, sign: bool = False, language: str | None = None) -> str:
-    """The one decimal formatter: ``digits`` places, a decimal comma and dot thousands in German
-    (``language``: the UI's unless given, e.g. read once for a whole table)."""
-    text = f"{value:{'+' if sign else ''},.{digits}f}"
-    return text.translate(str.maketrans(",.", ".,")) if (language or lang()) == "de" else text
+    """A number in the UI's language (``i18n.local_number``; ``language``: read once for a whole table)."""
+    return local_number(value, digits, language or lang(), sign)
 
 
 def date_format() -> str:

@@ -59,12 +59,7 @@ def _tile(key: str, value, previous, threshold) -> None:
 
 def _help(key: str, previous, threshold) -> str:
     """What the tile counts, its traffic-light thresholds, and what its arrow compares with."""
-    if threshold is None:
-        light = t("overview.no_threshold")
-    else:
-        bounds = {"green": _value(key, threshold.green), "amber": _value(key, threshold.amber)}
-        strict = "_strict" if bounds["green"] == bounds["amber"] else ""  # no "watch" band: not "watch up to 0"
-        light = t(f"overview.threshold_{threshold.better}{strict}", **bounds)
+    light = kpis.threshold_words(key, threshold, ui.lang())
     change = t("overview.delta_help") if previous is not None else t("overview.no_previous")
     return "\n\n".join((t(f"overview.help_{key}"), light, change))
 
