@@ -421,9 +421,7 @@ def portability(job, store, progress: Progress) -> tuple[Path, int]:
 def audit_csv(job, store, progress: Progress) -> tuple[Path, int]:
     entries = store.audit_entries(user=job.params.get("user"), kind=job.params.get("kind"),
                                   since=job.params.get("since"))
-    frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
-                                          "action": pl.String, "kind": pl.String, "job_id": pl.String,
-                                          "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
+    frame = presentation.audit_frame(entries)
     readable = _readable(job.params, "audit_trail")
     if readable:
         frame = _audit_for_people(frame, readable.lang)
@@ -435,18 +433,14 @@ def audit_csv(job, store, progress: Progress) -> tuple[Path, int]:
 
 
 def _audit_for_people(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """The audit trail as the Exporte page shows it: titles, roles, actions and kinds in ``lang``, times
-    in Europe/Berlin with their offset, the job's parameters as "name: value" instead of JSON."""
+    """The audit trail as the Exporte page shows it (``presentation.audit_for_people``), with the file's
+    titles and its times in Europe/Berlin with seconds and offset."""
     def moment(at: str) -> str:
         local = dt.datetime.fromisoformat(at).astimezone(BERLIN)
         text = local.strftime("%d.%m.%Y %H:%M:%S %z" if lang == "de" else "%Y-%m-%d %H:%M:%S %z")
         return text[:-2] + ":" + text[-2:]
 
-    groups = {"role": "role", "action": "audit_action", "kind": "export_kind"}
-    frame = frame.with_columns(
-        data.as_text(frame["at"], moment),
-        data.as_text(frame["params"], lambda text: presentation.job_parameters(text, lang)),
-        *(pl.col(c).replace(code_labels(g, lang)) for c, g in groups.items()))
+    frame = presentation.audit_for_people(frame, lang, moment)
     return frame.rename({c: label(f"audit.{c}", lang) for c in frame.columns})
 
 

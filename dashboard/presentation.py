@@ -10,8 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import polars as pl
+
+from dashboard.data import as_text
 from dashboard.i18n import catalogue, code_labels, label, local_date
 
 
@@ -146,3 +150,22 @@ def _parameters(given: dict, lang: str) -> str:
         return str(value)
 
     return "; ".join(f"{k}: {shown(v)}" for k, v in given.items() if v not in (None, "", [], {}))
+
+
+# The job store's audit entries as a table: the Exporte page and the audit CSV read the same columns.
+AUDIT_COLUMNS = {"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String, "action": pl.String,
+                 "kind": pl.String, "job_id": pl.String, "params": pl.String, "rows": pl.Int64, "sha256": pl.String}
+
+
+def audit_frame(entries: list) -> pl.DataFrame:
+    return pl.DataFrame(entries, schema=AUDIT_COLUMNS)
+
+
+def audit_for_people(frame: pl.DataFrame, lang: str, moment: Callable[[str], str]) -> pl.DataFrame:
+    """The audit trail as a person reads it, on the page and in the file alike: roles, actions and kinds as
+    labels in ``lang`` (a kind without one as it is), each entry's time written by ``moment`` (the page
+    to the minute, the file with seconds and offset), the job's parameters as "name: value"."""
+    groups = {"role": "role", "action": "audit_action", "kind": "export_kind"}
+    return frame.with_columns(as_text(frame["at"], moment),
+                              as_text(frame["params"], lambda text: job_parameters(text, lang)),
+                              *(pl.col(c).replace(code_labels(g, lang)) for c, g in groups.items()))

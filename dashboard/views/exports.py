@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import polars as pl
 import streamlit as st
 
-from dashboard import access, i18n, presentation, ui
+from dashboard import access, presentation, ui
 from dashboard.ui import t
 
 JOBS_SHOWN = 50
@@ -111,15 +110,8 @@ def _audit_trail() -> None:
     since = c3.date_input(t("exports.audit_since"), value=None, key="audit_since",
                           format=ui.date_format())
     entries = ui.audit_entries(user, kind, since, limit=500)
-    frame = pl.DataFrame(entries, schema={"seq": pl.Int64, "at": pl.String, "user": pl.String, "role": pl.String,
-                                          "action": pl.String, "kind": pl.String, "job_id": pl.String,
-                                          "params": pl.String, "rows": pl.Int64, "sha256": pl.String})
-    shown = frame.with_columns(  # labels and Europe/Berlin times, as everywhere else on the page
-        ui.as_text(frame["at"], lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at))),
-        ui.as_text(frame["role"], lambda r: ui.coded("role", r)),
-        ui.as_text(frame["action"], lambda a: ui.coded("audit_action", a)),
-        ui.as_text(frame["kind"], _kind),
-        ui.as_text(frame["params"], lambda text: presentation.job_parameters(text, ui.lang())))
+    shown = presentation.audit_for_people(  # labels and Europe/Berlin times, as everywhere else on the page
+        presentation.audit_frame(entries), ui.lang(), lambda at: ui.fmt_moment(dt.datetime.fromisoformat(at)))
     if shown.is_empty():
         st.info(t("exports.audit_empty"), icon=":material/inbox:")
     else:
@@ -128,10 +120,6 @@ def _audit_trail() -> None:
     chosen = ui.file_format(st, "export_audit")
     ui.export_button("audit_csv", {"user": user, "kind": kind, "since": since.isoformat() if since else None,
                                    **chosen}, key="export_audit")
-
-
-def _kind(kind: str) -> str:
-    return t(f"export_kind.{kind}") if f"export_kind.{kind}" in i18n.catalogue() else kind
 
 
 def render() -> None:
