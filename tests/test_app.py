@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -524,7 +525,9 @@ def test_exports_page_runs_a_job_to_its_download(demo_data_dir, use_data_dir):
     assert store.get(job.id).status == "succeeded"
     at.run()
     downloads = at.get("download_button")
-    assert any("auskunft_art15_C00000001.zip" in d.proto.label for d in downloads)
+    package = next(d.proto.label for d in downloads if "auskunft_art15_C00000001.zip" in d.proto.label)
+    # A ZIP of a person's records says how many records it holds, not "Zeilen".
+    assert re.search(r"\(\d+ Datensätze, [\d,]+ [KM]?B\)$", package) and "Zeilen" not in package, package
     assert any("Audit-Trail" in h.value for h in at.subheader)
 
 
