@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import duckdb
@@ -13,7 +14,7 @@ from dashboard.build import build_snapshot
 from dashboard.ingest.config import SourceError
 from dashboard.policy import load_policy
 from dashboard.snapshot import current_snapshot, list_snapshots
-from tests.helpers import write_store
+from tests.helpers import snapshot_rows, write_store
 
 CONTACT = {"contact_id": "C1", "first_name": "Erika", "last_name": "Muster", "created_at": "2024-01-01T00:00:00Z"}
 
@@ -91,6 +92,31 @@ def test_request_dates_derived_in_berlin_time(tmp_path):
     assert rows["Q1"] == (D("2025-12-25"), D("2026-01-26"), D("2026-03-25"), "none", D("2026-01-26"), None)
     assert rows["Q2"][3:5] == ("invalid_late", D("2025-02-17"))
     assert rows["Q3"][3:] == ("valid", D("2025-04-15"), True)
+
+
+def test_a_rejected_row_is_numbered_within_its_own_source(tmp_path):
+    """Two sources feed contacts; each rejected row is named by its source and its place there, whatever
+    the reader staged (a view over the file) and however many rows the sources before it had."""
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT, {**CONTACT, "contact_id": "C2", "created_at": "x"},
+                                                          {**CONTACT, "contact_id": "C3"}]})
+    crm = tmp_path / "crm"
+    crm.mkdir()
+    rows = [("C1", "2024-02-01T00:00:00Z"), ("C7", "2024-02-01T00:00:00Z"), ("C8", "gestern"),
+            ("C7", "2024-03-01T00:00:00Z")]
+    (crm / "contacts.jsonl").write_text("".join(json.dumps({"contact_id": c, "email": f"{c}@example.org",
+                                                            "created_at": at}) + "\n" for c, at in rows),
+                                        encoding="utf-8")
+    text = sources.read_text(encoding="utf-8").replace(
+        '[tables.contacts]\nsource = "fixture"', '[tables.contacts]\nsource = ["fixture", "crm"]')
+    sources.write_text(text + f'\n[sources.crm]\nkind = "jsonl"\npath = "{crm}"\n', encoding="utf-8")
+    built = build_snapshot(sources, data_dir=tmp_path / "data")
+    assert built.tables["contacts"] == (7, 4, 3)
+    rejected = snapshot_rows(built.path, "SELECT source, record_key, source_row, reason FROM rejected_rows "
+                                         "WHERE table_name = 'contacts' ORDER BY source, source_row")
+    assert [(s.split(" ")[0], k, n) for s, k, n, _ in rejected] == [("crm", "C8", 3), ("crm", "C7", 4),
+                                                                     ("fixture", "C2", 2)]
+    assert [r[3] for r in rejected] == ["created_at: not a valid TIMESTAMPTZ", "duplicate key contact_id",
+                                        "created_at: not a valid TIMESTAMPTZ"]
 
 
 def test_failing_source_keeps_previous_snapshot(tmp_path):

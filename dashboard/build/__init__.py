@@ -228,7 +228,8 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         loaded.counts[table.name] = reuse.copy_table(con, table, parts, keep_source)
         loaded.reused += (table.name,)
         return
-    read = sum(stage(con, ts, f"_staging{i}") for i, ts in enumerate(parts))
+    for i, ts in enumerate(parts):
+        stage(con, ts, f"_staging{i}")
     for i in range(len(parts)):  # what the readers found about the stores themselves
         con.execute(f"INSERT INTO source_findings SELECT *, $t FROM _staging{i}_findings", {"t": table.name})
         con.execute(f"DROP TABLE _staging{i}_findings")
@@ -238,7 +239,7 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         if writing_failed(exc):
             raise
         raise SourceError(f"{', '.join(ts.describe() for ts in parts)}: table {table.name}: {exc}") from exc
-    loaded.counts[table.name] = (read, accepted, rejected)
+    loaded.counts[table.name] = (accepted + rejected, accepted, rejected)  # every row read is one or the other
 
 
 def _record_build(con, table_sources: dict[str, tuple[TableSource, ...]], counts: dict, policy: Policy,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from dashboard.ingest.config import TableSource
+from dashboard.ingest.staging import drop_staged
 from dashboard.schema import Table
 from dashboard.sqltext import identifier, literal
 
@@ -31,41 +32,42 @@ def checks(table: Table) -> str:
 def validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSource, ...],
               keep_source: bool) -> tuple[int, int]:
     """Split the staged rows of every source of ``table`` into the canonical table and ``rejected_rows``;
-    returns (accepted, rejected). With ``keep_source`` the canonical table keeps, for now, which source
-    each row came from (``_source``, ``_rank``): people are resolved across sources next
-    (``resolve_people``).
+    returns (accepted, rejected), the rows the readers could not parse counted as rejected. With
+    ``keep_source`` the canonical table keeps, for now, which source each row came from (``_source``,
+    ``_rank``): people are resolved across sources next (``resolve_people``).
 
-    One pass writes every staged row typed, with the reasons it breaks a rule; the rows with a reason
-    then move to ``rejected_rows``. Duplicate keys are looked for only when a count says there are
-    some (a window over every row cost as much as the copy itself). Keys are text (dashboard.schema),
-    so a rejected row's key is the value as read."""
+    One pass per source writes every staged row typed, with the reasons it breaks a rule, straight from
+    the source where the reader staged a view (a file: no copy of its text is kept in between); the rows
+    with a reason then move to ``rejected_rows``. The sources are appended one after the other in their
+    order, so a row's place in the table (``rowid``) is its place among the rows read: a rejected row's
+    number is that, counted from its own source's first row. Duplicate keys are looked for only when a
+    count says there are some (a window over every row cost as much as the copy itself). Keys are text
+    (dashboard.schema), so a rejected row's key is the value as read."""
     name, key = identifier(table.name), identifier(table.key)
-    staged = " UNION ALL ".join(f"SELECT *, {i} AS _part, rowid AS _row FROM _staging{i}" for i in range(len(parts)))
     casts = ", ".join(f"TRY_CAST({identifier(c.name)} AS {c.type}) AS {identifier(c.name)}" for c in table.columns)
-    origin = ", $names[_part + 1] AS _source, _part AS _rank" if keep_source else ""
-    # Several sources are read one after the other; their order is kept explicitly.
-    order = " ORDER BY _part, _row" if len(parts) > 1 else ""
-    con.execute(f"CREATE TABLE {name} AS SELECT {casts}{origin}, _part, _row, "
-                f"{checks(table)} AS _reason FROM ({staged}){order}",
-                {"names": [ts.source for ts in parts]} if keep_source else None)
+    firsts = []  # the rowid of each source's first row
+    for i, ts in enumerate(parts):
+        origin = f", {literal(ts.source)} AS _source, {i} AS _rank" if keep_source else ""
+        rows = f"SELECT {casts}{origin}, {i} AS _part, {checks(table)} AS _reason FROM _staging{i}"
+        firsts.append(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] if i else 0)
+        con.execute(f"INSERT INTO {name} {rows}" if i else f"CREATE TABLE {name} AS {rows}")
     # A contact's id is its source's own: two sources may both have a contact "5".
     scope = f"_part, {key}" if table.name == "contacts" else key
     duplicates = con.sql(f"SELECT count(*) - count(DISTINCT ({scope})) FROM {name} "
                          f"WHERE _reason = '' AND {key} IS NOT NULL").fetchall()[0][0]
     if duplicates:  # every row after the first with its key, in source order
         con.execute(f"""UPDATE {name} SET _reason = 'duplicate key {table.key}' WHERE rowid IN (
-                        SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {scope} ORDER BY _part, _row)
+                        SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {scope} ORDER BY rowid)
                                            AS nth FROM {name} WHERE _reason = '') WHERE nth > 1)""")
-    described = [ts.describe() for ts in parts]
     con.execute(
-        f"INSERT INTO rejected_rows SELECT $t, $described[_part + 1], {key}, _row + 1, _reason "
-        f"FROM {name} WHERE _reason <> '' ORDER BY _part, _row",
-        {"t": table.name, "described": described},
+        f"INSERT INTO rejected_rows SELECT $t, $described[_part + 1], {key}, rowid - $firsts[_part + 1] + 1, _reason "
+        f"FROM {name} WHERE _reason <> '' ORDER BY rowid",
+        {"t": table.name, "described": [ts.describe() for ts in parts], "firsts": firsts},
     )
     rejected = con.sql(f"SELECT count(*) FROM {name} WHERE _reason <> ''").fetchall()[0][0]
     if rejected:
         con.execute(f"DELETE FROM {name} WHERE _reason <> ''")
-    for column in ("_part", "_row", "_reason"):
+    for column in ("_part", "_reason"):
         con.execute(f"ALTER TABLE {name} DROP COLUMN {column}")
     for i, ts in enumerate(parts):
         # Lines the reader could not parse at all (stage() kept them with their line and reason).
@@ -73,6 +75,6 @@ def validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSou
                     {"t": table.name, "s": ts.describe()})
         rejected += con.sql(f"SELECT count(*) FROM _staging{i}_rejects").fetchall()[0][0]
         con.execute(f"DROP TABLE _staging{i}_rejects")
-        con.execute(f"DROP TABLE _staging{i}")
+        drop_staged(con, f"_staging{i}")
     accepted = con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     return accepted, rejected

@@ -31,8 +31,8 @@ def load_sources(path: Path | None = None, data_dir: Path | None = None) -> dict
     return _load(Path(path or paths.sources_file()), Path(data_dir or paths.data_dir()), READERS)
 
 
-def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
-    """Load one source table into staging table ``target``; returns the rows read.
+def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> None:
+    """Stage one source table as ``target`` (a view or a table: ``dashboard.ingest.staging``).
 
     Lines that cannot be parsed at all (broken quoting, wrong number of fields, invalid UTF-8, not
     JSON) are not lost and do not stop the build: they go to ``<target>_rejects`` with their line
@@ -50,8 +50,6 @@ def stage(con: duckdb.DuckDBPyConnection, ts: TableSource, target: str) -> int:
         if writing_failed(exc):
             raise  # the snapshot could not be written (disk full): not the source's fault
         raise SourceError(f"{ts.describe()}: table {ts.table}: {first_line(exc)}") from exc
-    staged = con.sql(f"SELECT count(*) FROM {target}").fetchall()[0][0]
-    return staged + con.sql(f"SELECT count(*) FROM {target}_rejects").fetchall()[0][0]
 
 
 def state(ts: TableSource) -> bytes | None:
