@@ -62,6 +62,8 @@ def _snapshot(args: argparse.Namespace) -> int:
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
         print(f"unchanged sources, copied from the live snapshot: {', '.join(result.reused)}")
+    if result.derived_reused:
+        print(f"made from unchanged tables, copied from the live snapshot: {', '.join(result.derived_reused)}")
     print(f"published {result.path.name} in {result.seconds:.1f} s")
     return 0
 

@@ -42,6 +42,7 @@ def test_unchanged_tables_are_copied_and_the_snapshot_equals_a_full_build(stores
     tickets.write_text("".join(lines[:-3]) + "not;a;ticket\n", encoding="utf-8")  # fewer rows, one broken
     incremental = build_snapshot(data_dir=stores)
     assert set(incremental.reused) == set(EVERY_TABLE) - {"tickets"}
+    assert incremental.derived_reused == ("consent_spans",)  # the retention records are made anew
     full = build_snapshot(data_dir=stores, full=True)
     assert full.reused == ()
     assert incremental.tables == full.tables
@@ -76,7 +77,10 @@ def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     consent = stores / "demo" / "newsletter" / "consent_events.jsonl"
     consent.write_text(consent.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # other bytes, same rows
     assert main(["snapshot"]) == 0
-    assert "copied from the live snapshot: contacts, tickets" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "copied from the live snapshot: contacts, tickets" in out
+    assert ("made from unchanged tables, copied from the live snapshot: retention_records, retention_daily, "
+            "subject_retention, subject_running\n") in out  # the consent spans are made anew
     assert main(["snapshot", "--full"]) == 0
     assert "copied from the live snapshot" not in capsys.readouterr().out
 
@@ -161,3 +165,46 @@ def test_with_people_merged_across_systems_the_other_systems_tables_are_copied(s
     assert incremental.tables == full.tables
     assert incremental.tables["invoices"][0] == first.tables["invoices"][0] - 2
     assert_same_snapshot(incremental.path, full.path)
+
+
+RETENTION_TABLES = {"retention_records", "retention_daily", "subject_retention", "subject_running"}
+
+
+def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(stores):
+    """An hour's work in the privacy register changes neither the governed records nor the consent events:
+    the retention tables and the consent spans are copied from the live snapshot, what holds a record is
+    made anew, and the snapshot is the one a full build publishes. A day of consent makes the spans anew;
+    another retention period makes the retention tables anew."""
+    import dataclasses
+    import json
+
+    from dashboard.policy import load_policy
+
+    first = build_snapshot(data_dir=stores)
+    assert first.derived_reused == ()
+    requests = stores / "demo" / "privacy_register" / "requests.jsonl"
+    rows = [json.loads(line) for line in requests.read_text(encoding="utf-8").splitlines()]
+    erasure = next(r for r in rows if r["right"] == "erasure" and r["status"] != "completed" and r.get("contact_id"))
+    erasure.update(status="completed", closed_at="2026-11-25T10:00:00Z")  # the subject's records: an erasure's now
+    requests.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    register = build_snapshot(data_dir=stores)
+    assert set(register.reused) == set(EVERY_TABLE) - {"requests"}
+    assert set(register.derived_reused) == RETENTION_TABLES | {"consent_spans"}
+    assert_same_snapshot(register.path, build_snapshot(data_dir=stores, full=True).path)
+
+    events = stores / "demo" / "newsletter" / "consent_events.jsonl"
+    last = json.loads(events.read_text(encoding="utf-8").splitlines()[-1])
+    with events.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({**last, "event_id": "E-NEW-1", "action": "withdrawn",
+                              "occurred_at": "2026-11-26T09:00:00Z"}) + "\n")
+    consent = build_snapshot(data_dir=stores)
+    assert set(consent.derived_reused) == RETENTION_TABLES
+    assert_same_snapshot(consent.path, build_snapshot(data_dir=stores, full=True).path)
+
+    policy = load_policy()
+    category, rule = next(iter(policy.retention.items()))
+    longer = dataclasses.replace(policy, retention={**policy.retention,
+                                                    category: dataclasses.replace(rule, period=rule.period + 1)})
+    rules = build_snapshot(policy=longer, data_dir=stores)
+    assert rules.derived_reused == ()
+    assert_same_snapshot(rules.path, build_snapshot(policy=longer, data_dir=stores, full=True).path)

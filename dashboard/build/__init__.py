@@ -54,6 +54,7 @@ class BuildResult:
     tables: dict[str, tuple[int, int, int]]  # table -> (read, accepted, rejected)
     seconds: float
     reused: tuple[str, ...] = ()  # tables copied from the live snapshot: their sources had not changed
+    derived_reused: tuple[str, ...] = ()  # derived tables copied: nothing they are made from had changed
     unchanged: bool = False  # nothing had changed: the live snapshot stays, its sources checked now
 
 
@@ -109,6 +110,7 @@ def build_snapshot(
         final = folder / f"{PREFIX}{version}.duckdb"
         live = current_snapshot(folder)
         keys = fingerprints(table_sources, policy)
+        derived = reuse.derived_keys(keys, LAYOUT)
         recorded = {} if full else reuse.recorded(live)  # what the live snapshot was built from
         # Nothing changed and the live snapshot is one this version reads: it stays.
         if recorded and snapshot_problem(live) is None and reuse.nothing_changed(keys, recorded):
@@ -120,7 +122,7 @@ def build_snapshot(
                                unchanged=True)
         try:
             loaded = _build_into(tmp, table_sources, policy, built_at, started, progress,
-                                 None if full else live, live, keys, recorded)
+                                 None if full else live, live, keys | derived, recorded)
             publish(folder, tmp, final)
         except BaseException as exc:
             discard(folder, tmp, final)
@@ -135,7 +137,7 @@ def build_snapshot(
     history.record_build(final, base, policy)
     seconds = time.monotonic() - started
     log.info("snapshot %s published in %.1f s", final.name, seconds)
-    return BuildResult(final, loaded.counts, seconds, loaded.reused)
+    return BuildResult(final, loaded.counts, seconds, loaded.reused, loaded.derived_reused)
 
 
 def fingerprints(table_sources: dict[str, tuple[TableSource, ...]], policy: Policy) -> dict[str, str | None]:
@@ -166,19 +168,31 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
                 recorded: dict[str, str]) -> Loaded:
     """Build into ``path``; ``previous``: the snapshot to copy unchanged tables from (None: read every
     source), ``live``: the snapshot whose memory of erasure subjects carries on (also on a full build),
-    ``keys``: the fingerprints of this build's tables and policy, ``recorded``: those ``previous``
-    recorded."""
+    ``keys``: the fingerprints of this build's tables, derived groups and policy, ``recorded``: those
+    ``previous`` recorded."""
     con = duckdb.connect(str(path))
     try:
         build_settings(con)
         con.execute(queries.sql("build_layout"))  # the snapshot's own tables
-        loaded = load_tables(con, table_sources, started, progress, previous, keys, recorded)
+        if not reuse.attach_previous(con, previous):
+            recorded = {}
+        try:
+            loaded = load_tables(con, table_sources, started, progress, keys, recorded)
+        finally:
+            reuse.detach_previous(con)  # erasure_proofs reads the live snapshot's memory on its own
         reuse.record(con, keys)
         counts = loaded.counts
         resolve_people(con, table_sources)
         register_findings(con, table_sources, policy)
         erasure_proofs(con, live)
-        derive(con, policy)
+        unchanged = frozenset(group for group, key in ((g, keys[reuse.DERIVED_PREFIX + g]) for g in reuse.DERIVED)
+                              if key is not None and recorded.get(reuse.DERIVED_PREFIX + group) == key)
+        if unchanged and not reuse.attach_previous(con, previous):
+            unchanged = frozenset()
+        try:
+            loaded.derived_reused = derive(con, policy, unchanged)
+        finally:
+            reuse.detach_previous(con)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
         _record_build(con, table_sources, counts, policy, built_at, started)
@@ -194,24 +208,20 @@ class Loaded:
 
     counts: dict[str, tuple[int, int, int]]
     reused: tuple[str, ...]
+    derived_reused: tuple[str, ...] = ()
 
 
 def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None], previous: Path | None, keys: dict[str, str | None],
-                 recorded: dict[str, str]) -> Loaded:
-    """Every canonical table from its sources, validated, or copied from the ``previous`` (live) snapshot
-    when its fingerprint in ``keys`` is the one ``recorded`` there; (read, accepted, rejected) per table."""
+                 progress: Callable[[int], None], keys: dict[str, str | None], recorded: dict[str, str]) -> Loaded:
+    """Every canonical table from its sources, validated, or copied from the live snapshot (attached by
+    ``reuse.attach_previous``) when its fingerprint in ``keys`` is the one ``recorded`` there; (read,
+    accepted, rejected) per table."""
     loaded = Loaded({}, ())
-    if not reuse.attach_previous(con, previous):
-        recorded = {}
-    try:
-        for table in TABLES:
-            _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded)
-            log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
-                     " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
-            progress(5 + 75 * len(loaded.counts) // len(TABLES))
-    finally:
-        reuse.detach_previous(con)
+    for table in TABLES:
+        _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded)
+        log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
+                 " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
+        progress(5 + 75 * len(loaded.counts) // len(TABLES))
     return loaded
 
 

@@ -9,19 +9,27 @@ import duckdb
 import polars as pl
 
 from dashboard import deadlines, queries
+from dashboard.build import reuse
 from dashboard.build.tables import apply_rule, replace
 from dashboard.policy import Policy
 from dashboard.schema import ANCHORS
 
 
-def derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """Every derived date from dashboard.deadlines, then the tables and macros the queries read."""
+def derive(con: duckdb.DuckDBPyConnection, policy: Policy, unchanged: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Every derived date from dashboard.deadlines, then the tables and macros the queries read; the
+    derived groups (``reuse.DERIVED``) named in ``unchanged`` are copied from the live snapshot instead
+    of made. Returns the tables copied."""
     con.execute(queries.sql("build_rules"))
     _request_dates_table(con, policy)
     _retention_dates(con, policy)
     _rule_tables(con, policy)
-    con.execute(queries.sql("build_retention_records"))
-    con.execute(queries.sql("build_consent_spans"))
+    copied: tuple[str, ...] = ()
+    for group in ("build_retention_records", "build_holds", "build_consent_spans"):
+        if group in unchanged:
+            reuse.copy_derived(con, group)
+            copied += reuse.DERIVED[group][0]
+        else:
+            con.execute(queries.sql(group))
     # R2.2: the 72-hour deadline, exactly, in UTC.
     apply_rule(con, "_breach_deadlines", "SELECT DISTINCT aware_at FROM incidents WHERE aware_at IS NOT NULL",
            lambda aware: (deadlines.breach_notification_deadline(aware),),
@@ -29,6 +37,7 @@ def derive(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     replace(con, "incidents", """
         SELECT i.*, b.notification_deadline FROM incidents i LEFT JOIN _breach_deadlines b USING (aware_at)""")
     con.execute(queries.sql("build_macros"))
+    return copied
 
 
 def _request_dates_table(con, policy: Policy) -> None:

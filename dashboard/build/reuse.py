@@ -33,6 +33,7 @@ rows as read. The other systems' tables are copied as usual.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import logging
 import shutil
@@ -40,7 +41,7 @@ from pathlib import Path
 
 import duckdb
 
-from dashboard import __version__
+from dashboard import __version__, deadlines, queries, sqltext
 from dashboard.ingest import readers
 from dashboard.ingest.config import TableSource
 from dashboard.schema import Table
@@ -66,6 +67,41 @@ def fingerprint(table: Table, parts: tuple[TableSource, ...], keep_source: bool,
 
 
 POLICY_KEY = "__policy__"  # source_fingerprints' row for what the derived tables take from the policy
+
+# Derived tables reused like source tables: each group is made by one SQL file from the canonical tables
+# named here (as the build holds them, people resolved) and the policy (retention_ends, policy_categories:
+# computed anew on every build, they are cheap). Its fingerprint is theirs, with the file's text, the rules
+# it is made with and the layout (as sqlmesh fingerprints a model by its query and its parents); an
+# unchanged one copies the tables from the live snapshot. On the large profile the two groups are 34 s of
+# a 75 s build, and a refresh of the privacy register alone changes neither.
+DERIVED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # SQL file: (the tables it makes, in order; the canonical tables it reads)
+    "build_retention_records": (("retention_records", "retention_daily", "subject_retention", "subject_running"),
+                                ("tickets", "attachments", "contracts", "invoices")),
+    "build_consent_spans": (("consent_spans",), ("consent_events",)),
+}
+DERIVED_PREFIX = "derived:"  # source_fingerprints' rows for the derived groups
+# What else the derived tables are made with: the macros they call and the rules that date them.
+_MADE_WITH_SQL = ("build_rules",)
+_MADE_WITH_CODE = (Path(deadlines.__file__), Path(sqltext.__file__), Path(__file__).with_name("derive.py"))
+
+
+def derived_keys(keys: dict[str, str | None], layout: int) -> dict[str, str | None]:
+    """Each derived group's fingerprint (``DERIVED``), None when a table it reads has none (read every
+    time, or its contact ids are merged people's)."""
+    made_with = hashlib.sha256()
+    for name in _MADE_WITH_SQL:
+        made_with.update(queries.sql(name).encode())
+    for code in _MADE_WITH_CODE:
+        made_with.update(code.read_bytes())
+    made_with.update(importlib.metadata.version("holidays").encode())  # public holidays date the deadlines
+    found: dict[str, str | None] = {}
+    for group, (_, reads) in DERIVED.items():
+        parents = [keys.get(t) for t in reads]
+        found[DERIVED_PREFIX + group] = None if None in parents else hashlib.sha256(json.dumps(
+            [__version__, layout, keys[POLICY_KEY], parents, queries.sql(group), made_with.hexdigest()]
+        ).encode()).hexdigest()[:40]
+    return found
 
 
 def policy_key(policy) -> str:
@@ -93,7 +129,8 @@ def nothing_changed(keys: dict[str, str | None], previous: dict[str, str]) -> bo
     """Every fed table fingerprinted and the same as in the live snapshot, the same tables fed, the same
     policy: the snapshot a build would publish is the live one (its derived tables are made from nothing
     else), so the refresh keeps it. A table read every time (no fingerprint) always builds."""
-    return bool(previous) and None not in keys.values() and keys == previous
+    sources = {k: v for k, v in previous.items() if not k.startswith(DERIVED_PREFIX)}
+    return bool(sources) and None not in keys.values() and keys == sources
 
 
 def attach_previous(con: duckdb.DuckDBPyConnection, live: Path | None) -> bool:
@@ -128,6 +165,13 @@ def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableS
                 "AND finding <> 'deletion_rule_differs'", {"t": table.name})
     return con.sql(f"SELECT rows_read, accepted, rejected FROM {PREVIOUS}.snapshot_tables WHERE table_name = $t",
                    params={"t": table.name}).fetchall()[0]
+
+
+def copy_derived(con: duckdb.DuckDBPyConnection, group: str) -> None:
+    """Create the tables of a derived ``group`` as the live snapshot holds them, in their order (the
+    retention records stay sorted by retained-until)."""
+    for table in DERIVED[group][0]:
+        con.execute(f"CREATE TABLE {identifier(table)} AS SELECT * FROM {PREVIOUS}.{identifier(table)}")
 
 
 def detach_previous(con: duckdb.DuckDBPyConnection) -> None:
