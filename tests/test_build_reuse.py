@@ -42,7 +42,8 @@ def test_unchanged_tables_are_copied_and_the_snapshot_equals_a_full_build(stores
     tickets.write_text("".join(lines[:-3]) + "not;a;ticket\n", encoding="utf-8")  # fewer rows, one broken
     incremental = build_snapshot(data_dir=stores)
     assert set(incremental.reused) == set(EVERY_TABLE) - {"tickets"}
-    assert incremental.derived_reused == ("consent_spans",)  # the retention records are made anew
+    # the helpdesk's retention records are made anew, and what is counted from them; billing's are copied
+    assert incremental.derived_reused == ("retention_records (billing)", "consent_spans")
     full = build_snapshot(data_dir=stores, full=True)
     assert full.reused == ()
     assert incremental.tables == full.tables
@@ -79,8 +80,8 @@ def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     assert main(["snapshot"]) == 0
     out = capsys.readouterr().out
     assert "copied from the live snapshot: contacts, tickets" in out
-    assert ("made from unchanged tables, copied from the live snapshot: retention_records, retention_daily, "
-            "subject_retention, subject_running\n") in out  # the consent spans are made anew
+    assert ("made from unchanged tables, copied from the live snapshot: retention_records (helpdesk), "
+            "retention_records (billing), retention_daily, subject_retention, subject_running\n") in out
     assert main(["snapshot", "--full"]) == 0
     assert "copied from the live snapshot" not in capsys.readouterr().out
 
@@ -167,14 +168,16 @@ def test_with_people_merged_across_systems_the_other_systems_tables_are_copied(s
     assert_same_snapshot(incremental.path, full.path)
 
 
-RETENTION_TABLES = {"retention_records", "retention_daily", "subject_retention", "subject_running"}
+RETENTION_TABLES = {"retention_records (helpdesk)", "retention_records (billing)", "retention_daily",
+                    "subject_retention", "subject_running"}
 
 
 def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(stores):
     """An hour's work in the privacy register changes neither the governed records nor the consent events:
     the retention tables and the consent spans are copied from the live snapshot, what holds a record is
-    made anew, and the snapshot is the one a full build publishes. A day of consent makes the spans anew;
-    another retention period makes the retention tables anew."""
+    made anew, and the snapshot is the one a full build publishes. A day of consent makes the spans anew,
+    an ended contract billing's records and what is counted from them; another retention period makes
+    every retention table anew."""
     import dataclasses
     import json
 
@@ -200,6 +203,16 @@ def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(st
     consent = build_snapshot(data_dir=stores)
     assert set(consent.derived_reused) == RETENTION_TABLES
     assert_same_snapshot(consent.path, build_snapshot(data_dir=stores, full=True).path)
+
+    contracts = stores / "demo" / "billing" / "contracts.parquet"
+    frame = pl.read_parquet(contracts)
+    ended = pl.int_range(pl.len()) == frame["end_date"].is_null().arg_true()[0]  # an open contract ends
+    frame.with_columns(pl.when(ended).then(pl.date(2026, 11, 20)).otherwise(pl.col("end_date")).alias("end_date"),
+                       pl.when(ended).then(pl.lit("ended")).otherwise(pl.col("status")).alias("status")
+                       ).write_parquet(contracts)
+    billing = build_snapshot(data_dir=stores)
+    assert set(billing.derived_reused) == {"retention_records (helpdesk)", "consent_spans"}
+    assert_same_snapshot(billing.path, build_snapshot(data_dir=stores, full=True).path)
 
     policy = load_policy()
     category, rule = next(iter(policy.retention.items()))

@@ -23,11 +23,13 @@ def derive(con: duckdb.DuckDBPyConnection, policy: Policy, unchanged: frozenset[
     _request_dates_table(con, policy)
     _retention_dates(con, policy)
     _rule_tables(con, policy)
+    con.execute(queries.sql("build_retention_records"))  # the table; its parts follow
     copied: tuple[str, ...] = ()
-    for group in ("build_retention_records", "build_holds", "build_consent_spans"):
+    for group in ("build_retention_helpdesk", "build_retention_billing", "build_retention_figures", "build_holds",
+                  "build_consent_spans"):
         if group in unchanged:
             reuse.copy_derived(con, group)
-            copied += reuse.DERIVED[group][0]
+            copied += reuse.DERIVED[group].shown
         else:
             con.execute(queries.sql(group))
     # R2.2: the 72-hour deadline, exactly, in UTC.

@@ -37,6 +37,7 @@ import importlib.metadata
 import json
 import logging
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -72,13 +73,27 @@ POLICY_KEY = "__policy__"  # source_fingerprints' row for what the derived table
 # named here (as the build holds them, people resolved) and the policy (retention_ends, policy_categories:
 # computed anew on every build, they are cheap). Its fingerprint is theirs, with the file's text, the rules
 # it is made with and the layout (as sqlmesh fingerprints a model by its query and its parents); an
-# unchanged one copies the tables from the live snapshot. On the large profile the two groups are 34 s of
-# a 75 s build, and a refresh of the privacy register alone changes neither.
-DERIVED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # SQL file: (the tables it makes, in order; the canonical tables it reads)
-    "build_retention_records": (("retention_records", "retention_daily", "subject_retention", "subject_running"),
-                                ("tickets", "attachments", "contracts", "invoices")),
-    "build_consent_spans": (("consent_spans",), ("consent_events",)),
+# unchanged one copies its tables, or its part of one, from the live snapshot. On the large profile the
+# groups are 34 s of a 75 s build; a refresh of the privacy register alone changes none of them, a day of
+# helpdesk work only the helpdesk's records, the figures counted from them and the consent spans.
+@dataclass(frozen=True)
+class Derived:
+    makes: tuple[str, ...]  # the tables it makes, in order
+    reads: tuple[str, ...]  # the canonical tables it reads
+    part: str = ""  # the system whose rows of makes[0] it adds (the table's other parts come from others)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """What it makes, as the command line names it."""
+        return (f"{self.makes[0]} ({self.part})",) if self.part else self.makes
+
+
+DERIVED: dict[str, Derived] = {  # by the SQL file that makes it, in the order the build makes them
+    "build_retention_helpdesk": Derived(("retention_records",), ("tickets", "attachments"), "helpdesk"),
+    "build_retention_billing": Derived(("retention_records",), ("contracts", "invoices"), "billing"),
+    "build_retention_figures": Derived(("retention_daily", "subject_retention", "subject_running"),
+                                       ("tickets", "attachments", "contracts", "invoices")),
+    "build_consent_spans": Derived(("consent_spans",), ("consent_events",)),
 }
 DERIVED_PREFIX = "derived:"  # source_fingerprints' rows for the derived groups
 # What else the derived tables are made with: the macros they call and the rules that date them.
@@ -96,8 +111,8 @@ def derived_keys(keys: dict[str, str | None], layout: int) -> dict[str, str | No
         made_with.update(code.read_bytes())
     made_with.update(importlib.metadata.version("holidays").encode())  # public holidays date the deadlines
     found: dict[str, str | None] = {}
-    for group, (_, reads) in DERIVED.items():
-        parents = [keys.get(t) for t in reads]
+    for group, derived in DERIVED.items():
+        parents = [keys.get(t) for t in derived.reads]
         found[DERIVED_PREFIX + group] = None if None in parents else hashlib.sha256(json.dumps(
             [__version__, layout, keys[POLICY_KEY], parents, queries.sql(group), made_with.hexdigest()]
         ).encode()).hexdigest()[:40]
@@ -168,9 +183,14 @@ def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableS
 
 
 def copy_derived(con: duckdb.DuckDBPyConnection, group: str) -> None:
-    """Create the tables of a derived ``group`` as the live snapshot holds them, in their order (the
-    retention records stay sorted by retained-until)."""
-    for table in DERIVED[group][0]:
+    """Make the tables of a derived ``group`` (or add its part) as the live snapshot holds them, in their
+    order (the retention records stay sorted by retained-until)."""
+    derived = DERIVED[group]
+    if derived.part:
+        table = identifier(derived.makes[0])
+        con.execute(f"INSERT INTO {table} SELECT * FROM {PREVIOUS}.{table} WHERE system = $s", {"s": derived.part})
+        return
+    for table in derived.makes:
         con.execute(f"CREATE TABLE {identifier(table)} AS SELECT * FROM {PREVIOUS}.{identifier(table)}")
 
 
