@@ -1,5 +1,5 @@
 -- What holds a record and what an erasure puts first on the deletion list, from the privacy register and
--- retention_records: built on every refresh (the register changes by the hour; these tables are small).
+-- retention_records: made on every build (the register changes by the hour; 3.5 s on the large profile).
 
 -- R3.3: everything that can hold a record, with the dates it holds it from and until (exclusive):
 -- recorded holds (legal, tax, erasure under statutory retention) from set_at until release; data-

@@ -69,7 +69,7 @@ def _request_dates_table(con, policy: Policy) -> None:
 
 def _retention_dates(con, policy: Policy) -> None:
     """R3.1/R3.2: the retained-until date of every anchor date that occurs, per policy category
-    (``retention_ends``); build_retention_records.sql joins it to the records. The governed tables
+    (``retention_ends``); build_retention_helpdesk.sql and _billing.sql join it to the records. The governed tables
     themselves are not rewritten: adding a column to 10M tickets cost a full copy (9 s)."""
     con.execute("CREATE TABLE retention_ends (anchor VARCHAR, category VARCHAR, anchor_date DATE, retained_until DATE)")
     for category, rule in policy.retention.items():

@@ -6,8 +6,9 @@ Every snapshot records, per table, a fingerprint of everything validation depend
 source's settings and the *content* of each source file (SHA-256; a file copied anew with the same
 bytes still counts as unchanged, one with the same size and time but other bytes does not). The next
 build copies a table whose fingerprint is the same, with its rejected rows and counts, from the live
-snapshot; everything after validation (people, derived dates, rules) is computed afresh, so the
-snapshot is the one a full build would publish. ``snapshot --full`` reads everything.
+snapshot. The large derived tables are reused the same way (``DERIVED``: fingerprinted by what they are
+made from); everything else after validation (people, derived dates, what holds a record) is computed
+afresh, so the snapshot is the one a full build would publish. ``snapshot --full`` reads everything.
 
 When *nothing* changed (every fed table fingerprinted and the same, the same tables fed, the same policy:
 ``POLICY_KEY``), the derived tables would come out the same too: the refresh publishes nothing, keeps the

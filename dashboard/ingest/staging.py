@@ -3,7 +3,7 @@ JSON Lines, native types for Parquet and PostgreSQL), timestamps without an offs
 time zone. Shared by every reader.
 
 What a reader stages is a temporary view where the source can be read again as it is (a file: validation
-then reads it once, with no copy of its text in between; 3.6 s of 11 s for 10M tickets) or a temporary
+then reads it once, with no copy of its text in between: about 3.5 s of 11 s for 10M tickets) or a temporary
 table (rows streamed from a database, lines parsed one by one). Either way, scanning it gives the rows in
 the source's order: validation numbers rejected rows by that order."""
 
