@@ -221,3 +221,27 @@ def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(st
     rules = build_snapshot(policy=longer, data_dir=stores)
     assert rules.derived_reused == ()
     assert_same_snapshot(rules.path, build_snapshot(policy=longer, data_dir=stores, full=True).path)
+
+
+def test_a_derived_groups_fingerprint_moves_with_what_it_is_made_from():
+    """Each group's fingerprint follows exactly the tables it reads, the policy and the layout: a changed
+    ticket moves the helpdesk's records and the figures, never billing's or the consent spans; a table
+    read every time leaves its groups without one (made every time)."""
+    from dashboard.build import reuse
+    from dashboard.snapshot import LAYOUT
+
+    keys = {t: f"key-{t}" for t in EVERY_TABLE} | {reuse.POLICY_KEY: "policy"}
+    base = reuse.derived_keys(keys, LAYOUT)
+    assert None not in base.values() and len(set(base.values())) == len(reuse.DERIVED)
+    moved = {g for g, k in reuse.derived_keys(keys | {"tickets": "other"}, LAYOUT).items() if k != base[g]}
+    assert moved == {"derived:build_retention_helpdesk", "derived:build_retention_figures"}
+    moved = {g for g, k in reuse.derived_keys(keys | {"consent_events": "other"}, LAYOUT).items() if k != base[g]}
+    assert moved == {"derived:build_consent_spans"}
+    assert all(base[g] != k for g, k in reuse.derived_keys(keys | {reuse.POLICY_KEY: "other"}, LAYOUT).items())
+    assert all(base[g] != k for g, k in reuse.derived_keys(keys, LAYOUT + 1).items())
+    unread = reuse.derived_keys(keys | {"invoices": None}, LAYOUT)
+    assert {g for g, k in unread.items() if k is None} == {"derived:build_retention_billing",
+                                                           "derived:build_retention_figures"}
+    recorded = {g: k for g, k in base.items() if k is not None}
+    assert reuse.unchanged_derived(keys | base, recorded) == frozenset(reuse.DERIVED)
+    assert reuse.unchanged_derived(keys | unread, recorded) == {"build_retention_helpdesk", "build_consent_spans"}

@@ -185,8 +185,7 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         resolve_people(con, table_sources)
         register_findings(con, table_sources, policy)
         erasure_proofs(con, live)
-        unchanged = frozenset(group for group, key in ((g, keys[reuse.DERIVED_PREFIX + g]) for g in reuse.DERIVED)
-                              if key is not None and recorded.get(reuse.DERIVED_PREFIX + group) == key)
+        unchanged = reuse.unchanged_derived(keys, recorded)
         if unchanged and not reuse.attach_previous(con, previous):
             unchanged = frozenset()
         try:

@@ -89,7 +89,7 @@ class Derived:
         return (f"{self.makes[0]} ({self.part})",) if self.part else self.makes
 
 
-DERIVED: dict[str, Derived] = {  # by the SQL file that makes it, in the order the build makes them
+DERIVED: dict[str, Derived] = {  # by the SQL file that makes it (dashboard.build.derive runs them in order)
     "build_retention_helpdesk": Derived(("retention_records",), ("tickets", "attachments"), "helpdesk"),
     "build_retention_billing": Derived(("retention_records",), ("contracts", "invoices"), "billing"),
     "build_retention_figures": Derived(("retention_daily", "subject_retention", "subject_running"),
@@ -181,6 +181,13 @@ def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableS
                 "AND finding <> 'deletion_rule_differs'", {"t": table.name})
     return con.sql(f"SELECT rows_read, accepted, rejected FROM {PREVIOUS}.snapshot_tables WHERE table_name = $t",
                    params={"t": table.name}).fetchall()[0]
+
+
+def unchanged_derived(keys: dict[str, str | None], recorded: dict[str, str]) -> frozenset[str]:
+    """The derived groups whose fingerprint in ``keys`` is the one the live snapshot ``recorded``."""
+    names = {group: DERIVED_PREFIX + group for group in DERIVED}
+    return frozenset(group for group, name in names.items()
+                     if keys[name] is not None and recorded.get(name) == keys[name])
 
 
 def copy_derived(con: duckdb.DuckDBPyConnection, group: str) -> None:
