@@ -223,7 +223,7 @@ def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(st
     assert_same_snapshot(rules.path, build_snapshot(policy=longer, data_dir=stores, full=True).path)
 
 
-def test_a_derived_groups_fingerprint_moves_with_what_it_is_made_from():
+def test_a_derived_groups_fingerprint_moves_with_what_it_is_made_from(monkeypatch):
     """Each group's fingerprint follows exactly the tables it reads, the policy and the layout: a changed
     ticket moves the helpdesk's records and the figures, never billing's or the consent spans; a table
     read every time leaves its groups without one (made every time)."""
@@ -239,6 +239,12 @@ def test_a_derived_groups_fingerprint_moves_with_what_it_is_made_from():
     assert moved == {"derived:build_consent_spans"}
     assert all(base[g] != k for g, k in reuse.derived_keys(keys | {reuse.POLICY_KEY: "other"}, LAYOUT).items())
     assert all(base[g] != k for g, k in reuse.derived_keys(keys, LAYOUT + 1).items())
+    # the table the retention parts fill is part of what they are made with
+    text = reuse.queries.sql
+    monkeypatch.setattr(reuse.queries, "sql", lambda name: text(name) + ("-- another column" if name ==
+                                                                         "build_retention_records" else ""))
+    assert all(base[g] != k for g, k in reuse.derived_keys(keys, LAYOUT).items())
+    monkeypatch.setattr(reuse.queries, "sql", text)
     unread = reuse.derived_keys(keys | {"invoices": None}, LAYOUT)
     assert {g for g, k in unread.items() if k is None} == {"derived:build_retention_billing",
                                                            "derived:build_retention_figures"}

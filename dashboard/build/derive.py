@@ -25,8 +25,7 @@ def derive(con: duckdb.DuckDBPyConnection, policy: Policy, unchanged: frozenset[
     _rule_tables(con, policy)
     con.execute(queries.sql("build_retention_records"))  # the table; its parts follow
     copied: tuple[str, ...] = ()
-    for group in ("build_retention_helpdesk", "build_retention_billing", "build_retention_figures", "build_holds",
-                  "build_consent_spans"):
+    for group in (*reuse.DERIVED, "build_holds"):  # what holds a record reads the finished retention records
         if group in unchanged:
             reuse.copy_derived(con, group)
             copied += reuse.DERIVED[group].shown
