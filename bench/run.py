@@ -108,19 +108,19 @@ def step_snapshot(data_dir: Path) -> None:
     _, _, changed = _child("change_one_percent", None, str(data_dir / "demo"))
     _, some_peak, some = _child("build", {"DASHBOARD_DATA_DIR": str(data_dir)}, "incremental")
     report("snapshot", "refresh, 1% of tickets and a day of consent", some["s"], "s",
-           note=f"{changed['tickets']:,} tickets, {changed['events']:,} events; {some['reused']} tables copied, "
+           note=f"{changed['tickets']:,} tickets, {changed['events']:,} events; {some['reused']} tables reused, "
                 f"peak {some_peak:,.0f} MB")
     report("snapshot", "refresh 1% changed / full build", some["s"] / info["s"], "x", BUDGET["small_change_vs_full"])
     # What the refresh published holds what a full build of the same files holds (EXCEPT ALL both ways).
     _, _, same = _child("same_as_full", {"DASHBOARD_DATA_DIR": str(data_dir)})
     report("snapshot", "refresh 1% changed: tables unlike a full build", len(same["differing"]), "", 0,
            note=f"of {same['tables']}; {same['differing'] or 'every row the same, both ways'}")
-    # An hour's work in the privacy register: the retention tables and consent spans are copied.
+    # An hour's work in the privacy register: the retention tables and consent spans are reused.
     _, _, changed = _child("change_register", None, str(data_dir / "demo"))
     _, register_peak, register = _child("build", {"DASHBOARD_DATA_DIR": str(data_dir)}, "incremental")
     report("snapshot", "refresh, an hour of register work", register["s"], "s",
            note=f"{changed['requests']} requests answered; {register['reused']} tables and "
-                f"{register['derived_reused']} derived tables copied, peak {register_peak:,.0f} MB")
+                f"{register['derived_reused']} derived tables reused, peak {register_peak:,.0f} MB")
     report("snapshot", "refresh register changed / full build", register["s"] / info["s"], "x")
     _, _, same = _child("same_as_full", {"DASHBOARD_DATA_DIR": str(data_dir)})
     report("snapshot", "refresh register changed: tables unlike a full build", len(same["differing"]), "", 0,
@@ -199,11 +199,11 @@ def step_postgres(data_dir: Path) -> None:
         _, peak, info = _child("build_from", {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp}, sources)
         report("postgres", "snapshot with 2M PostgreSQL tickets", info["s"], "s",
                note=f"{info['rows']:,} tickets, peak RSS {peak:,.0f} MB")
-        # Incremental refresh: the same rows again (same count, same newest updated_at): copied.
+        # Incremental refresh: the same rows again (same count, same newest updated_at): reused.
         _, peak, again = _child("build_from", {"BENCH_PG_DSN": dsn, "DASHBOARD_DATA_DIR": tmp}, sources)
         report("postgres", "rebuild, PostgreSQL tickets unchanged", again["s"], "s",
-               note=f"tickets {'copied' if 'tickets' in again['copied'] else 'READ AGAIN'}, "
-                    f"{len(again['copied'])} tables copied, peak RSS {peak:,.0f} MB")
+               note=f"tickets {'reused' if 'tickets' in again['copied'] else 'READ AGAIN'}, "
+                    f"{len(again['copied'])} tables reused, peak RSS {peak:,.0f} MB")
 
 
 def _after_warmup(app: str, page: str) -> float:

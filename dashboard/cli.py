@@ -61,9 +61,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     for table, (read, accepted, rejected) in result.tables.items():
         print(f"{table:<16} read {read:>11,}  accepted {accepted:>11,}  rejected {rejected:>8,}")
     if result.reused:
-        print(f"unchanged sources, copied from the live snapshot: {', '.join(result.reused)}")
+        print(f"unchanged sources, reused from the live snapshot: {', '.join(result.reused)}")
     if result.derived_reused:
-        print(f"made from unchanged tables, copied from the live snapshot: {', '.join(result.derived_reused)}")
+        print(f"made from unchanged tables, reused from the live snapshot: {', '.join(result.derived_reused)}")
     print(f"published {result.path.name} in {result.seconds:.1f} s")
     return 0
 

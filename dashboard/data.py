@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from dashboard import access, queries, schema
+from dashboard import access, queries, schema, snapshot
 
 # Columns that identify or describe a person, and free text that may name or describe people (staff
 # or subjects): shown only to roles allowed to see personal data. Marked on the schema.
@@ -23,8 +23,9 @@ FREE_TEXT_COLUMNS = schema.free_text_columns()
 
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to one snapshot version (callers key caches by the versioned path)."""
-    return duckdb.connect(str(path), read_only=True)
+    """A read-only connection to one snapshot version, its segments attached (callers key caches by the
+    versioned path)."""
+    return snapshot.connect(path)
 
 
 _COMMENTS_AND_STRINGS = re.compile(r"--[^\n]*|'(?:[^']|'')*'")

@@ -15,6 +15,9 @@
 -- 12 (2026-12-07): hold reasons the rules derive are codes, with the request or incident in
 --   hold_links.ref; the macros berlin_date, berlin_time and berlin_midnight (the page queries use
 --   them: Europe/Berlin is said once, in dashboard/sqltext.py).
+-- 13 (2026-12-07): the large tables live in segments (snapshot_segments; dashboard/build/segments.py),
+--   the snapshot holds views over them; retention_records is a view over its two parts,
+--   retention_helpdesk and retention_billing.
 
 -- Rows validation set aside, with the reason (Datenqualität); never silently away.
 CREATE TABLE rejected_rows (table_name VARCHAR, source VARCHAR, record_key VARCHAR, source_row BIGINT, reason VARCHAR);
@@ -25,6 +28,8 @@ CREATE TABLE source_fingerprints (table_name VARCHAR, fingerprint VARCHAR);
 -- Per canonical table: its system, its sources and the rows read, accepted and rejected.
 CREATE TABLE snapshot_tables (table_name VARCHAR, system VARCHAR, source VARCHAR, rows_read BIGINT, accepted BIGINT,
                               rejected BIGINT);
+-- The segments whose tables this snapshot's views read: attached under ``alias``, file in snapshots/segments/.
+CREATE TABLE snapshot_segments (alias VARCHAR, file VARCHAR);
 -- One row: when, under which policy and app version, from which sources, in which layout.
 CREATE TABLE snapshot_meta (built_at TIMESTAMPTZ, policy_version VARCHAR, policy_effective DATE, app_version VARCHAR,
                             build_seconds DOUBLE, sources VARCHAR, layout INTEGER, demo_only BOOLEAN,

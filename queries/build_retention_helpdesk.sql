@@ -15,5 +15,5 @@ LEFT JOIN policy_categories p ON p.category = e.category;
 
 -- Sorted in a statement of its own: sorting millions of rows while the join's hash tables are held needs
 -- more memory than the build may use (docs/PERFORMANCE.md), while from a table the sort spills to disk.
-INSERT INTO retention_records SELECT * FROM _governed ORDER BY retained_until;
+CREATE TABLE retention_helpdesk AS SELECT * FROM _governed ORDER BY retained_until;
 DROP TABLE _governed;

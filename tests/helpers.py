@@ -7,11 +7,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from dashboard.schema import TABLES
+from dashboard.snapshot import connect as open_snapshot
 
 AS_OF = dt.date(2026, 11, 26)  # the demo's "today": its situations sit around this date
 APP = str(Path(__file__).resolve().parent.parent / "dashboard" / "app.py")
@@ -39,7 +39,7 @@ def write_store(folder: Path, tables: dict[str, list[dict]]) -> Path:
 
 def snapshot_rows(path: Path, sql: str) -> list[tuple]:
     """The rows of ``sql`` on a snapshot file, read-only."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     try:
         return con.sql(sql).fetchall()
     finally:
@@ -86,11 +86,14 @@ BUILD_MOMENT = {"snapshot_meta": ("built_at", "build_seconds")}
 
 
 def _contents(path: Path) -> dict[str, pl.DataFrame]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     try:
-        names = [r[0] for r in con.sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' "
-                                       "ORDER BY 1").fetchall()]
-        return {n: con.sql(f"SELECT * FROM {n} ORDER BY rowid").pl().drop(BUILD_MOMENT.get(n, ())) for n in names}
+        # The snapshot's tables and its views over its segments (not the segments' own catalogues).
+        names = [r[0] for r in con.sql(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+            "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT internal ORDER BY 1").fetchall()]
+        return {n: con.sql(f"SELECT * FROM {n}").pl().drop(BUILD_MOMENT.get(n, ())) for n in names}
     finally:
         con.close()
 

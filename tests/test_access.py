@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import access, data
 from dashboard.access import AccessDenied, Identity
 from dashboard.pages import PAGES as REGISTRY
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot
 from tests.helpers import DPO, ISSUER, SIGNED, signed_in_app, write_store
 
@@ -135,11 +135,11 @@ def test_demo_is_recognised_by_the_marker_not_the_folder_name(tmp_path, demo_dat
     """A real store in a folder called demo/ is not demo data; the generated stores are."""
     from dashboard.build import build_snapshot
 
-    con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
+    con = open_snapshot(current_snapshot(demo_data_dir / "snapshots"))
     assert con.sql("SELECT demo_only FROM snapshot_meta").fetchall() == [(True,)]
     real = write_store(tmp_path / "demo" / "helpdesk", {})  # a folder named demo, without the marker
     built = build_snapshot(real, data_dir=tmp_path / "data").path
-    con = duckdb.connect(str(built), read_only=True)
+    con = open_snapshot(built)
     assert con.sql("SELECT demo_only FROM snapshot_meta").fetchall() == [(False,)]
 
 

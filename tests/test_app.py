@@ -123,7 +123,6 @@ def test_tile_click_opens_the_page_with_its_filter(demo_data_dir, use_data_dir):
 def test_the_72_hour_tile_opens_exactly_the_breaches_it_counts(demo_data_dir, use_data_dir):
     """One definition: the figure is on time / decided (clock stopped or run out, aware in 12 months), its
     help says so, and its link lists exactly those breaches (the clocks and the 12-month window)."""
-    import duckdb
 
     from dashboard import data
     from dashboard.snapshot import current_snapshot
@@ -136,7 +135,7 @@ def test_the_72_hour_tile_opens_exactly_the_breaches_it_counts(demo_data_dir, us
     assert not at.exception
     assert at.toggle(key="incidents_window").value is True and at.query_params["window"] == "1"
     listed = at.dataframe[0].value
-    con = duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
     try:  # the page reads the clocks now, as this does
         kpi = data.run(con, "incident_kpis", as_of=dt.datetime.now(dt.UTC), warning_hours=24).row(0, named=True)
     finally:

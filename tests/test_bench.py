@@ -9,10 +9,9 @@ import subprocess
 import sys
 import threading
 
-import duckdb
-
 from bench import run as bench
 from dashboard import data
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot
 
 
@@ -20,7 +19,7 @@ def test_floor_times_the_two_large_tables_on_a_copy_and_leaves_the_snapshot_alon
     live = current_snapshot(demo_data_dir / "snapshots")
     _, peak, seconds = bench._child("floor", None, str(demo_data_dir / "snapshots"))
     assert seconds > 0 and peak > 0
-    con = duckdb.connect(str(live), read_only=True)
+    con = open_snapshot(live)
     try:  # the floor drops and rebuilds the tables in its copy only
         assert con.sql("SELECT count(*) FROM retention_records").fetchall()[0][0] > 0
         assert con.sql("SELECT count(*) FROM consent_spans").fetchall()[0][0] > 0
@@ -77,6 +76,7 @@ def watching(con, name, **params):
 data.run = watching
 from dashboard import ui
 from dashboard.ui import live
+from dashboard.snapshot import connect as open_snapshot
 at = live.now()
 live.now = ui.now = lambda: at  # one minute for warm-up and page: a minute turning between is no cache miss
 os.chdir(sys.argv[1])

@@ -6,13 +6,13 @@ import datetime as dt
 import json
 import os
 
-import duckdb
 import pytest
 
 from dashboard import __version__
 from dashboard.build import build_snapshot
 from dashboard.ingest.config import SourceError
 from dashboard.policy import load_policy
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot, list_snapshots
 from tests.helpers import snapshot_rows, write_store
 
@@ -25,7 +25,7 @@ def _scalar(con, sql, params=None):
 
 def test_demo_snapshot_counts_and_meta(demo_data_dir):
     path = current_snapshot(demo_data_dir / "snapshots")
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     tables = con.sql("SELECT table_name, rows_read, accepted, rejected FROM snapshot_tables").fetchall()
     assert len(tables) == 13  # the canonical tables, deletion_tasks included
     for name, read, accepted, rejected in tables:
@@ -59,7 +59,7 @@ def test_invalid_rows_are_kept_aside_with_reason(tmp_path):
     result = build_snapshot(sources, data_dir=tmp_path / "data")
     assert result.tables["contacts"] == (5, 2, 3)
     assert result.tables["tickets"] == (3, 1, 2)
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     reasons = dict(((t, k), r) for t, k, r in con.sql(
         "SELECT table_name, record_key, reason FROM rejected_rows").fetchall())
     assert reasons[("contacts", "C2")] == "created_at: not a valid TIMESTAMPTZ"
@@ -84,7 +84,7 @@ def test_request_dates_derived_in_berlin_time(tmp_path):
          "extension_notified_at": "2025-02-17T09:00:00Z", "status": "completed",
          "closed_at": "2025-04-15T20:00:00Z"},
     ]})
-    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path / "d").path), read_only=True)
+    con = open_snapshot(build_snapshot(sources, data_dir=tmp_path / "d").path)
     rows = {r[0]: r[1:] for r in con.sql(
         "SELECT request_id, received_date, due, extended_due, extension, deadline, answered_on_time "
         "FROM requests").fetchall()}
@@ -140,7 +140,7 @@ def test_unparseable_lines_are_kept_aside_with_line_and_reason(tmp_path):
                                                    + b'{"hold_id": "H\xe4"}\n')
     result = build_snapshot(sources, data_dir=data)
     assert result.tables["holds"] == (3, 1, 2)  # read = accepted + rejected, nothing lost
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     reasons = con.sql("SELECT source_row, reason FROM rejected_rows WHERE table_name = 'holds' "
                       "ORDER BY source_row").fetchall()
     assert reasons == [(2, "line 2: not valid JSON or not UTF-8"), (3, "line 3: not valid JSON or not UTF-8")]
@@ -180,11 +180,11 @@ def test_new_version_is_seen_by_a_process_holding_the_old_one(tmp_path):
     data = tmp_path / "data"
     src = tmp_path / "src"
     sources = write_store(src, {"contacts": [CONTACT]})
-    old = duckdb.connect(str(build_snapshot(sources, data_dir=data).path), read_only=True)
+    old = open_snapshot(build_snapshot(sources, data_dir=data).path)
     write_store(src, {"contacts": [CONTACT, {**CONTACT, "contact_id": "C2"}]})
     new_path = build_snapshot(sources, data_dir=data).path
     assert _scalar(old, "SELECT count(*) FROM contacts") == 1
-    new = duckdb.connect(str(current_snapshot(data / "snapshots")), read_only=True)
+    new = open_snapshot(current_snapshot(data / "snapshots"))
     assert current_snapshot(data / "snapshots") == new_path
     assert _scalar(new, "SELECT count(*) FROM contacts") == 2
 
@@ -204,7 +204,7 @@ def test_optional_table_left_out_of_sources_is_empty(tmp_path):
                                     ""), encoding="utf-8")
     assert "incident_records" not in sources.read_text(encoding="utf-8")
     result = build_snapshot(sources, data_dir=tmp_path / "data")
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     assert _scalar(con, "SELECT count(*) FROM incident_records") == 0
     assert _scalar(con, "SELECT source FROM snapshot_tables WHERE table_name = 'incident_records'") is None
     # A required table left out is still an error that names it.
@@ -240,7 +240,7 @@ def test_people_across_sources_and_local_time(tmp_path):
     text += f'\n[sources.news]\nkind = "jsonl"\npath = "{news}"\n'
     sources = tmp_path / "sources.toml"
     sources.write_text(text, encoding="utf-8")
-    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path / "data").path), read_only=True)
+    con = open_snapshot(build_snapshot(sources, data_dir=tmp_path / "data").path)
     assert con.sql("SELECT contact_id, first_name, email, created_at FROM contacts ORDER BY contact_id").fetchall() == [
         ("1", "Erika", "Max@Example.org", dt.datetime(2023, 1, 1, tzinfo=dt.UTC)),  # names from the first source
         ("2", "Erika", "twin@example.org", dt.datetime(2024, 1, 1, tzinfo=dt.UTC)),

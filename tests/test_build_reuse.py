@@ -7,13 +7,14 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from dashboard.build import build_snapshot
 from dashboard.cli import main
 from dashboard.schema import TABLES
+from dashboard.snapshot import SEGMENTS, segments_named, snapshot_problem
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpers import assert_same_snapshot
 
 EVERY_TABLE = tuple(t.name for t in TABLES)
@@ -43,7 +44,7 @@ def test_unchanged_tables_are_copied_and_the_snapshot_equals_a_full_build(stores
     incremental = build_snapshot(data_dir=stores)
     assert set(incremental.reused) == set(EVERY_TABLE) - {"tickets"}
     # the helpdesk's retention records are made anew, and what is counted from them; billing's are copied
-    assert incremental.derived_reused == ("retention_records (billing)", "consent_spans")
+    assert incremental.derived_reused == ("retention_billing", "consent_spans")
     full = build_snapshot(data_dir=stores, full=True)
     assert full.reused == ()
     assert incremental.tables == full.tables
@@ -79,11 +80,11 @@ def test_snapshot_full_on_the_command_line(stores, use_data_dir, capsys):
     consent.write_text(consent.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # other bytes, same rows
     assert main(["snapshot"]) == 0
     out = capsys.readouterr().out
-    assert "copied from the live snapshot: contacts, tickets" in out
-    assert ("made from unchanged tables, copied from the live snapshot: retention_records (helpdesk), "
-            "retention_records (billing), retention_daily, subject_retention, subject_running\n") in out
+    assert "reused from the live snapshot: contacts, tickets" in out
+    assert ("made from unchanged tables, reused from the live snapshot: retention_helpdesk, "
+            "retention_billing, retention_daily, subject_retention, subject_running\n") in out
     assert main(["snapshot", "--full"]) == 0
-    assert "copied from the live snapshot" not in capsys.readouterr().out
+    assert "reused from the live snapshot" not in capsys.readouterr().out
 
 
 def test_a_refresh_that_finds_nothing_changed_keeps_the_live_snapshot(stores, use_data_dir, capsys):
@@ -145,7 +146,7 @@ def test_with_people_merged_across_systems_the_other_systems_tables_are_copied(s
     sources = _two_contact_sources(stores)
     first = build_snapshot(sources, data_dir=stores)
     assert first.reused == ()
-    con = duckdb.connect(str(first.path), read_only=True)
+    con = open_snapshot(first.path)
     person = con.sql("SELECT contact_id FROM contact_identities WHERE source = 'crm' AND source_contact_id = 'K1'")
     assert person.fetchall() == [("C00000001",)]  # merged with the helpdesk's contact
     assert con.sql("SELECT count(*) FROM contacts WHERE contact_id = 'crm:K2'").fetchall() == [(1,)]
@@ -168,7 +169,7 @@ def test_with_people_merged_across_systems_the_other_systems_tables_are_copied(s
     assert_same_snapshot(incremental.path, full.path)
 
 
-RETENTION_TABLES = {"retention_records (helpdesk)", "retention_records (billing)", "retention_daily",
+RETENTION_TABLES = {"retention_helpdesk", "retention_billing", "retention_daily",
                     "subject_retention", "subject_running"}
 
 
@@ -211,7 +212,7 @@ def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(st
                        pl.when(ended).then(pl.lit("ended")).otherwise(pl.col("status")).alias("status")
                        ).write_parquet(contracts)
     billing = build_snapshot(data_dir=stores)
-    assert set(billing.derived_reused) == {"retention_records (helpdesk)", "consent_spans"}
+    assert set(billing.derived_reused) == {"retention_helpdesk", "consent_spans"}
     assert_same_snapshot(billing.path, build_snapshot(data_dir=stores, full=True).path)
 
     policy = load_policy()
@@ -251,3 +252,48 @@ def test_a_derived_groups_fingerprint_moves_with_what_it_is_made_from(monkeypatc
     recorded = {g: k for g, k in base.items() if k is not None}
     assert reuse.unchanged_derived(keys | base, recorded) == frozenset(reuse.DERIVED)
     assert reuse.unchanged_derived(keys | unread, recorded) == {"build_retention_helpdesk", "build_consent_spans"}
+
+
+def _segments(data: Path) -> dict[str, int]:
+    """The segment files in ``data``'s snapshot folder, by name, with their inode (a rewrite changes it)."""
+    return {p.name: p.stat().st_ino for p in (data / "snapshots" / SEGMENTS).iterdir()}
+
+
+def test_a_refresh_attaches_the_unchanged_large_tables_and_writes_only_what_changed(stores):
+    """The large tables live in segments named by their fingerprint: a refresh after a change to tickets
+    writes the tickets, the helpdesk's retention records (and the consent spans' and billing's stay the
+    very same files, not copies); the snapshot equals a full build; pruning deletes the segments no kept
+    snapshot names (the old tickets: personal data), and only those."""
+    first = build_snapshot(data_dir=stores, keep=1)
+    before = _segments(stores)
+    assert before.keys() == segments_named(first.path)
+    assert {name.rsplit("-", 1)[0] for name in before} == {
+        "tickets", "attachments", "contracts", "invoices", "consent_events",
+        "build_retention_helpdesk", "build_retention_billing", "build_consent_spans"}
+
+    tickets = stores / "demo" / "helpdesk" / "tickets.csv"
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(lines[:-1]), encoding="utf-8")
+    second = build_snapshot(data_dir=stores, keep=1)
+    after = _segments(stores)
+    assert after.keys() == segments_named(second.path)
+    kept = {name for name in before if not name.startswith(("tickets-", "build_retention_helpdesk-"))}
+    assert {name: after.get(name) for name in kept} == {name: before[name] for name in kept}  # the same files
+    new = after.keys() - before.keys()
+    assert {name.rsplit("-", 1)[0] for name in new} == {"tickets", "build_retention_helpdesk"}
+    assert not (before.keys() - kept) & after.keys()  # pruned with the only snapshot that named them
+    assert_same_snapshot(second.path, build_snapshot(data_dir=stores, full=True, keep=2).path)
+
+
+def test_a_snapshot_whose_segment_is_gone_is_not_read_and_the_next_build_makes_it_again(stores):
+    first = build_snapshot(data_dir=stores)
+    segment = next((stores / "snapshots" / SEGMENTS).glob("invoices-*.duckdb"))
+    segment.unlink()
+    assert "invoices-" in snapshot_problem(first.path)
+    tickets = stores / "demo" / "helpdesk" / "tickets.csv"  # a change, so that the refresh builds
+    lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+    tickets.write_text("".join(lines[:-1]), encoding="utf-8")
+    second = build_snapshot(data_dir=stores)
+    assert "invoices" not in second.reused and segment.is_file()
+    assert snapshot_problem(second.path) is None
+    assert_same_snapshot(second.path, build_snapshot(data_dir=stores, full=True).path)

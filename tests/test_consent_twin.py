@@ -6,11 +6,10 @@ import collections
 import datetime as dt
 import random
 
-import duckdb
-
 from dashboard import data
 from dashboard.build import build_snapshot
 from dashboard.deadlines import BERLIN, consent_state
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 6, 30)
@@ -32,8 +31,8 @@ def test_consent_counts_match_python_rule(tmp_path):
     rng.shuffle(events)  # out of order in the source
     rows = [{"event_id": f"E{i}", "contact_id": c, "purpose": p, "action": a, "occurred_at": at.isoformat(),
              "notice_version": "2025-01", "channel": "web"} for i, (c, p, a, at) in enumerate(events)]
-    con = duckdb.connect(str(build_snapshot(write_store(tmp_path / "src", {"consent_events": rows}),
-                                            data_dir=tmp_path / "data").path), read_only=True)
+    con = open_snapshot(build_snapshot(write_store(tmp_path / "src", {"consent_events": rows}),
+                                            data_dir=tmp_path / "data").path)
 
     history = collections.defaultdict(list)
     for contact, purpose, action, at in events:

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import access, errors, exports, history, jobs
 from dashboard.build import build_snapshot
 from dashboard.ingest.config import DEMO_MARKER
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot, usable_snapshot
 from tests.helpers import app, write_store
 
@@ -356,7 +357,7 @@ def test_10_a_broken_csv_line_is_set_aside_alone(tmp_path):
     sources = _contacts_csv(tmp_path / "src" / "contacts.csv", lines)
     built = build_snapshot(sources, data_dir=tmp_path / "data")
     assert built.tables["contacts"] == (3000, 2997, 3)
-    con = duckdb.connect(str(built.path), read_only=True)
+    con = open_snapshot(built.path)
     rejected = con.sql("SELECT source_row, reason FROM rejected_rows WHERE table_name = 'contacts' "
                        "ORDER BY source_row").fetchall()
     assert [r[0] for r in rejected] == [501, 1501, 2501]  # physical lines (the header is line 1)

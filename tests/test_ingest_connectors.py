@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard import data, paths
 from dashboard.build import build_snapshot
 from dashboard.ingest.config import SourceError
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot
 from tests.helpers import snapshot_rows as _rows
 from tests.helpers import write_store
@@ -179,7 +179,7 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert _rows(first.path, "SELECT source, finding, subject FROM source_findings ORDER BY ALL") == [
         ("helpdesk", "deletion_rule_none", ""), ("newsletter", "doi_without_optin_ip", "Newsletter")]
     # The subject's footprint covers both systems.
-    con = duckdb.connect(str(first.path), read_only=True)
+    con = open_snapshot(first.path)
     assert data.run(con, "subject_footprint", contact_id="5").select("tickets", "consents").row(0) == (1, 1)
     assert data.run(con, "subject_identities", contact_id="5").rows() == [("helpdesk", "5"), ("newsletter", "1")]
     con.close()
@@ -203,7 +203,7 @@ def test_real_shapes_people_and_the_consent_ledger(env):
     assert after["newsletter:3"][0] == "active" and after["newsletter:3"][2] == ["no_notice_version"]
     # R3.5 over all systems: Max withdrew and his merged ticket is past retention, so his master data
     # may go, in both systems that hold it.
-    con = duckdb.connect(str(second.path), read_only=True)
+    con = open_snapshot(second.path)
     deletable = data.run(con, "deletable_subjects", as_of=dt.date.fromisoformat(today))
     con.close()
     assert deletable.filter(deletable["contact_id"] == "5")["known_as"].to_list() == ["helpdesk: 5, newsletter: 1"]

@@ -3,9 +3,8 @@ quoted cell (Alt+Enter). DuckDB's line reader gave up on such a file and failed 
 
 from __future__ import annotations
 
-import duckdb
-
 from dashboard.build import build_snapshot
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpers import write_store
 
 
@@ -19,7 +18,7 @@ def _build_with_contacts_csv(tmp_path, content: bytes):
         '[tables.contacts]\nsource = "excel"\nfile = "contacts.csv"')
     sources.write_text(text + f'\n[sources.excel]\nkind = "csv"\npath = "{folder}"\n', encoding="utf-8")
     result = build_snapshot(sources, data_dir=tmp_path / "data")
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     try:
         rows = con.sql("SELECT contact_id, first_name, city FROM contacts ORDER BY contact_id").fetchall()
         rejected = con.sql("SELECT source_row, reason FROM rejected_rows WHERE table_name = 'contacts' "

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import adbc_driver_postgresql.dbapi as pg
-import duckdb
 import polars as pl
 import pytest
 
 from dashboard.build import build_snapshot
 from dashboard.ingest.config import SourceError
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot
 
 pytestmark = pytest.mark.postgres
@@ -102,7 +102,7 @@ def test_snapshot_from_postgres(dsn, demo_data_dir, tmp_path, monkeypatch):
     result = build_snapshot(sources, data_dir=tmp_path / "data")
     for table, n in counts.items():
         assert result.tables[table] == (n, n, 0), table
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     got = con.sql("SELECT contact_id, first_name, last_name FROM contacts ORDER BY contact_id LIMIT 3").fetchall()
     src = pl.read_csv(demo / "helpdesk/contacts.csv", infer_schema=False).sort("contact_id").head(3)
     assert got == list(src.select("contact_id", "first_name", "last_name").iter_rows())

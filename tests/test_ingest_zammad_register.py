@@ -15,11 +15,11 @@ import datetime as dt
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dashboard import cli, data
 from dashboard.build import build_snapshot
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpdesks import BILLING, FIGURE_CHECKS, REGISTER_TABLES, setup_zammad, zammad_sources
 from tests.helpers import DPO, signed_in_app
 from tests.helpers import snapshot_rows as _rows
@@ -93,7 +93,7 @@ def zammad(pg_dsn):
 
 
 def _table(path: Path, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     try:
         frame = con.sql(f"SELECT * FROM {table}").pl()
         columns = [c for c in frame.columns if c not in drop]
@@ -145,7 +145,7 @@ def test_same_figures_on_every_page(built):
     """The requests, breach and retention figures of both snapshots, at a date and a moment."""
     z, f = built
     checks = [*FIGURE_CHECKS, ("subject_holds", {"contact_id": "3"})]
-    cons = [duckdb.connect(str(s.path), read_only=True) for s in (z, f)]
+    cons = [open_snapshot(s.path) for s in (z, f)]
     try:
         for name, params in checks:
             left, right = (data.run(c, name, **params) for c in cons)
@@ -317,7 +317,7 @@ def test_erasure_proof_outlives_the_person_and_zammads_own_task(pg_dsn, tmp_path
         ("task", "1"), ("task", "2"), ("task", "3"), ("task", "4"), ("gone", "2")]
     assert not any("preferences" in e or "M***" in json.dumps(e) for e in ledger)
 
-    con = duckdb.connect(str(second.path), read_only=True)
+    con = open_snapshot(second.path)
     try:
         now = dt.datetime(2026, 12, 7, 12, tzinfo=UTC)
         unfinished = data.run(con, "deletion_task_findings", now=now)

@@ -15,11 +15,11 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pytest
 
 from dashboard import cli, data, paths
 from dashboard.build import build_snapshot
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpdesks import (
     ARTICLES_INTO,
     BILLING,
@@ -235,7 +235,7 @@ def _same(value):
 
 
 def _table(path: Path, table: str, drop: tuple[str, ...] = ()) -> list[tuple]:
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_snapshot(path)
     try:
         frame = con.sql(f"SELECT * EXCLUDE ({', '.join(drop)}) FROM {table}" if drop else f"SELECT * FROM {table}").pl()
         return sorted((tuple(_same(v) for v in row) for row in frame.rows()), key=repr)
@@ -267,7 +267,7 @@ def test_the_register_from_znuny_is_the_register_from_zammad(built):
 def test_same_figures_on_every_page(built):
     """The requests, breach, hold and retention figures of both snapshots, at a date and a moment."""
     z, n = built
-    cons = [duckdb.connect(str(s.path), read_only=True) for s in (z, n)]
+    cons = [open_snapshot(s.path) for s in (z, n)]
     try:
         for name, params in FIGURE_CHECKS:
             left, right = ([tuple(_same(v) for v in row) for row in data.run(c, name, **params).rows()] for c in cons)
@@ -285,7 +285,7 @@ def test_only_the_register_fields_history_leaves_znuny(built):
     """A field's history name carries its value: the subject's e-mail in DSGVOSubjectEmail's history is not
     read (only the hold, extension and Art. 34 fields' history is), and no title of a request is kept."""
     _z, n = built
-    con = duckdb.connect(str(n.path), read_only=True)
+    con = open_snapshot(n.path)
     try:
         events = con.sql("SELECT * FROM request_events").fetchall()
         assert {e[3] for e in events} <= {"received", "identity_verified", "moved_in", "state_changed", "tag_added",

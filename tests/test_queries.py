@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from dashboard import data
 from dashboard.build import build_snapshot
 from dashboard.schema import RIGHTS
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpers import write_store
 
 AS_OF = dt.date(2026, 11, 26)
@@ -234,7 +234,7 @@ def con(tmp_path_factory):
                                         "attachments": attachments, "invoices": invoices, "holds": holds,
                                         "consent_events": events, "contracts": contracts, "incidents": incidents,
                                         "incident_records": incident_records})
-    return duckdb.connect(str(build_snapshot(sources, data_dir=tmp / "data").path), read_only=True)
+    return open_snapshot(build_snapshot(sources, data_dir=tmp / "data").path)
 
 
 def test_requests_kpis(con):
@@ -713,7 +713,7 @@ def test_subject_lookup_folds_umlauts_as_german_writes_them(tmp_path):
         {**contact, "contact_id": "1", "first_name": "Jörg", "last_name": "Hübel", "email": "j.huebel@example.org"},
         {**contact, "contact_id": "2", "first_name": "Anna", "last_name": "Strauß", "email": "anna@straußmail.example"},
         {**contact, "contact_id": "3", "first_name": "Max", "last_name": "Muster", "email": "max@example.org"}]})
-    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path).path), read_only=True)
+    con = open_snapshot(build_snapshot(sources, data_dir=tmp_path).path)
     try:
         def found(term: str) -> list[str]:
             return data.run(con, "subject_search", term=term)["contact_id"].to_list()

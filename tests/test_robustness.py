@@ -17,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +25,8 @@ from dashboard import data, jobs
 from dashboard.build import BuildError, build_snapshot
 from dashboard.ingest.config import SourceError
 from dashboard.pages import SCRIPTS
-from dashboard.snapshot import current_snapshot
+from dashboard.snapshot import connect as open_snapshot
+from dashboard.snapshot import current_snapshot, segments_named
 from tests.helpers import write_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def test_bad_sources_never_crash_and_lose_nothing(tmp_path_factory, good_snapsho
         assert current_snapshot(data_dir / "snapshots") == previous
         assert not [p for p in (data_dir / "snapshots").iterdir() if p.name.startswith(".building-")]
         return
-    con = duckdb.connect(str(result.path), read_only=True)
+    con = open_snapshot(result.path)
     try:
         for table, (read, accepted, rejected) in result.tables.items():
             assert read == accepted + rejected, table
@@ -171,7 +171,14 @@ def test_disk_full_during_build_fails_cleanly_and_keeps_the_previous_snapshot(de
     assert "Traceback" not in proc.stderr
     assert current_snapshot(tmp_path / "snapshots") == previous
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir() if not p.name.startswith(".lock")) == sorted(
-        [previous.name, "CURRENT"])
+        [previous.name, "CURRENT", "segments"])
+    # No half-written segment stays behind, and the live snapshot still reads every one it names.
+    assert {p.name for p in (tmp_path / "snapshots" / "segments").iterdir()} == segments_named(previous)
+    con = open_snapshot(previous)
+    try:
+        assert con.sql("SELECT count(*) FROM retention_records").fetchall()[0][0] > 0
+    finally:
+        con.close()
 
 
 def test_disk_full_during_export_offers_nothing_half_written(demo_data_dir, tmp_path, use_data_dir):

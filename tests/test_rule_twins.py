@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-import duckdb
 import pytest
 
 from dashboard import deadlines as d
+from dashboard.snapshot import connect as open_snapshot
 from dashboard.snapshot import current_snapshot
 
 
 @pytest.fixture(scope="module")
 def con(demo_data_dir):
-    return duckdb.connect(str(current_snapshot(demo_data_dir / "snapshots")), read_only=True)
+    return open_snapshot(current_snapshot(demo_data_dir / "snapshots"))
 
 
 def _one(con, sql, params):

@@ -10,10 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-import duckdb
-
 from dashboard import deadlines as d
 from dashboard.build import build_snapshot
+from dashboard.snapshot import connect as open_snapshot
 from tests.helpers import write_store
 
 FIRST, LAST = dt.date(2024, 1, 1), dt.date(2030, 12, 31)
@@ -44,7 +43,7 @@ def test_every_day_2024_2030(tmp_path):
                           "detected_at": aware.isoformat(), "aware_at": aware.isoformat(), "risk": "risk"})
     sources = write_store(tmp_path / "src", {"requests": requests, "tickets": tickets, "contracts": contracts,
                                              "invoices": invoices, "incidents": incidents})
-    con = duckdb.connect(str(build_snapshot(sources, data_dir=tmp_path / "data").path), read_only=True)
+    con = open_snapshot(build_snapshot(sources, data_dir=tmp_path / "data").path)
 
     rows = con.sql("SELECT received_date, extension_notified_date, raw_due, due, extended_due, extension, deadline "
                    "FROM requests").fetchall()

@@ -1,6 +1,6 @@
 """One snapshot build: an orchestrator over ingest and the rules.
 
-load (each canonical table from its sources, staged and validated, or copied from the live snapshot when
+load (each canonical table from its sources, staged and validated, or reused from the live snapshot when
 its fingerprint is unchanged: ``reuse``), ``people`` (one person across systems; what needs every
 source read), ``derive`` (the rules' dates and the query tables), then ``dashboard.snapshot`` publishes.
 A build records what it did in ``snapshot_meta`` and ``snapshot_tables``. The app never imports this
@@ -10,13 +10,14 @@ package: its refresh button runs ``python -m dashboard snapshot`` in a child pro
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,8 @@ from dashboard import __version__, history, paths, queries
 from dashboard.build import reuse
 from dashboard.build.derive import derive
 from dashboard.build.people import erasure_proofs, keeps_source, register_findings, resolve_people
+from dashboard.build.segments import TABLES as SEGMENT_TABLES
+from dashboard.build.segments import Segments
 from dashboard.build.validate import validate
 from dashboard.errors import DashboardError, first_line
 from dashboard.ingest.config import SourceError, TableSource
@@ -53,8 +56,8 @@ class BuildResult:
     path: Path
     tables: dict[str, tuple[int, int, int]]  # table -> (read, accepted, rejected)
     seconds: float
-    reused: tuple[str, ...] = ()  # tables copied from the live snapshot: their sources had not changed
-    derived_reused: tuple[str, ...] = ()  # derived tables copied: nothing they are made from had changed
+    reused: tuple[str, ...] = ()  # tables reused from the live snapshot: their sources had not changed
+    derived_reused: tuple[str, ...] = ()  # derived tables reused: nothing they are made from had changed
     unchanged: bool = False  # nothing had changed: the live snapshot stays, its sources checked now
 
 
@@ -95,7 +98,8 @@ def build_snapshot(
 ) -> BuildResult:
     """Build a snapshot from the configured sources and publish it atomically; ``progress`` hears the
     percentage done (per table read, then deriving and publishing). A table whose source files did not
-    change is copied from the live snapshot (``dashboard.build.reuse``) unless ``full``."""
+    change is reused from the live snapshot (``dashboard.build.reuse``; a large one's segment attached as it
+    is: ``dashboard.build.segments``) unless ``full``."""
     progress = progress or (lambda _pct: None)
     started = time.monotonic()
     policy = policy or load_policy()
@@ -123,7 +127,7 @@ def build_snapshot(
         try:
             loaded = _build_into(tmp, table_sources, policy, built_at, started, progress,
                                  None if full else live, live, keys | derived, recorded)
-            publish(folder, tmp, final)
+            publish(folder, tmp, final, loaded.segments)
         except BaseException as exc:
             discard(folder, tmp, final)
             if isinstance(exc, duckdb.Error | OSError):  # e.g. the disk filled up: say so in one line
@@ -174,10 +178,11 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
     try:
         build_settings(con)
         con.execute(queries.sql("build_layout"))  # the snapshot's own tables
+        segments = Segments(con, path.parent)
         if not reuse.attach_previous(con, previous):
             recorded = {}
         try:
-            loaded = load_tables(con, table_sources, started, progress, keys, recorded)
+            loaded = load_tables(con, table_sources, started, progress, keys, recorded, segments)
         finally:
             reuse.detach_previous(con)  # erasure_proofs reads the live snapshot's memory on its own
         reuse.record(con, keys)
@@ -189,13 +194,14 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
         if unchanged and not reuse.attach_previous(con, previous):
             unchanged = frozenset()
         try:
-            loaded.derived_reused = derive(con, policy, unchanged)
+            loaded.derived_reused = derive(con, policy, segments, keys, unchanged)
         finally:
             reuse.detach_previous(con)
         progress(90)
         log.info("derived dates, retention and consent tables: %.1f s since start", time.monotonic() - started)
         _record_build(con, table_sources, counts, policy, built_at, started)
         con.execute("CHECKPOINT")
+        loaded.segments = segments.finish()
     finally:
         con.close()
     return loaded
@@ -203,29 +209,31 @@ def _build_into(path: Path, table_sources: dict[str, tuple[TableSource, ...]], p
 
 @dataclass
 class Loaded:
-    """What loading the canonical tables did: counts per table, the tables copied from the live snapshot."""
+    """What loading the canonical tables did: counts per table, the tables reused from the live snapshot."""
 
     counts: dict[str, tuple[int, int, int]]
     reused: tuple[str, ...]
     derived_reused: tuple[str, ...] = ()
+    segments: dict[Path, Path] = field(default_factory=dict)  # the segments written: built file -> final name
 
 
 def load_tables(con, table_sources: dict[str, tuple[TableSource, ...]], started: float,
-                 progress: Callable[[int], None], keys: dict[str, str | None], recorded: dict[str, str]) -> Loaded:
-    """Every canonical table from its sources, validated, or copied from the live snapshot (attached by
-    ``reuse.attach_previous``) when its fingerprint in ``keys`` is the one ``recorded`` there; (read,
-    accepted, rejected) per table."""
+                progress: Callable[[int], None], keys: dict[str, str | None], recorded: dict[str, str],
+                segments: Segments) -> Loaded:
+    """Every canonical table from its sources, validated, or reused from the live snapshot (attached by
+    ``reuse.attach_previous``) when its fingerprint in ``keys`` is the one ``recorded`` there (a table
+    in a segment: the segment attached as it is); (read, accepted, rejected) per table."""
     loaded = Loaded({}, ())
     for table in TABLES:
-        _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded)
+        _load_table(con, table, table_sources, recorded, keys.get(table.name), loaded, segments)
         log.info("%s: %d rows%s, %.1f s since start", table.name, loaded.counts[table.name][0],
-                 " (unchanged: copied)" if table.name in loaded.reused else "", time.monotonic() - started)
+                 " (unchanged: reused)" if table.name in loaded.reused else "", time.monotonic() - started)
         progress(5 + 75 * len(loaded.counts) // len(TABLES))
     return loaded
 
 
 def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, ...]], recorded: dict[str, str],
-                key: str | None, loaded: Loaded) -> None:
+                key: str | None, loaded: Loaded, segments: Segments) -> None:
     parts = table_sources.get(table.name, ())
     if not parts:  # an optional table no source feeds: present, empty
         columns = ", ".join(f"{identifier(c.name)} {c.type}" for c in table.columns)
@@ -233,17 +241,25 @@ def _load_table(con, table: Table, table_sources: dict[str, tuple[TableSource, .
         loaded.counts[table.name] = (0, 0, 0)
         return
     keep_source = keeps_source(table.name, table_sources)
+    # A large table the build does not rewrite (its contact ids stay as read) lives in a segment.
+    in_segment = bool(key) and table.name in SEGMENT_TABLES and not keep_source
     if key and recorded.get(table.name) == key:
-        loaded.counts[table.name] = reuse.copy_table(con, table, parts, keep_source)
-        loaded.reused += (table.name,)
-        return
+        if not in_segment:
+            loaded.counts[table.name] = reuse.copy_table(con, table, parts, keep_source)
+            loaded.reused += (table.name,)
+            return
+        if segments.attach(table.name, key, (table.name,)):  # else its file is gone: read it again
+            loaded.counts[table.name] = reuse.copy_bookkeeping(con, table)
+            loaded.reused += (table.name,)
+            return
     for i, ts in enumerate(parts):
         stage(con, ts, f"_staging{i}")
     for i in range(len(parts)):  # what the readers found about the stores themselves
         con.execute(f"INSERT INTO source_findings SELECT *, $t FROM _staging{i}_findings", {"t": table.name})
         con.execute(f"DROP TABLE _staging{i}_findings")
     try:
-        accepted, rejected = validate(con, table, parts, keep_source=keep_source)
+        with segments.write(table.name, key, (table.name,)) if in_segment else contextlib.nullcontext():
+            accepted, rejected = validate(con, table, parts, keep_source=keep_source)
     except duckdb.Error as exc:
         if writing_failed(exc):
             raise

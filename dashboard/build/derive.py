@@ -10,27 +10,42 @@ import polars as pl
 
 from dashboard import deadlines, queries
 from dashboard.build import reuse
+from dashboard.build.segments import Segments
 from dashboard.build.tables import apply_rule, replace
 from dashboard.policy import Policy
 from dashboard.schema import ANCHORS
 
+# The SQL files that make the query tables, in order: the derived groups (``reuse.DERIVED``) and, made on
+# every build, the view that joins the retention parts and what holds a record (it reads the records).
+MADE_IN_ORDER = ("build_retention_helpdesk", "build_retention_billing", "build_retention_records",
+                 "build_retention_figures", "build_consent_spans", "build_holds")
 
-def derive(con: duckdb.DuckDBPyConnection, policy: Policy, unchanged: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """Every derived date from dashboard.deadlines, then the tables and macros the queries read; the
-    derived groups (``reuse.DERIVED``) named in ``unchanged`` are copied from the live snapshot instead
-    of made. Returns the tables copied."""
+
+def derive(con: duckdb.DuckDBPyConnection, policy: Policy, segments: Segments, keys: dict[str, str | None],
+           unchanged: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """Every derived date from dashboard.deadlines, then the tables and macros the queries read. A derived
+    group named in ``unchanged`` (its fingerprint in ``keys`` is the one the live snapshot recorded) is
+    reused: its segment attached as it is, or, kept in the snapshot file, its tables copied from the live
+    snapshot. The others are made, each kept in a segment into a new one. Returns the tables reused."""
     con.execute(queries.sql("build_rules"))
     _request_dates_table(con, policy)
     _retention_dates(con, policy)
     _rule_tables(con, policy)
-    con.execute(queries.sql("build_retention_records"))  # the table; its parts follow
-    copied: tuple[str, ...] = ()
-    for group in (*reuse.DERIVED, "build_holds"):  # what holds a record reads the finished retention records
-        if group in unchanged:
-            reuse.copy_derived(con, group)
-            copied += reuse.DERIVED[group].shown
+    reused: tuple[str, ...] = ()
+    for name in MADE_IN_ORDER:
+        group = reuse.DERIVED.get(name)
+        key = keys.get(reuse.DERIVED_PREFIX + name)
+        if group and group.segment and key:
+            if name in unchanged and segments.attach(name, key, group.makes):
+                reused += group.makes
+                continue
+            with segments.write(name, key, group.makes):
+                con.execute(queries.sql(name))
+        elif name in unchanged:
+            reuse.copy_derived(con, name)
+            reused += group.makes
         else:
-            con.execute(queries.sql(group))
+            con.execute(queries.sql(name))
     # R2.2: the 72-hour deadline, exactly, in UTC.
     apply_rule(con, "_breach_deadlines", "SELECT DISTINCT aware_at FROM incidents WHERE aware_at IS NOT NULL",
            lambda aware: (deadlines.breach_notification_deadline(aware),),
@@ -38,7 +53,7 @@ def derive(con: duckdb.DuckDBPyConnection, policy: Policy, unchanged: frozenset[
     replace(con, "incidents", """
         SELECT i.*, b.notification_deadline FROM incidents i LEFT JOIN _breach_deadlines b USING (aware_at)""")
     con.execute(queries.sql("build_macros"))
-    return copied
+    return reused
 
 
 def _request_dates_table(con, policy: Policy) -> None:

@@ -1,11 +1,12 @@
-"""Incremental refresh: a canonical table whose sources did not change is copied from the live snapshot
-instead of being read and validated again.
+"""Incremental refresh: a canonical table whose sources did not change is reused from the live snapshot
+instead of being read and validated again: a large one's segment is attached as it is
+(``dashboard.build.segments``), a small one copied.
 
 Every snapshot records, per table, a fingerprint of everything validation depends on
 (``source_fingerprints``): this version of the app, the snapshot layout, the table's schema, each
 source's settings and the *content* of each source file (SHA-256; a file copied anew with the same
 bytes still counts as unchanged, one with the same size and time but other bytes does not). The next
-build copies a table whose fingerprint is the same, with its rejected rows and counts, from the live
+build reuses a table whose fingerprint is the same, with its rejected rows and counts, from the live
 snapshot. The large derived tables are reused the same way (``DERIVED``: fingerprinted by what they are
 made from); everything else after validation (people, derived dates, what holds a record) is computed
 afresh, so the snapshot is the one a full build would publish. ``snapshot --full`` reads everything.
@@ -74,32 +75,27 @@ POLICY_KEY = "__policy__"  # source_fingerprints' row for what the derived table
 # named here (as the build holds them, people resolved) and the policy (retention_ends, policy_categories:
 # computed anew on every build, they are cheap). Its fingerprint is theirs, with the file's text, the rules
 # it is made with and the layout (as sqlmesh fingerprints a model by its query and its parents); an
-# unchanged one copies its tables, or its part of one, from the live snapshot. On the large profile the
-# retention parts and the consent spans alone are 21.8 s of a 68.8 s build; a refresh of the privacy
-# register changes none of the groups, a day of helpdesk work the helpdesk's records, the figures counted
-# from them and the consent spans.
+# unchanged one is reused: the ones kept in segments (``segment``) attached as they are, the others copied
+# from the live snapshot. On the large profile the retention parts and the consent spans alone are 21.8 s
+# of a 68.8 s build; a refresh of the privacy register changes none of the groups, a day of helpdesk work
+# the helpdesk's records, the figures counted from them and the consent spans.
 @dataclass(frozen=True)
 class Derived:
     makes: tuple[str, ...]  # the tables it makes, in order
     reads: tuple[str, ...]  # the canonical tables it reads
-    part: str = ""  # the system whose rows of makes[0] it adds (the table's other parts come from others)
-
-    @property
-    def shown(self) -> tuple[str, ...]:
-        """What it makes, as the command line names it."""
-        return (f"{self.makes[0]} ({self.part})",) if self.part else self.makes
+    segment: bool = False  # kept in a segment of its own (``dashboard.build.segments``): large, never rewritten
 
 
 DERIVED: dict[str, Derived] = {  # by the SQL file that makes it, in the order dashboard.build.derive runs them
-    "build_retention_helpdesk": Derived(("retention_records",), ("tickets", "attachments"), "helpdesk"),
-    "build_retention_billing": Derived(("retention_records",), ("contracts", "invoices"), "billing"),
+    "build_retention_helpdesk": Derived(("retention_helpdesk",), ("tickets", "attachments"), segment=True),
+    "build_retention_billing": Derived(("retention_billing",), ("contracts", "invoices"), segment=True),
     "build_retention_figures": Derived(("retention_daily", "subject_retention", "subject_running"),
                                        ("tickets", "attachments", "contracts", "invoices")),
-    "build_consent_spans": Derived(("consent_spans",), ("consent_events",)),
+    "build_consent_spans": Derived(("consent_spans",), ("consent_events",), segment=True),
 }
 DERIVED_PREFIX = "derived:"  # source_fingerprints' rows for the derived groups
-# What else the derived tables are made with: the table the retention parts fill, the macros they call
-# and the rules that date them.
+# What else the derived tables are made with: the view that joins the retention parts, the macros they
+# call and the rules that date them.
 _MADE_WITH_SQL = ("build_retention_records", "build_rules")
 _MADE_WITH_CODE = (Path(deadlines.__file__), Path(sqltext.__file__), Path(__file__).with_name("derive.py"))
 
@@ -176,6 +172,12 @@ def copy_table(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableS
     origin = f", {literal(parts[0].source)} AS _source, 0 AS _rank" if keep_source else ""
     con.execute(f"CREATE TABLE {identifier(table.name)} AS SELECT {columns}{origin} "
                 f"FROM {PREVIOUS}.{identifier(table.name)}")  # in its order: no sort
+    return copy_bookkeeping(con, table)
+
+
+def copy_bookkeeping(con: duckdb.DuckDBPyConnection, table: Table) -> tuple[int, int, int]:
+    """What the live snapshot recorded about reading ``table``: its rejected rows and its store's findings
+    (copied), its (read, accepted, rejected) (returned). A table in a segment needs only this."""
     con.execute(f"INSERT INTO rejected_rows SELECT * FROM {PREVIOUS}.rejected_rows WHERE table_name = $t",
                 {"t": table.name})
     # What reading the table found about its store (e.g. the helpdesk's deletion rule, read with tickets).
@@ -193,14 +195,9 @@ def unchanged_derived(keys: dict[str, str | None], recorded: dict[str, str]) -> 
 
 
 def copy_derived(con: duckdb.DuckDBPyConnection, group: str) -> None:
-    """Make the tables of a derived ``group`` (or add its part) as the live snapshot holds them, in their
-    order (the retention records stay sorted by retained-until)."""
-    derived = DERIVED[group]
-    if derived.part:
-        table = identifier(derived.makes[0])
-        con.execute(f"INSERT INTO {table} SELECT * FROM {PREVIOUS}.{table} WHERE system = $s", {"s": derived.part})
-        return
-    for table in derived.makes:
+    """Make the tables of a derived ``group`` kept in the snapshot file as the live snapshot holds them,
+    in their order."""
+    for table in DERIVED[group].makes:
         con.execute(f"CREATE TABLE {identifier(table)} AS SELECT * FROM {PREVIOUS}.{identifier(table)}")
 
 
