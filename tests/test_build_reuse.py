@@ -297,3 +297,23 @@ def test_a_snapshot_whose_segment_is_gone_is_not_read_and_the_next_build_makes_i
     assert "invoices" not in second.reused and segment.is_file()
     assert snapshot_problem(second.path) is None
     assert_same_snapshot(second.path, build_snapshot(data_dir=stores, full=True).path)
+
+
+def test_a_reader_of_a_pruned_snapshot_reads_on_until_it_closes(stores):
+    """A session still showing the previous snapshot keeps its connection, with the segments attached, while
+    a refresh prunes that snapshot and the segments only it named (they are gone for the next reader)."""
+    first = build_snapshot(data_dir=stores, keep=1)
+    named_before = segments_named(first.path)
+    con = open_snapshot(first.path)
+    try:
+        before = con.sql("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchall()
+        tickets = stores / "demo" / "helpdesk" / "tickets.csv"
+        lines = tickets.read_text(encoding="utf-8").splitlines(keepends=True)
+        tickets.write_text("".join(lines[:-1]), encoding="utf-8")
+        build_snapshot(data_dir=stores, keep=1)
+        assert not first.path.exists()
+        old_tickets = next(name for name in named_before if name.startswith("tickets-"))
+        assert not (stores / "snapshots" / SEGMENTS / old_tickets).exists()
+        assert con.sql("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchall() == before
+    finally:
+        con.close()
