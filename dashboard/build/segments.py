@@ -87,8 +87,8 @@ class Segments:
         self.con.execute("INSERT INTO snapshot_segments VALUES ($a, $f)", {"a": alias(key), "f": file})
 
     def finish(self) -> dict[Path, Path]:
-        """Close the segments written, each checkpointed first (its rows in the file, no log beside it:
-        ``publish`` renames the file alone); what ``publish`` renames."""
+        """Close the segments written, each checkpointed first (its rows in the file, no log beside it, as
+        ``publish`` renames the file alone), and hand them over: built file -> final name."""
         for name in self._open:
             self.con.execute(f"CHECKPOINT {name}")
             self.con.execute(f"DETACH {name}")
