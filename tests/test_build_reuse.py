@@ -317,3 +317,17 @@ def test_a_reader_of_a_pruned_snapshot_reads_on_until_it_closes(stores):
         assert con.sql("SELECT count(*), count(DISTINCT ticket_id) FROM tickets").fetchall() == before
     finally:
         con.close()
+
+
+def test_every_derived_group_is_made_and_in_the_order_it_is_listed():
+    """derive runs the SQL files of MADE_IN_ORDER; a derived group missing there would never be made (and a
+    refresh would find its tables missing), one out of order would read a table not made yet."""
+    from dashboard.build import reuse
+    from dashboard.build.derive import MADE_IN_ORDER
+
+    assert [name for name in MADE_IN_ORDER if name in reuse.DERIVED] == list(reuse.DERIVED)
+    # The view over the retention parts comes after both parts and before anything that reads it.
+    place = {name: i for i, name in enumerate(MADE_IN_ORDER)}
+    view = place["build_retention_records"]
+    assert place["build_retention_helpdesk"] < view and place["build_retention_billing"] < view
+    assert view < place["build_retention_figures"] and view < place["build_holds"]
