@@ -79,15 +79,11 @@ def segments_named(path: Path) -> set[str]:
 
 
 def snapshot_layout(path: Path) -> int:
-    """The layout a snapshot was built with (0 for snapshots from before layouts were recorded); raises
-    when its file or a segment it names cannot be read."""
+    """The layout a snapshot was built with (0 for snapshots from before layouts were recorded)."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         columns = {r[0] for r in con.sql("DESCRIBE snapshot_meta").fetchall()}
-        layout = con.sql("SELECT layout FROM snapshot_meta").fetchall()[0][0] if "layout" in columns else 0
-        if layout == LAYOUT:
-            attach_segments(con, path)
-        return layout
+        return con.sql("SELECT layout FROM snapshot_meta").fetchall()[0][0] if "layout" in columns else 0
     finally:
         con.close()
 
@@ -131,9 +127,12 @@ def list_snapshots(snapshot_dir: Path) -> list[Path]:
 
 
 def snapshot_problem(path: Path) -> str | None:
-    """None when ``path`` opens as a snapshot this version reads; else why not, in one line."""
+    """None when ``path`` opens as a snapshot this version reads, its segments included; else why not, in
+    one line."""
     try:
         layout = snapshot_layout(path)
+        if layout == LAYOUT:
+            connect(path).close()  # every segment it names is there and opens
     except (duckdb.Error, OSError, IndexError) as exc:
         return first_line(exc, typed=True)
     return None if layout == LAYOUT else f"built by an older version (layout {layout}, this version reads {LAYOUT})"
