@@ -86,30 +86,46 @@ def _writer(language: str):
 LONG_TEXT = 40
 
 
-def _counts_before_long_text(frame: pl.DataFrame) -> pl.DataFrame:
+def _column_facts(frame: pl.DataFrame) -> dict[str, tuple]:
+    """What placing and sizing each column needs, read in one Polars pass (a call per column and fact was a
+    tenth of a page run with 20 sessions at once, bench load step 12-07): a text's longest length, a
+    number's smallest and largest value, another column's first value (dates and times all write alike)."""
+    exprs = []
+    for i, (c, dtype) in enumerate(frame.schema.items()):
+        column = pl.col(c)
+        if dtype == pl.String:
+            exprs.append(column.str.len_chars().max().alias(f"{i}"))
+        elif dtype.is_numeric():
+            exprs += [column.min().alias(f"{i}min"), column.max().alias(f"{i}max")]
+        else:
+            exprs.append(column.drop_nulls().first().alias(f"{i}"))
+    values = iter(frame.select(exprs).row(0))
+    return {c: (next(values), next(values)) if dtype.is_numeric() else (next(values),)
+            for c, dtype in frame.schema.items()}
+
+
+def _counts_before_long_text(frame: pl.DataFrame, facts: dict[str, tuple]) -> pl.DataFrame:
     """The two columns that name a row, then its counts, then the other short columns in their order, then
     the long texts (reasons, source paths, findings): at 1440 px no count is pushed off screen."""
-    long = [c for c, dtype in frame.schema.items() if dtype == pl.String
-            and (frame[c].str.len_chars().max() or 0) > LONG_TEXT]
+    long = [c for c, dtype in frame.schema.items() if dtype == pl.String and (facts[c][0] or 0) > LONG_TEXT]
     naming = [c for c in frame.columns[:2] if c not in long and not frame.schema[c].is_numeric()]
     counts = [c for c, dtype in frame.schema.items() if dtype.is_numeric() and c not in naming]
     rest = [c for c in frame.columns if c not in naming + counts + long]
     return frame.select(naming + counts + rest + long)
 
 
-def _width(frame: pl.DataFrame, column: str, title: str, cell) -> int | None:
+def _width(dtype, facts: tuple, title: str, cell) -> int | None:
     """A column as wide as its widest value as the UI writes it, so a number is never cut at 1440 px; a
-    long title gets at most 100 px (it is cut, and whole in the tooltip). Long texts, last, fit the rest."""
-    series = frame[column].drop_nulls()
-    dtype = frame.schema[column]
+    long title gets at most 100 px (it is cut, and whole in the tooltip). Long texts, last, fit the rest.
+    ``facts``: the column's (``_column_facts``)."""
     if dtype == pl.String:
-        widest = series.str.len_chars().max() or 1
+        widest = facts[0] or 1
         if widest > LONG_TEXT:
             return None
     elif dtype.is_numeric():  # the widest number is the smallest or the largest
-        widest = max((len(cell(v)) for v in (series.min(), series.max()) if v is not None), default=1)
+        widest = max((len(cell(v)) for v in facts if v is not None), default=1)
     else:  # dates and times all write alike: one of them says how wide
-        widest = len(cell(series[0])) if series.len() else 1
+        widest = len(cell(facts[0])) if facts[0] is not None else 1
     per_char = 8.0 if dtype.is_numeric() else 7.2
     return int(max(widest * per_char + 28, min(len(title) * 7 + 24, 100)))
 
@@ -140,14 +156,18 @@ def show_table(frame: pl.DataFrame, total: int | None = None, key: str | None = 
     if list_name:
         frame = _as_listed(frame, list_name)
         titles = {**presentation.look(list_name).titles, **(titles or {})}
-    frame = _counts_before_long_text(frame)
+    facts = _column_facts(frame)
+    frame = _counts_before_long_text(frame, facts)
     cell = _writer(lang())
     keys = {c: (titles or {}).get(c, f"col.{c}") for c in frame.columns}
-    config = {c: _column(frame.schema[c], t(keys[c]), _width(frame, c, t(keys[c]), cell)) for c in frame.columns}
+    config = {c: _column(dtype, t(keys[c]), _width(dtype, facts[c], t(keys[c]), cell))
+              for c, dtype in frame.schema.items()}
     selectable = dict(key=key, on_select="rerun", selection_mode="single-row") if key else {}
     # Every table is drawn from its values with the column formats above; coloured states as labels.
     shown = _state_labels(frame, codes, config, {c: t(keys[c]) for c in codes})
-    event = st.dataframe(shown, hide_index=True, width="stretch", column_config=config, placeholder="–",
+    # As Arrow: Streamlit sends an Arrow table as it is, where it turns a Polars frame into pandas and back
+    # (a seventh of a page run with 20 sessions at once, bench load step 12-07).
+    event = st.dataframe(shown.to_arrow(), hide_index=True, width="stretch", column_config=config, placeholder="–",
                          **selectable)
     if total is not None and total > frame.height:
         st.caption(t("app.rows_shown", shown=fmt_int(frame.height), total=fmt_int(total)))
