@@ -47,8 +47,13 @@ def local_date(day: dt.date, lang: str) -> str:
     return day.strftime("%d.%m.%Y") if lang == "de" else day.isoformat()
 
 
+def moment_pattern(lang: str) -> str:
+    """How an office writes a moment (strftime): "27.10.2025, 09:00 Uhr" in German, 2025-10-27 09:00 in
+    English. One pattern for a value (``local_moment``) and for a whole column (ui.formats.with_moments)."""
+    return "%d.%m.%Y, %H:%M Uhr" if lang == "de" else "%Y-%m-%d %H:%M"
+
+
 def local_moment(at: dt.datetime, lang: str) -> str:
-    """A moment in Europe/Berlin as an office writes it: "27.10.2025, 09:00 Uhr" (English: 2025-10-27
-    09:00). Files keep seconds and the offset (dashboard.exports)."""
-    local = at.astimezone(ZoneInfo(BERLIN_ZONE))
-    return local.strftime("%d.%m.%Y, %H:%M Uhr") if lang == "de" else local.strftime("%Y-%m-%d %H:%M")
+    """A moment in Europe/Berlin as an office writes it (``moment_pattern``). Files keep seconds and the
+    offset (dashboard.exports)."""
+    return at.astimezone(ZoneInfo(BERLIN_ZONE)).strftime(moment_pattern(lang))

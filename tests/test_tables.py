@@ -51,3 +51,23 @@ def test_counts_come_after_the_naming_columns_and_long_texts_last():
     ordered = _counts_before_long_text(frame, _column_facts(frame))
     assert ordered.columns == ["name", "count", "share", "empty_number", "due", "empty_text", "empty_date", "flag",
                                "note"]
+
+
+def test_a_column_of_moments_is_written_as_each_moment_alone(monkeypatch):
+    """Polars writes a zoned column in one pass; every cell must read as ``local_moment`` writes it, on both
+    sides of each daylight-saving change, in both languages."""
+    from dashboard.i18n import local_moment
+    from dashboard.ui import formats
+
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    moments = [start + dt.timedelta(minutes=37 * k) for k in range(0, 60_000, 7)]  # about two years
+    moments += [dt.datetime(2025, 3, 30, 0, 59, 59, 999_999, tzinfo=dt.UTC),  # 01:59 CET, then 03:00 CEST
+                dt.datetime(2025, 3, 30, 1, 0, tzinfo=dt.UTC), dt.datetime(2025, 10, 26, 0, 30, tzinfo=dt.UTC),
+                dt.datetime(2025, 10, 26, 1, 30, tzinfo=dt.UTC), None]  # 02:30 twice in October
+    frame = pl.DataFrame({"at": pl.Series(moments, dtype=pl.Datetime("us", "Etc/UTC")), "n": range(len(moments))})
+    for language in ("de", "en"):
+        monkeypatch.setattr(formats, "lang", lambda language=language: language)
+        written = formats.with_moments(frame, ("at", "missing"))
+        assert written["at"].to_list() == ["" if m is None else local_moment(m, language) for m in moments]
+        assert written.columns == ["at", "n"]
+    assert formats.with_moments(frame, ("at",))["at"][0] == "2024-01-01 01:00"
