@@ -641,6 +641,34 @@ def test_warm_up_leaves_the_overview_nothing_to_compute(demo_data_dir, use_data_
     assert not headline & set(ran), ran
 
 
+def test_the_server_is_warm_before_it_listens(demo_data_dir, use_data_dir, monkeypatch):
+    """``dashboard serve`` computes the live snapshot's headline figures before Streamlit answers its health
+    check, so sessions arriving together at a freshly started server find them made (issue 41.4)."""
+    import threading
+
+    from dashboard import data, serve
+    from dashboard.ui import live
+
+    use_data_dir(demo_data_dir)
+    live._cached_query.clear()
+    live._cached_page.clear()
+    ran = []
+    real = data.run
+
+    def recorded(con, name, **params):
+        ran.append((threading.current_thread().name, name))
+        return real(con, name, **params)
+
+    monkeypatch.setattr(data, "run", recorded)
+    serve._warm_before_listening()
+    headline = {"requests_kpis", "retention_summary", "consent_summary", "incident_clock_counts", "incident_kpis"}
+    assert headline <= {name for thread, name in ran if thread == "cache-warmup-first"}, ran
+    ran.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and len(at.metric) == 11
+    assert not headline & {name for thread, name in ran if not thread.startswith("cache-warmup")}, ran
+
+
 def test_a_link_to_an_unknown_request_says_so(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = AppTest.from_file(APP, default_timeout=60).run()

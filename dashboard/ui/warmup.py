@@ -47,14 +47,22 @@ def _stop(thread: threading.Thread) -> None:
 def _watch(folder: Path) -> None:
     warmed = None
     while not _STOP.is_set():
-        try:
-            path = usable_snapshot(folder).path
-            if path is not None and path != warmed:
-                warm(str(path))
-                warmed = path
-        except Exception as exc:  # noqa: BLE001 - the pages compute their figures themselves then
-            log.warning("cache warm-up skipped: %s", type(exc).__name__)
+        warmed = warm_live(folder, warmed)
         _STOP.wait(POLL_SECONDS)
+
+
+def warm_live(folder: Path, warmed: Path | None = None) -> Path | None:
+    """Warm the snapshot in ``folder`` that the pages read now, unless it is ``warmed`` already; returns the
+    one warm now. A failure is logged by its kind only (no SQL, no values): the pages compute their
+    figures themselves then."""
+    try:
+        path = usable_snapshot(folder).path
+        if path is not None and path != warmed:
+            warm(str(path))
+            return path
+    except Exception as exc:  # noqa: BLE001 - the pages compute their figures themselves then
+        log.warning("cache warm-up skipped: %s", type(exc).__name__)
+    return warmed
 
 
 def warm(snapshot: str) -> float:
