@@ -334,6 +334,25 @@ def test_consent_finding_opens_its_list(demo_data_dir, use_data_dir):
     assert len(listed) == min(int(pending.value.replace(".", "")), 500)
 
 
+def test_each_consent_finding_tile_counts_its_finding_over_every_purpose(demo_data_dir, use_data_dir):
+    """The tiles and the choice of list say, per finding, the consents of every purpose that have it."""
+    from dashboard import data, deadlines
+    from dashboard.policy import load_policy
+    from dashboard.snapshot import current_snapshot
+
+    use_data_dir(demo_data_dir)
+    at = app("views/consent.py")
+    settings = load_policy().settings
+    con = data.connect(current_snapshot(demo_data_dir / "snapshots"))
+    counts = data.run(con, "consent_finding_counts", as_of=at.date_input(key="consent_as_of").value,
+                      current_version=settings.current_notice_version, pending_days=settings.pending_optin_max_days)
+    expected = [sum(n for f, n in zip(counts["finding"], counts["consents"], strict=True) if f == finding)
+                for finding in deadlines.CONSENT_FINDINGS]
+    assert sum(expected) > 0
+    tiles = [m.value for m in at.metric][-len(expected):]  # the findings' tiles close the page's figures
+    assert tiles == [f"{n:,}".replace(",", ".") for n in expected]
+
+
 def test_incident_selection_shows_timeline(demo_data_dir, use_data_dir):
     use_data_dir(demo_data_dir)
     at = app("views/incidents.py")
