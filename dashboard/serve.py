@@ -5,8 +5,9 @@ unit start.
 start paid for the pages' imports (pandas, Polars, Plotly: about 1.5 s here) and their cold queries:
 2.4 s to the first figure against 0.6-1.0 s for the next user (small demo, the browser's cache warm).
 This launcher imports what the pages import and computes the live snapshot's headline figures before
-Streamlit listens (its health check then means ready and warm), runs Streamlit in this process, and
-starts the cache warm-up (ui/warmup.py) as soon as Streamlit's runtime exists, for every newer snapshot.
+Streamlit listens (its health check then means ready and warm), starts the cache warm-up (ui/warmup.py)
+for every newer snapshot, and runs Streamlit in this process. The caches the warm-up fills are
+``st.cache_resource``, one per process, there before Streamlit's runtime is.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import gc
 import logging
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
-RUNTIME_WAIT_SECONDS = 120
 WARM_WAIT_SECONDS = 60
 
 
@@ -32,7 +31,10 @@ def main(streamlit_args: Sequence[str]) -> int:
     gc.collect()
     gc.freeze()
     _warm_before_listening()
-    threading.Thread(target=_warm_up_once_serving, daemon=True, name="cache-warmup-start").start()
+    from dashboard import paths
+    from dashboard.ui import warmup
+
+    warmup.start(str(paths.snapshots_dir()))  # then warm each newer snapshot as soon as it is published
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *streamlit_args]
@@ -86,17 +88,3 @@ def _warm_before_listening() -> None:
                               name="cache-warmup-first")
     thread.start()
     thread.join(WARM_WAIT_SECONDS)
-
-
-def _warm_up_once_serving() -> None:
-    from streamlit import runtime
-
-    from dashboard import paths
-    from dashboard.ui import warmup
-
-    deadline = time.monotonic() + RUNTIME_WAIT_SECONDS
-    while not runtime.exists():
-        if time.monotonic() > deadline:  # Streamlit did not start: a first session would start it
-            return
-        time.sleep(0.05)
-    warmup.start(str(paths.snapshots_dir()))
