@@ -15,12 +15,12 @@ Views use them as ``ui.<name>``; nothing here computes a figure (that is the que
 
 from __future__ import annotations
 
+from dashboard.data import as_text
 from dashboard.ui.boundary import error_boundary
 from dashboard.ui.charts import FORMATS as CHART_FORMATS
 from dashboard.ui.charts import chart, pick, plot, shared_figure, style
 from dashboard.ui.folded import folded
 from dashboard.ui.formats import (
-    as_text,
     date_format,
     decimal,
     fmt_bytes,
