@@ -3,4 +3,4 @@
 SELECT c.contract_id, c.start_date, c.end_date, c.status, e.retained_until, r.restricted_until
 FROM contracts c LEFT JOIN retention_ends e ON e.anchor = 'contract_end' AND e.anchor_date = c.end_date
 LEFT JOIN restricted_on($as_of::DATE) r ON r.record_type = 'contract' AND r.record_id = c.contract_id
-WHERE c.contact_id = $contact_id ORDER BY c.start_date;
+WHERE c.contact_id = $contact_id ORDER BY c.start_date, c.contract_id;

@@ -119,6 +119,41 @@ def test_a_rejected_row_is_numbered_within_its_own_source(tmp_path):
                                         "created_at: not a valid TIMESTAMPTZ"]
 
 
+def test_a_parquet_source_written_in_any_order_keeps_its_row_numbers_and_first_keys(tmp_path):
+    """A Parquet file's rows are written in whatever order DuckDB's threads finish them (the reader
+    stages each row's number instead): a rejected row is still named by its line in the file, and of
+    two rows with one key the earlier in the file is kept, however the row groups were interleaved."""
+    import polars as pl
+
+    sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
+    n = 60_000
+    ids = [f"I{i:06d}" for i in range(n)]
+    dates = ["2025-03-01"] * n
+    for earlier, later in ((10, n - 10), (25_000, 25_001), (3, 40_000)):
+        ids[later] = ids[earlier]
+        dates[later] = "2025-04-01"  # the later row, rejected as a duplicate
+    dates[45_000] = "kein Datum"
+    billing = tmp_path / "billing"
+    billing.mkdir()
+    pl.DataFrame({"invoice_id": ids, "contract_id": "K1", "contact_id": "C1", "invoice_date": dates,
+                  "amount_eur": "10.00"}).write_parquet(billing / "invoices.parquet", row_group_size=1_000)
+    text = sources.read_text(encoding="utf-8").replace(
+        '[tables.invoices]\nsource = "fixture"\nfile = "invoices.jsonl"',
+        '[tables.invoices]\nsource = "billing"\nfile = "invoices.parquet"')
+    sources.write_text(text + f'\n[sources.billing]\nkind = "parquet"\npath = "{billing}"\n', encoding="utf-8")
+    built = build_snapshot(sources, data_dir=tmp_path / "data")
+    assert built.tables["invoices"] == (n, n - 4, 4)
+    rejected = snapshot_rows(built.path, "SELECT record_key, source_row, reason FROM rejected_rows "
+                                         "WHERE table_name = 'invoices' ORDER BY source_row")
+    assert rejected == [("I025000", 25_002, "duplicate key invoice_id"),
+                        ("I000003", 40_001, "duplicate key invoice_id"),
+                        ("I045000", 45_001, "invoice_date: not a valid DATE"),
+                        ("I000010", n - 9, "duplicate key invoice_id")]
+    kept = snapshot_rows(built.path, "SELECT DISTINCT invoice_date FROM invoices WHERE invoice_id IN "
+                                     "('I000003', 'I000010', 'I025000')")
+    assert kept == [(dt.date(2025, 3, 1),)]
+
+
 def test_failing_source_keeps_previous_snapshot(tmp_path):
     data = tmp_path / "data"
     sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})

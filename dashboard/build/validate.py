@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import duckdb
 
 from dashboard.ingest.config import TableSource
-from dashboard.ingest.staging import drop_staged
+from dashboard.ingest.staging import SOURCE_ROW, drop_staged
 from dashboard.schema import Table
 from dashboard.sqltext import identifier, literal
 
@@ -40,7 +43,8 @@ def validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSou
     the source where the reader staged a view (a file: no copy of its text is kept in between); the rows
     with a reason then move to ``rejected_rows``. The sources are appended one after the other in their
     order, so a row's place in the table (``rowid``) is its place among the rows read: a rejected row's
-    number is that, counted from its own source's first row. Duplicate keys are looked for only when a
+    number is that, counted from its own source's first row, unless the reader staged each row's number
+    (``staging.SOURCE_ROW``; then its rows are written in any order). Duplicate keys are looked for only when a
     count says there are some (a window over every row cost as much as the copy itself). Keys are text
     (dashboard.schema), so a rejected row's key is the value as read."""
     name, key = identifier(table.name), identifier(table.key)
@@ -48,26 +52,34 @@ def validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSou
     firsts = []  # the rowid of each source's first row
     for i, ts in enumerate(parts):
         origin = f", {literal(ts.source)} AS _source, {i} AS _rank" if keep_source else ""
-        rows = f"SELECT {casts}{origin}, {i} AS _part, {checks(table)} AS _reason FROM _staging{i}"
+        # A source whose staged rows carry their number (staging.SOURCE_ROW) may be written in any order.
+        numbered = SOURCE_ROW in con.sql(f"SELECT * FROM _staging{i} LIMIT 0").columns
+        row = SOURCE_ROW if numbered else "NULL::BIGINT"
+        rows = f"SELECT {casts}{origin}, {i} AS _part, {row} AS _row, {checks(table)} AS _reason FROM _staging{i}"
         firsts.append(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0] if i else 0)
-        con.execute(f"INSERT INTO {name} {rows}" if i else f"CREATE TABLE {name} AS {rows}")
+        with _in_any_order(con, numbered):
+            con.execute(f"INSERT INTO {name} {rows}" if i else f"CREATE TABLE {name} AS {rows}")
+    # A row's number in its own source: as staged, or its place among the rows read (rowid from that source's first).
+    source_row = "coalesce(_row, rowid - $firsts[_part + 1] + 1)"
     # A contact's id is its source's own: two sources may both have a contact "5".
     scope = f"_part, {key}" if table.name == "contacts" else key
     duplicates = con.sql(f"SELECT count(*) - count(DISTINCT ({scope})) FROM {name} "
                          f"WHERE _reason = '' AND {key} IS NOT NULL").fetchall()[0][0]
     if duplicates:  # every row after the first with its key, in source order
         con.execute(f"""UPDATE {name} SET _reason = 'duplicate key {table.key}' WHERE rowid IN (
-                        SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {scope} ORDER BY rowid)
-                                           AS nth FROM {name} WHERE _reason = '') WHERE nth > 1)""")
+                        SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {scope}
+                                                                            ORDER BY _part, {source_row})
+                                           AS nth FROM {name} WHERE _reason = '') WHERE nth > 1)""",
+                    {"firsts": firsts})
     con.execute(
-        f"INSERT INTO rejected_rows SELECT $t, $described[_part + 1], {key}, rowid - $firsts[_part + 1] + 1, _reason "
-        f"FROM {name} WHERE _reason <> '' ORDER BY rowid",
+        f"INSERT INTO rejected_rows SELECT $t, $described[_part + 1], {key}, {source_row}, _reason "
+        f"FROM {name} WHERE _reason <> '' ORDER BY _part, {source_row}",
         {"t": table.name, "described": [ts.describe() for ts in parts], "firsts": firsts},
     )
     rejected = con.sql(f"SELECT count(*) FROM {name} WHERE _reason <> ''").fetchall()[0][0]
     if rejected:
         con.execute(f"DELETE FROM {name} WHERE _reason <> ''")
-    for column in ("_part", "_reason"):
+    for column in ("_part", "_row", "_reason"):
         con.execute(f"ALTER TABLE {name} DROP COLUMN {column}")
     for i, ts in enumerate(parts):
         # Lines the reader could not parse at all (stage() kept them with their line and reason).
@@ -78,3 +90,16 @@ def validate(con: duckdb.DuckDBPyConnection, table: Table, parts: tuple[TableSou
         drop_staged(con, f"_staging{i}")
     accepted = con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     return accepted, rejected
+
+
+@contextlib.contextmanager
+def _in_any_order(con: duckdb.DuckDBPyConnection, any_order: bool) -> Iterator[None]:
+    """Within the block, with ``any_order``, DuckDB may write rows in the order its threads finish them."""
+    if not any_order:
+        yield
+        return
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("RESET preserve_insertion_order")

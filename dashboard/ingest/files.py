@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from dashboard.ingest.config import DEMO_MARKER, SourceError, TableSource
-from dashboard.ingest.staging import projection, text_or_native
+from dashboard.ingest.staging import SOURCE_ROW, projection, text_or_native
 from dashboard.schema import Table
 from dashboard.sqltext import identifier, literal
 
@@ -47,7 +47,10 @@ def stage(con, ts: TableSource, table: Table, target: str) -> None:
     else:
         described = con.sql("DESCRIBE SELECT * FROM read_parquet($path)", params=params).fetchall()
         select = projection(table, ts, {row[0]: row[1] for row in described}, text_or_native)
-        con.execute(f"CREATE TEMP VIEW {target} AS SELECT {select} FROM read_parquet({literal(ts.location)})")
+        # Each row's number in the file goes along (staging.SOURCE_ROW): validation can then write the rows
+        # in any order, which costs less than keeping a Parquet file's order (staging.py says how much).
+        con.execute(f"CREATE TEMP VIEW {target} AS SELECT {select}, file_row_number + 1 AS {SOURCE_ROW} "
+                    f"FROM read_parquet({literal(ts.location)}, file_row_number = true)")
 
 
 def state(ts: TableSource) -> bytes | None:

@@ -5,13 +5,20 @@ time zone. Shared by every reader.
 What a reader stages is a temporary view where the source can be read again as it is (a file: validation
 then reads it once, with no copy of its text in between: about 3.5 s of 11 s for 10M tickets) or a temporary
 table (rows streamed from a database, lines parsed one by one). Either way, scanning it gives the rows in
-the source's order: validation numbers rejected rows by that order."""
+the source's order: validation numbers rejected rows by that order, unless the staged rows carry their
+number (``SOURCE_ROW``)."""
 
 from __future__ import annotations
 
 from dashboard.ingest.config import SourceError, TableSource
 from dashboard.schema import Table
 from dashboard.sqltext import identifier, literal
+
+# A staged column some readers add: the row's number in its source, counted from 1. Validation then need
+# not keep the rows in the source's order. For Parquet that matters: DuckDB keeps a Parquet file's order by
+# writing each of its row groups apart and writing them again when the snapshot is checkpointed (10M
+# invoices: 2.5-3.6 s more, and a file of 338 MB instead of 213 MB).
+SOURCE_ROW = "_source_row"
 
 
 def projection(table: Table, ts: TableSource, available: dict[str, str], expr) -> str:
