@@ -119,10 +119,12 @@ def test_a_rejected_row_is_numbered_within_its_own_source(tmp_path):
                                         "created_at: not a valid TIMESTAMPTZ"]
 
 
-def test_a_parquet_source_written_in_any_order_keeps_its_row_numbers_and_first_keys(tmp_path):
+@pytest.mark.parametrize("own_column", [False, True], ids=["numbered", "file_has_file_row_number"])
+def test_a_parquet_source_written_in_any_order_keeps_its_row_numbers_and_first_keys(tmp_path, own_column):
     """A Parquet file's rows are written in whatever order DuckDB's threads finish them (the reader
     stages each row's number instead): a rejected row is still named by its line in the file, and of
-    two rows with one key the earlier in the file is kept, however the row groups were interleaved."""
+    two rows with one key the earlier in the file is kept, however the row groups were interleaved. A
+    file with a column named file_row_number (which DuckDB cannot number) is read in its order."""
     import polars as pl
 
     sources = write_store(tmp_path / "src", {"contacts": [CONTACT]})
@@ -135,8 +137,11 @@ def test_a_parquet_source_written_in_any_order_keeps_its_row_numbers_and_first_k
     dates[45_000] = "kein Datum"
     billing = tmp_path / "billing"
     billing.mkdir()
-    pl.DataFrame({"invoice_id": ids, "contract_id": "K1", "contact_id": "C1", "invoice_date": dates,
-                  "amount_eur": "10.00"}).write_parquet(billing / "invoices.parquet", row_group_size=1_000)
+    frame = pl.DataFrame({"invoice_id": ids, "contract_id": "K1", "contact_id": "C1", "invoice_date": dates,
+                          "amount_eur": "10.00"})
+    if own_column:
+        frame = frame.with_columns(file_row_number=pl.lit(7))
+    frame.write_parquet(billing / "invoices.parquet", row_group_size=1_000)
     text = sources.read_text(encoding="utf-8").replace(
         '[tables.invoices]\nsource = "fixture"\nfile = "invoices.jsonl"',
         '[tables.invoices]\nsource = "billing"\nfile = "invoices.parquet"')

@@ -45,12 +45,16 @@ def stage(con, ts: TableSource, table: Table, target: str) -> None:
     elif ts.kind == "jsonl":
         _stage_jsonl(con, ts, table, target, params)
     else:
-        described = con.sql("DESCRIBE SELECT * FROM read_parquet($path)", params=params).fetchall()
-        select = projection(table, ts, {row[0]: row[1] for row in described}, text_or_native)
+        described = {row[0]: row[1] for row in con.sql("DESCRIBE SELECT * FROM read_parquet($path)",
+                                                       params=params).fetchall()}
+        select = projection(table, ts, described, text_or_native)
         # Each row's number in the file goes along (staging.SOURCE_ROW): validation can then write the rows
         # in any order, which costs less than keeping a Parquet file's order (staging.py says how much).
-        con.execute(f"CREATE TEMP VIEW {target} AS SELECT {select}, file_row_number + 1 AS {SOURCE_ROW} "
-                    f"FROM read_parquet({literal(ts.location)}, file_row_number = true)")
+        # DuckDB cannot number a file that has a column of that name: its rows keep their order instead.
+        numbered = "file_row_number" not in described
+        row = f", file_row_number + 1 AS {SOURCE_ROW}" if numbered else ""
+        con.execute(f"CREATE TEMP VIEW {target} AS SELECT {select}{row} "
+                    f"FROM read_parquet({literal(ts.location)}, file_row_number = {str(numbered).lower()})")
 
 
 def state(ts: TableSource) -> bytes | None:
