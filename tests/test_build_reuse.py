@@ -3,7 +3,9 @@ the live snapshot, and the snapshot is the one a full build publishes from the s
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -173,7 +175,7 @@ RETENTION_TABLES = {"retention_helpdesk", "retention_billing", "retention_daily"
                     "subject_retention", "subject_running"}
 
 
-def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(stores):
+def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(stores, caplog):
     """An hour's work in the privacy register changes neither the governed records nor the consent events:
     the retention tables and the consent spans are copied from the live snapshot, what holds a record is
     made anew, and the snapshot is the one a full build publishes. A day of consent makes the spans anew,
@@ -191,9 +193,17 @@ def test_derived_tables_are_copied_while_what_they_are_made_from_is_unchanged(st
     erasure = next(r for r in rows if r["right"] == "erasure" and r["status"] != "completed" and r.get("contact_id"))
     erasure.update(status="completed", closed_at="2026-11-25T10:00:00Z")  # the subject's records: an erasure's now
     requests.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    register = build_snapshot(data_dir=stores)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="dashboard.build.derive"):
+        register = build_snapshot(data_dir=stores)
     assert set(register.reused) == set(EVERY_TABLE) - {"requests"}
     assert set(register.derived_reused) == RETENTION_TABLES | {"consent_spans"}
+    # The refresh's log says, step by step, what it made and what it reused, and how long each took.
+    steps = [re.fullmatch(r"(\w+): (made|reused) in \d+\.\d s", r.getMessage()) for r in caplog.records]
+    assert [m.groups() for m in steps if m] == [
+        ("build_retention_helpdesk", "reused"), ("build_retention_billing", "reused"),
+        ("build_retention_records", "made"), ("build_retention_figures", "reused"),
+        ("build_consent_spans", "reused"), ("build_holds", "made")]
     assert_same_snapshot(register.path, build_snapshot(data_dir=stores, full=True).path)
 
     events = stores / "demo" / "newsletter" / "consent_events.jsonl"
