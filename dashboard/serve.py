@@ -4,9 +4,9 @@ unit start.
 ``streamlit run`` runs no app code before the first browser session, so the first user after every
 start paid for the pages' imports (pandas, Polars, Plotly: about 1.5 s here) and their cold queries:
 2.4 s to the first figure against 0.6-1.0 s for the next user (small demo, the browser's cache warm).
-This launcher imports what the pages import and computes the live snapshot's headline figures before
-Streamlit listens (its health check then means ready and warm), starts the cache warm-up (ui/warmup.py)
-for every newer snapshot, and runs Streamlit in this process. The caches the warm-up fills are
+This launcher imports what the pages import, starts the cache warm-up (ui/warmup.py) and waits for its
+first pass, so that the live snapshot's headline figures are computed before Streamlit listens (its
+health check then means ready and warm), and runs Streamlit in this process. The caches the warm-up fills are
 ``st.cache_resource``, one per process, there before Streamlit's runtime is.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 import logging
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,10 +30,6 @@ def main(streamlit_args: Sequence[str]) -> int:
     gc.collect()
     gc.freeze()
     _warm_before_listening()
-    from dashboard import paths
-    from dashboard.ui import warmup
-
-    warmup.start(str(paths.snapshots_dir()))  # then warm each newer snapshot as soon as it is published
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *streamlit_args]
@@ -77,14 +72,13 @@ def _load_lazy_parts() -> None:
 
 
 def _warm_before_listening() -> None:
-    """The live snapshot's headline figures computed before Streamlit listens, so that its health check
-    means warm: 20 sessions arriving together at a freshly started server otherwise computed them
-    alongside the warm-up. Their caches are ``st.cache_resource``, which exist before the runtime does.
-    Waits at most WARM_WAIT_SECONDS; a failure only leaves the pages to compute."""
+    """Start the cache warm-up (ui/warmup.py: it then warms each newer snapshot as soon as it is published)
+    and wait for its first pass, so that the live snapshot's headline figures are computed before
+    Streamlit listens and its health check means warm: 20 sessions arriving together at a freshly started
+    server otherwise computed them alongside the warm-up. Their caches are ``st.cache_resource``, which
+    exist before the runtime does. Waits at most WARM_WAIT_SECONDS; a failure only leaves the pages to
+    compute."""
     from dashboard import paths
     from dashboard.ui import warmup
 
-    thread = threading.Thread(target=warmup.warm_live, args=(paths.snapshots_dir(),), daemon=True,
-                              name="cache-warmup-first")
-    thread.start()
-    thread.join(WARM_WAIT_SECONDS)
+    warmup.start(str(paths.snapshots_dir())).first_pass.wait(WARM_WAIT_SECONDS)

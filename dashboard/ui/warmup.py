@@ -13,6 +13,7 @@ import atexit
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -29,14 +30,24 @@ POLL_SECONDS = 5.0
 _STOP = threading.Event()
 
 
+@dataclass(frozen=True)
+class Watch:
+    """The warm-up thread of one snapshot folder, and whether its first pass is done (the live snapshot
+    warmed, or the failure logged): ``dashboard serve`` waits for that before Streamlit listens."""
+
+    thread: threading.Thread
+    first_pass: threading.Event
+
+
 @st.cache_resource(show_spinner=False)
-def start(snapshots: str) -> threading.Thread:
+def start(snapshots: str) -> Watch:
     """The warm-up thread of this process for the snapshot folder ``snapshots`` (started once). It
     ends with the process: stopped and joined at exit, never cut off inside a query."""
-    thread = threading.Thread(target=_watch, args=(Path(snapshots),), daemon=True, name="cache-warmup")
+    first_pass = threading.Event()
+    thread = threading.Thread(target=_watch, args=(Path(snapshots), first_pass), daemon=True, name="cache-warmup")
     thread.start()
     atexit.register(_stop, thread)
-    return thread
+    return Watch(thread, first_pass)
 
 
 def _stop(thread: threading.Thread) -> None:
@@ -44,25 +55,18 @@ def _stop(thread: threading.Thread) -> None:
     thread.join(timeout=30)
 
 
-def _watch(folder: Path) -> None:
+def _watch(folder: Path, first_pass: threading.Event) -> None:
     warmed = None
     while not _STOP.is_set():
-        warmed = warm_live(folder, warmed)
+        try:
+            path = usable_snapshot(folder).path
+            if path is not None and path != warmed:
+                warm(str(path))
+                warmed = path
+        except Exception as exc:  # noqa: BLE001 - the pages compute their figures themselves then
+            log.warning("cache warm-up skipped: %s", type(exc).__name__)
+        first_pass.set()
         _STOP.wait(POLL_SECONDS)
-
-
-def warm_live(folder: Path, warmed: Path | None = None) -> Path | None:
-    """Warm the snapshot in ``folder`` that the pages read now, unless it is ``warmed`` already; returns the
-    one warm now. A failure is logged by its kind only (no SQL, no values): the pages compute their
-    figures themselves then."""
-    try:
-        path = usable_snapshot(folder).path
-        if path is not None and path != warmed:
-            warm(str(path))
-            return path
-    except Exception as exc:  # noqa: BLE001 - the pages compute their figures themselves then
-        log.warning("cache warm-up skipped: %s", type(exc).__name__)
-    return warmed
 
 
 def warm(snapshot: str) -> float:
